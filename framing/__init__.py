@@ -1,0 +1,21 @@
+"""framing: find how different sources frame the same events — recurring framings, traced to their passages.
+
+    >>> import framing
+    >>> result = framing.analyze()                 # the bundled example corpus
+    >>> result.framings[0].label, result.passages(0).head()
+    >>> result.save("outputs/example")
+"""
+__version__ = "0.1.0"
+
+from .config import Config, load_config  # noqa: E402
+from .corpus import Corpus, Document, example_corpus_path, load_corpus  # noqa: E402
+from .errors import FramingError  # noqa: E402
+from .framings import Framing, FramingModel  # noqa: E402
+from .pipeline import analyze  # noqa: E402
+from .result import Result, load_result  # noqa: E402
+from .units import Unit, segment  # noqa: E402
+
+__all__ = [
+    "__version__", "analyze", "load_corpus", "load_result", "load_config", "example_corpus_path",
+    "Config", "Corpus", "Document", "Unit", "Framing", "FramingModel", "Result", "FramingError", "segment",
+]

@@ -1,0 +1,103 @@
+"""The ``framing`` command: ``framing run [CONFIG]``, ``framing init DIR``.
+
+User errors end in one line on stderr and exit status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .errors import FramingError
+
+log = logging.getLogger("framing")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, like every other user error
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="framing", description="Find how sources frame the same events differently.")
+    parser.add_argument("--version", action="version", version=f"framing {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="analyse a corpus and write outputs/<run>/")
+    run.add_argument("config", nargs="?", help="YAML config (default: the bundled example corpus)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a config key, e.g. --set cluster.min_cluster_size=12 (repeatable)")
+    run.add_argument("--out", help="write the run folder here instead of <run.out_dir>/<run.name>")
+    run.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+    init = commands.add_parser("init", help="write a commented starter config into DIR")
+    init.add_argument("dir", help="folder for config.yaml (created if missing)")
+    return parser
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("framing: %(levelname)s: %(message)s"))
+    root = logging.getLogger("framing")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+    logging.captureWarnings(True)
+    if verbosity < 2:
+        # Third-party chatter (model loading, numba) is noise unless debugging.
+        for name in ("sentence_transformers", "transformers", "numba", "py.warnings"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .pipeline import run
+
+    config = load_config(args.config, args.overrides)
+    result, target = run(config, out=args.out, progress=False if args.no_progress else None)
+    counts = result.manifest["counts"]
+    print(f"{counts['documents']} documents, {counts['units']} units, {counts['framings']} framings, "
+          f"{counts['unassigned']} unassigned ({result.manifest['embedding']['computed']} embedded, "
+          f"{result.manifest['embedding']['cached']} from cache)", file=sys.stderr)
+    report = target / "report.html"
+    print(f"report: {report.resolve()}" if report.exists() else f"run folder: {target.resolve()}")
+    return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .config import STARTER_CONFIG
+
+    folder = Path(args.dir)
+    target = folder / "config.yaml"
+    if target.exists():
+        raise FramingError(f"{target} exists already; not overwriting it")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_text(STARTER_CONFIG.format(config_name=target).replace("name: my-run", f"name: {folder.resolve().name}"),
+                          encoding="utf-8")
+    except OSError as exc:
+        raise FramingError(f"cannot write {target}: {exc.strerror}") from None
+    print(f"wrote {target}: set corpus.path, then run: framing run {target}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        return {"run": _cmd_run, "init": _cmd_init}[args.command](args)
+    except FramingError as exc:
+        print(f"framing: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("framing: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,284 @@
+"""The typed configuration tree: YAML in, dotted ``--set`` overrides, one-line validation errors.
+
+Every section is a pydantic model that forbids unknown keys, so a typo such as ``cluster.min_clustr_size`` fails
+with the dotted path and the keys that are allowed there instead of being silently ignored.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import FramingError
+
+__all__ = ["Config", "load_config", "apply_overrides", "parse_override", "STARTER_CONFIG"]
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class RunConfig(_Section):
+    name: str = Field("example", min_length=1, description="run name: outputs go to <out_dir>/<name>/")
+    seed: int = Field(42, description="seed for UMAP; same corpus, config and seed give the same framings")
+    out_dir: str = Field("outputs", description="folder that holds one sub-folder per run")
+
+
+class CorpusConfig(_Section):
+    path: Optional[str] = Field(None, description="folder of .txt/.md, or a .jsonl/.csv file; none: the bundled example")
+    glob: list[str] = Field(["*.txt", "*.md"], description="file patterns read from a folder (recursively)")
+    exclude: list[str] = Field(["README*", "LICENSE*", "CHANGELOG*"],
+                               description="file-name patterns never read as documents")
+    text_field: str = "text"
+    id_field: Optional[str] = None
+    metadata: Optional[str] = Field(
+        None, description="sidecar CSV keyed by file name; none: metadata.csv or sources.csv in the folder, if any"
+    )
+    metadata_key: str = Field("file", description="sidecar column holding the file name")
+    source_field: str = "source"
+    title_field: str = "title"
+    date_field: str = "date"
+    url_field: str = "url"
+
+
+class UnitsConfig(_Section):
+    kind: Literal["sentences", "paragraphs", "windows"] = "sentences"
+    min_words: int = Field(4, ge=1, description="shorter units are dropped")
+    window: int = Field(3, ge=1, description="sentences per window (kind: windows)")
+    stride: Optional[int] = Field(None, ge=1, description="sentences between window starts; none: window")
+
+
+class EmbeddingConfig(_Section):
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="sentence-transformers model name or local path; the default is packaged and works offline",
+    )
+    batch_size: int = Field(64, ge=1)
+    device: str = Field("cpu", description="cpu, cuda, cuda:0, mps ...")
+    cache_dir: Optional[str] = Field(
+        "~/.cache/framing", description="embedding cache folder; null disables the cache"
+    )
+
+
+class ReduceConfig(_Section):
+    n_components: int = Field(5, ge=2, description="dimensions of the UMAP clustering space")
+    n_neighbors: int = Field(15, ge=2)
+    min_dist: float = Field(0.0, ge=0.0, le=1.0, description="min_dist of the clustering space")
+    map_min_dist: float = Field(0.1, ge=0.0, le=1.0, description="min_dist of the 2-d map")
+    metric: Literal["cosine", "euclidean"] = "cosine"
+
+
+class ClusterConfig(_Section):
+    min_cluster_size: int = Field(8, ge=2)
+    min_samples: Optional[int] = Field(None, ge=1, description="none: min_cluster_size")
+    # leaf, not HDBSCAN's usual eom: a framing corpus is usually one story, and eom then returns one or two
+    # clusters that are the story itself; leaf returns the recurring ways of telling it.
+    selection_method: Literal["eom", "leaf"] = "leaf"
+    selection_epsilon: float = Field(0.0, ge=0.0)
+    reassign_threshold: Optional[float] = Field(
+        None, ge=-1.0, le=1.0,
+        description="give unassigned units to the nearest framing when their cosine to its centre is at least this",
+    )
+
+
+class DescribeConfig(_Section):
+    n_terms: int = Field(10, ge=1)
+    n_exemplars: int = Field(5, ge=1, le=50)
+    label_terms: int = Field(3, ge=1)
+    ngram_max: int = Field(2, ge=1, le=3, description="longest n-gram among the distinctive terms")
+
+
+class ReportConfig(_Section):
+    enabled: bool = True
+
+
+class Config(_Section):
+    """The whole configuration of a run. ``Config()`` is the default; ``load_config`` reads YAML."""
+
+    run: RunConfig = Field(default_factory=RunConfig)
+    corpus: CorpusConfig = Field(default_factory=CorpusConfig)
+    units: UnitsConfig = Field(default_factory=UnitsConfig)
+    embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
+    reduce: ReduceConfig = Field(default_factory=ReduceConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    describe: DescribeConfig = Field(default_factory=DescribeConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], origin: str = "config") -> "Config":
+        """Validate a nested dict; errors name the dotted path, the problem and the allowed values."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise FramingError(_describe_error(exc, data, origin)) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def _allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
+    for key in path:
+        field = model.model_fields.get(str(key))
+        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
+            return []
+        model = field.annotation
+    return list(model.model_fields)
+
+
+def _describe_error(exc: ValidationError, data: dict[str, Any], origin: str) -> str:
+    error = exc.errors()[0]
+    loc = tuple(error["loc"])
+    dotted = ".".join(str(part) for part in loc)
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    if error["type"] == "extra_forbidden":
+        allowed = _allowed_keys(Config, loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f"; did you mean {'.'.join([*map(str, loc[:-1]), close[0]])}?" if close else ""
+        return f"{origin}: unknown key {dotted}{hint} (allowed here: {', '.join(allowed)}){more}"
+    if error["type"] == "model_type":
+        return f"{origin}: {dotted} must be a mapping of keys (allowed: {', '.join(_allowed_keys(Config, loc))}){more}"
+    given = error.get("input")
+    return f"{origin}: {dotted}: {error['msg']} (got {given!r}){more}"
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """``"cluster.min_cluster_size=12"`` → ``(["cluster", "min_cluster_size"], 12)``; values are YAML scalars."""
+    if "=" not in item:
+        raise FramingError(f"--set expects key=value, got {item!r}")
+    key, raw = item.split("=", 1)
+    path = [part for part in key.strip().split(".")]
+    if not all(path):
+        raise FramingError(f"--set key {key!r} is not a dotted path like cluster.min_cluster_size")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return path, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any] | list[str] | None) -> dict[str, Any]:
+    """Return a copy of ``data`` with dotted overrides applied.
+
+    ``overrides`` is either a list of ``key=value`` strings (CLI) or a dict whose keys are dotted paths or
+    ``section__key`` names (API keyword arguments such as ``cluster__min_cluster_size=12``).
+    """
+    data = copy.deepcopy(data)
+    if not overrides:
+        return data
+    if isinstance(overrides, dict):
+        items = [(key.replace("__", ".").split("."), value) for key, value in overrides.items()]
+    else:
+        items = [parse_override(item) for item in overrides]
+    for path, value in items:
+        node = data
+        for part in path[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise FramingError(f"cannot set {'.'.join(path)}: {part} is not a section")
+            node = child
+        node[path[-1]] = value
+    return data
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise FramingError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise FramingError(f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict):
+        raise FramingError(f"{path}: the top level must be a mapping of sections (run, corpus, units, ...)")
+    return data
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: dict[str, Any] | list[str] | None = None,
+) -> Config:
+    """Read a YAML config (or start from the defaults), apply overrides, validate.
+
+    A relative ``corpus.path`` or ``corpus.metadata`` written in the file is taken relative to the file's
+    folder, so a config and its corpus can move together; paths given as overrides (``--set``) are relative
+    to the current directory, like any path typed on a command line. ``run.out_dir`` is always relative to
+    the current directory.
+    """
+    data = read_config_file(path) if path is not None else {}
+    corpus = data.get("corpus")
+    if path is not None and isinstance(corpus, dict):
+        for key in ("path", "metadata"):
+            value = corpus.get(key)
+            if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+                corpus[key] = str((Path(path).parent / value).resolve())
+    data = apply_overrides(data, overrides)
+    return Config.from_dict(data, origin=str(path) if path is not None else "config")
+
+
+STARTER_CONFIG = """\
+# framing run configuration. Every key is optional; the values shown are the defaults.
+# Run it with:  framing run {config_name}   (override any key: --set cluster.min_cluster_size=12)
+
+run:
+  name: my-run            # outputs go to <out_dir>/<name>/
+  seed: 42                # same corpus + config + seed -> same framings
+  out_dir: outputs
+
+corpus:
+  path: corpus            # a folder of .txt/.md files, or a .jsonl / .csv file
+  glob: ["*.txt", "*.md"] # which files of a folder are read (recursively)
+  exclude: ["README*", "LICENSE*", "CHANGELOG*"]  # file names that are never documents
+  text_field: text        # .jsonl/.csv: the column holding the text
+  id_field: null          # .jsonl/.csv: a column of stable ids (default: file name + row number)
+  metadata: null          # sidecar CSV keyed by file name (default: metadata.csv or sources.csv in the folder)
+  metadata_key: file      # the sidecar column that holds the file name
+  source_field: source    # outlet, site or author: what the framings are compared across
+  title_field: title
+  date_field: date
+  url_field: url
+
+units:
+  kind: sentences         # sentences | paragraphs | windows
+  min_words: 4            # shorter units are dropped
+  window: 3               # kind: windows -> sentences per window
+  stride: null            # kind: windows -> sentences between window starts (default: window)
+
+embedding:
+  model: all-MiniLM-L6-v2 # packaged, offline; or any sentence-transformers name or local path
+  batch_size: 64
+  device: cpu             # cpu | cuda | cuda:0 | mps
+  cache_dir: ~/.cache/framing   # null disables the embedding cache
+
+reduce:                   # UMAP
+  n_components: 5         # dimensions of the clustering space
+  n_neighbors: 15
+  min_dist: 0.0
+  map_min_dist: 0.1       # the 2-d map
+  metric: cosine          # cosine | euclidean
+
+cluster:                  # HDBSCAN
+  min_cluster_size: 8
+  min_samples: null       # default: min_cluster_size
+  selection_method: leaf  # leaf (fine framings) | eom (HDBSCAN's default: fewer, broader clusters)
+  selection_epsilon: 0.0
+  reassign_threshold: null  # e.g. 0.5: unassigned units join the nearest framing at cosine >= 0.5
+
+describe:
+  n_terms: 10             # distinctive terms per framing (class-based TF-IDF)
+  n_exemplars: 5          # passages nearest each framing's centre
+  label_terms: 3          # top terms joined into the label
+  ngram_max: 2
+
+report:
+  enabled: true
+"""

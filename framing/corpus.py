@@ -1,0 +1,254 @@
+"""Stage 1: read a corpus into ``Document`` objects with stable ids and metadata.
+
+Inputs: a folder of ``.txt``/``.md`` files (metadata from a sidecar CSV keyed by file name), or a ``.jsonl`` /
+``.csv`` file with one document per record (metadata from its other fields). Text is kept exactly as decoded —
+never normalised — because unit offsets point into it.
+"""
+from __future__ import annotations
+
+import csv
+import fnmatch
+import hashlib
+import io
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .config import CorpusConfig
+from .errors import FramingError
+
+__all__ = ["Document", "Corpus", "load_corpus", "example_corpus_path"]
+
+log = logging.getLogger(__name__)
+
+_SIDECAR_NAMES = ("metadata.csv", "sources.csv")
+UNKNOWN_SOURCE = "unknown"
+_LATIN_SINGLE_BYTE = frozenset(
+    "cp1250 cp1252 cp1254 cp1257 cp1258 latin_1 iso8859_2 iso8859_3 iso8859_4 iso8859_9 iso8859_10 iso8859_13 "
+    "iso8859_14 iso8859_15 iso8859_16 mac_latin2 mac_roman mac_iceland mac_turkish cp437 cp775 cp850 cp852 cp858 "
+    "cp860 cp861 cp863 cp865".split()
+)
+_NON_WESTERN_LATIN_LANGUAGES = frozenset(
+    "Czech Polish Slovak Hungarian Croatian Slovene Romanian Lithuanian Latvian Estonian Turkish".split()
+)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document. ``text`` is exactly what was decoded from the input; units are offsets into it."""
+
+    id: str
+    text: str
+    source: str = UNKNOWN_SOURCE
+    title: str = ""
+    date: str = ""
+    url: str = ""
+    meta: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Corpus:
+    """The documents of a run, plus what was skipped and why, and the hashes of the input files."""
+
+    documents: list[Document]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    input_hashes: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    origin: str = ""
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    def __iter__(self):
+        return iter(self.documents)
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], sources: Iterable[str] | None = None) -> "Corpus":
+        """Build a corpus in memory: ids ``doc-0``, ``doc-1``, ...; sources default to ``unknown``."""
+        texts = list(texts)
+        sources = list(sources) if sources is not None else [UNKNOWN_SOURCE] * len(texts)
+        if len(sources) != len(texts):
+            raise FramingError(f"{len(texts)} texts but {len(sources)} sources")
+        docs = [Document(f"doc-{i}", t, source=str(s)) for i, (t, s) in enumerate(zip(texts, sources))]
+        return cls(docs, origin="memory")
+
+
+def example_corpus_path() -> Path:
+    """The folder of the bundled example corpus (written for this project; see its README)."""
+    return Path(__file__).resolve().parent / "data" / "example"
+
+
+def _warn(corpus: Corpus, message: str) -> None:
+    log.warning(message)
+    corpus.warnings.append(message)
+
+
+def _decode(data: bytes, name: str, corpus: Corpus) -> str | None:
+    """Decode bytes as UTF-8, else by detection (with a warning); ``None`` for binary data."""
+    if b"\x00" in data[:8192]:
+        corpus.skipped.append((name, "binary"))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and best.encoding:
+        encoding = best.encoding
+        # On short Latin-script text detectors pick Baltic or DOS code pages at random (a French paragraph comes
+        # back as cp1257); like browsers, fall back to Windows-1252 unless the language needs another Latin page.
+        if encoding in _LATIN_SINGLE_BYTE and best.language not in _NON_WESTERN_LATIN_LANGUAGES:
+            try:
+                text = data.decode("cp1252")
+                encoding = "cp1252"
+            except UnicodeDecodeError:
+                text = str(best)
+        else:
+            text = str(best)
+        _warn(corpus, f"{name}: not UTF-8; decoded as {encoding}")
+        return text
+    _warn(corpus, f"{name}: undecodable bytes replaced with U+FFFD")
+    return data.decode("utf-8", errors="replace")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise FramingError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _read_sidecar(path: Path, key: str, corpus: Corpus) -> dict[str, dict[str, str]]:
+    text = _decode(_read_bytes(path), path.name, corpus) or ""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if rows and key not in rows[0]:
+        raise FramingError(
+            f"metadata file {path} has no column {key!r} (set corpus.metadata_key; columns: {', '.join(rows[0])})"
+        )
+    return {str(row[key]).strip(): {k: (v or "").strip() for k, v in row.items() if k and k != key} for row in rows}
+
+
+def _document(doc_id: str, text: str, meta: dict[str, Any], config: CorpusConfig) -> Document:
+    meta = {str(k): "" if v is None else str(v) for k, v in meta.items()}
+    return Document(
+        id=doc_id,
+        text=text,
+        source=meta.pop(config.source_field, "") or UNKNOWN_SOURCE,
+        title=meta.pop(config.title_field, ""),
+        date=meta.pop(config.date_field, ""),
+        url=meta.pop(config.url_field, ""),
+        meta=meta,
+    )
+
+
+def _load_folder(root: Path, config: CorpusConfig, corpus: Corpus) -> None:
+    files = sorted({p for pattern in config.glob for p in root.rglob(pattern)
+                    if p.is_file() and not any(fnmatch.fnmatch(p.name, skip) for skip in config.exclude)})
+    sidecar_path = Path(config.metadata) if config.metadata else next(
+        (root / name for name in _SIDECAR_NAMES if (root / name).is_file()), None
+    )
+    if config.metadata and not sidecar_path.is_file():
+        raise FramingError(f"metadata file not found: {config.metadata} (corpus.metadata)")
+    sidecar = _read_sidecar(sidecar_path, config.metadata_key, corpus) if sidecar_path else {}
+    matched: set[str] = set()
+    without_metadata = []
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        data = _read_bytes(path)
+        corpus.input_hashes[rel] = hashlib.sha256(data).hexdigest()
+        text = _decode(data, rel, corpus)
+        if text is None:
+            continue
+        if not text.strip():
+            corpus.skipped.append((rel, "empty"))
+            continue
+        key = rel if rel in sidecar else path.name
+        meta = sidecar.get(key)
+        if meta is None:
+            without_metadata.append(rel)
+            meta = {}
+        else:
+            matched.add(key)
+        meta = dict(meta)
+        meta.setdefault(config.title_field, "")
+        corpus.documents.append(_document(rel, text, meta, config))
+    if sidecar and without_metadata:
+        _warn(corpus, f"{len(without_metadata)} file(s) have no row in {sidecar_path.name}: "
+                      f"{', '.join(without_metadata[:5])}{' ...' if len(without_metadata) > 5 else ''}")
+    unmatched = sorted(set(sidecar) - matched)
+    if unmatched:
+        _warn(corpus, f"{len(unmatched)} row(s) of {sidecar_path.name} match no file: "
+                      f"{', '.join(unmatched[:5])}{' ...' if len(unmatched) > 5 else ''}")
+
+
+def _records(path: Path, corpus: Corpus) -> list[dict[str, Any]]:
+    data = _read_bytes(path)
+    corpus.input_hashes[path.name] = hashlib.sha256(data).hexdigest()
+    text = _decode(data, path.name, corpus)
+    if text is None:
+        raise FramingError(f"{path} is a binary file, not {path.suffix[1:]}")
+    if path.suffix.lower() == ".csv":
+        return list(csv.DictReader(io.StringIO(text)))
+    records = []
+    for line_no, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise FramingError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise FramingError(f"{path}:{line_no}: each line must be a JSON object")
+        records.append(record)
+    return records
+
+
+def _load_records(path: Path, config: CorpusConfig, corpus: Corpus) -> None:
+    records = _records(path, corpus)
+    if records and config.text_field not in records[0]:
+        raise FramingError(
+            f"{path} has no field {config.text_field!r} (set corpus.text_field; fields: {', '.join(records[0])})"
+        )
+    seen: set[str] = set()
+    for row_no, record in enumerate(records, 1):
+        text = record.pop(config.text_field, None)
+        doc_id = str(record.pop(config.id_field)) if config.id_field and record.get(config.id_field) is not None \
+            else f"{path.name}:{row_no}"
+        if doc_id in seen:
+            raise FramingError(f"{path}: duplicate document id {doc_id!r} in {config.id_field!r}")
+        seen.add(doc_id)
+        if not isinstance(text, str) or not text.strip():
+            corpus.skipped.append((doc_id, "empty"))
+            continue
+        corpus.documents.append(_document(doc_id, text, record, config))
+
+
+def load_corpus(path: str | Path | None = None, config: CorpusConfig | None = None) -> Corpus:
+    """Read a corpus from a folder, a ``.jsonl`` or a ``.csv`` file (default: the bundled example).
+
+    Raises ``FramingError`` for a missing path or a corpus with no readable document. Empty and binary files
+    are skipped and listed in a warning; non-UTF-8 files are decoded by detection with a warning.
+    """
+    config = config or CorpusConfig()
+    raw = path if path is not None else config.path
+    root = Path(raw).expanduser() if raw is not None else example_corpus_path()
+    if not root.exists():
+        raise FramingError(f"corpus not found: {root}")
+    corpus = Corpus(documents=[], origin=str(root))
+    if root.is_dir():
+        _load_folder(root, config, corpus)
+    elif root.suffix.lower() in (".jsonl", ".csv"):
+        _load_records(root, config, corpus)
+    else:
+        raise FramingError(f"cannot read {root}: expected a folder, a .jsonl or a .csv file")
+    if corpus.skipped:
+        _warn(corpus, f"skipped {len(corpus.skipped)} input(s): "
+                      + ", ".join(f"{name} ({why})" for name, why in corpus.skipped[:10]))
+    if not corpus.documents:
+        what = f"files matching {', '.join(config.glob)}" if root.is_dir() else "records with text"
+        raise FramingError(f"no documents in {root}: found no {what}")
+    return corpus

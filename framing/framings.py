@@ -1,0 +1,277 @@
+"""Stage 4: find recurring framings — UMAP reduction, HDBSCAN clustering — and describe each one.
+
+``FramingModel`` follows scikit-learn's estimator contract: the constructor only stores parameters, ``fit``
+validates its input and sets the fitted attributes (names ending in ``_``), and ``random_state`` makes the
+result repeatable. ``describe_framings`` then turns labels into ``Framing`` records: size, source shares,
+distinctive terms (class-based TF-IDF), exemplar units nearest the centre and a short label.
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import FramingError
+
+__all__ = ["Framing", "FramingModel", "describe_framings", "class_tfidf_terms", "UNASSIGNED"]
+
+log = logging.getLogger(__name__)
+
+UNASSIGNED = -1
+# At or above this many points, neighbours come from pynndescent (approximate); below it, exact search is cheap
+# and exactly reproducible.
+_EXACT_KNN_LIMIT = 4096
+# Reporting verbs and fillers of news prose: frequent in every framing, distinctive of none.
+NEWS_STOP_WORDS = frozenset(
+    "said says say told tells according reported reports added asked just like also would could did does don "
+    "didn doesn isn wasn won ll ve re st mr mrs ms".split()
+)
+# Words, optionally hyphenated, that start with a letter: bare numbers, years and counts never become terms.
+_TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w'’-]*[^\W_]\b"
+
+
+@dataclass
+class Framing:
+    """One recurring framing.
+
+    ``sources`` maps each source to its share of this framing's units (the shares sum to 1);
+    ``source_rates`` maps each source to the share of *that source's* units that fall in this framing, so
+    sources of different sizes can be compared.
+    """
+
+    id: int
+    label: str
+    size: int
+    terms: list[str]
+    term_scores: list[float]
+    exemplars: list[str]
+    sources: dict[str, float]
+    source_rates: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Framing":
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def _knn(embeddings: np.ndarray, n_neighbors: int, metric: str, random_state: int):
+    """One neighbour graph for both UMAP runs (the clustering space and the 2-d map)."""
+    n = embeddings.shape[0]
+    if n < _EXACT_KNN_LIMIT:
+        from sklearn.metrics import pairwise_distances
+
+        distances = pairwise_distances(embeddings, metric=metric).astype(np.float32)
+        # UMAP expects each point first among its own neighbours, even beside exact duplicates; the stable sort
+        # keeps ties in index order so the graph is the same on every run.
+        np.fill_diagonal(distances, -1.0)
+        indices = np.argsort(distances, axis=1, kind="stable")[:, :n_neighbors]
+        np.fill_diagonal(distances, 0.0)
+        return indices.astype(np.int64), np.take_along_axis(distances, indices, axis=1), None
+    from umap.umap_ import nearest_neighbors
+
+    indices, distances, search_index = nearest_neighbors(
+        embeddings, n_neighbors, metric, {}, False, np.random.RandomState(random_state)
+    )
+    return indices, distances, search_index
+
+
+class FramingModel:
+    """Reduce embeddings with UMAP and cluster them with HDBSCAN.
+
+    Fitted attributes: ``space_`` (n, n_components) clustering space; ``map_`` (n, 2) map coordinates;
+    ``labels_`` (n,) framing per unit, ``-1`` unassigned; ``probabilities_`` (n,) HDBSCAN membership strength;
+    ``reassigned_`` (n,) bool, units given to a framing by ``reassign_threshold``; ``centroids_``
+    (n_framings, d) unit-length mean embedding per framing; ``n_framings_``.
+    """
+
+    def __init__(self, n_components: int = 5, n_neighbors: int = 15, min_dist: float = 0.0,
+                 map_min_dist: float = 0.1, metric: str = "cosine", min_cluster_size: int = 8,
+                 min_samples: int | None = None, selection_method: str = "eom", selection_epsilon: float = 0.0,
+                 reassign_threshold: float | None = None, random_state: int = 42) -> None:
+        self.n_components = n_components
+        self.n_neighbors = n_neighbors
+        self.min_dist = min_dist
+        self.map_min_dist = map_min_dist
+        self.metric = metric
+        self.min_cluster_size = min_cluster_size
+        self.min_samples = min_samples
+        self.selection_method = selection_method
+        self.selection_epsilon = selection_epsilon
+        self.reassign_threshold = reassign_threshold
+        self.random_state = random_state
+
+    def minimum_units(self) -> int:
+        """The fewest units UMAP can embed with these settings (neighbours plus the point itself)."""
+        return max(self.n_neighbors + 1, self.n_components + 2)
+
+    def _validate(self, embeddings: Any) -> np.ndarray:
+        X = np.asarray(embeddings, dtype=np.float32)
+        if X.ndim != 2:
+            raise ValueError(f"embeddings must be a 2-d array, got shape {X.shape}")
+        if not np.isfinite(X).all():
+            raise ValueError("embeddings contain NaN or infinite values")
+        if X.shape[0] < self.minimum_units():
+            raise FramingError(
+                f"{X.shape[0]} units are too few for UMAP with reduce.n_neighbors={self.n_neighbors}: need at "
+                f"least {self.minimum_units()}; add documents, lower units.min_words or lower reduce.n_neighbors"
+            )
+        return X
+
+    def _umap(self, n_components: int, min_dist: float, knn):
+        import umap
+
+        return umap.UMAP(n_components=n_components, n_neighbors=self.n_neighbors, min_dist=min_dist,
+                         metric=self.metric, random_state=self.random_state, precomputed_knn=knn,
+                         init="spectral")
+
+    def fit(self, embeddings: np.ndarray) -> "FramingModel":
+        """Fit on ``(n, d)`` embeddings (L2-normalised rows); returns ``self``."""
+        X = self._validate(embeddings)
+        knn = _knn(X, self.n_neighbors, self.metric, self.random_state)
+        with warnings.catch_warnings():
+            # No search index is kept (we never transform new data), and random_state makes UMAP single-threaded
+            # on purpose: both facts are expected, not worth a warning to the user.
+            warnings.filterwarnings("ignore", message=".*knn_search_index.*")
+            warnings.filterwarnings("ignore", message=".*n_jobs value.*overridden.*")
+            log.info("UMAP: %d units → %d dimensions", X.shape[0], self.n_components)
+            self.space_ = self._umap(self.n_components, self.min_dist, knn).fit_transform(X).astype(np.float32)
+            log.info("UMAP: %d units → 2-d map", X.shape[0])
+            self.map_ = self._umap(2, self.map_min_dist, knn).fit_transform(X).astype(np.float32)
+
+        import hdbscan
+
+        clusterer = hdbscan.HDBSCAN(
+            min_cluster_size=self.min_cluster_size, min_samples=self.min_samples,
+            cluster_selection_method=self.selection_method,
+            cluster_selection_epsilon=float(self.selection_epsilon),
+        )
+        clusterer.fit(self.space_)
+        labels = clusterer.labels_.astype(np.int64)
+        self.probabilities_ = clusterer.probabilities_.astype(np.float32)
+        self.labels_, self.centroids_ = self._order_by_size(X, labels)
+        self.n_framings_ = int(self.centroids_.shape[0])
+        self.reassigned_ = np.zeros(X.shape[0], dtype=bool)
+        if self.reassign_threshold is not None and self.n_framings_:
+            self._reassign(X)
+        return self
+
+    @staticmethod
+    def _order_by_size(X: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Renumber framings 0.. by decreasing size (ties by first unit) so ids read as a ranking."""
+        found = [label for label in np.unique(labels) if label != UNASSIGNED]
+        order = sorted(found, key=lambda label: (-int((labels == label).sum()), int(np.argmax(labels == label))))
+        new_labels = np.full_like(labels, UNASSIGNED)
+        centroids = np.zeros((len(order), X.shape[1]), dtype=np.float32)
+        for new, old in enumerate(order):
+            members = labels == old
+            new_labels[members] = new
+            centre = X[members].mean(axis=0)
+            centroids[new] = centre / max(float(np.linalg.norm(centre)), 1e-12)
+        return new_labels, centroids
+
+    def _reassign(self, X: np.ndarray) -> None:
+        outliers = np.flatnonzero(self.labels_ == UNASSIGNED)
+        if outliers.size == 0:
+            return
+        similarity = X[outliers] @ self.centroids_.T
+        best = similarity.argmax(axis=1)
+        keep = similarity[np.arange(outliers.size), best] >= self.reassign_threshold
+        self.labels_[outliers[keep]] = best[keep]
+        self.reassigned_[outliers[keep]] = True
+        log.info("reassigned %d of %d unassigned units", int(keep.sum()), outliers.size)
+
+
+def class_tfidf_terms(texts: Sequence[str], labels: np.ndarray, n_terms: int = 10, ngram_max: int = 2
+                      ) -> dict[int, list[tuple[str, float]]]:
+    """Distinctive terms per class by class-based TF-IDF (as in BERTopic).
+
+    All texts of a class form one document; a term's weight is its frequency in the class (normalised by the
+    class's length) times ``log(1 + A / f)``, where ``A`` is the mean class length and ``f`` the term's
+    frequency over all classes. English stop-words, reporting verbs ("said", "told") and bare numbers are
+    left out. The unassigned class takes
+    part in the frequencies (so what is common everywhere scores low) but gets no terms.
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    classes = sorted(set(int(label) for label in labels))
+    joined = [" ".join(t for t, label in zip(texts, labels) if label == c) for c in classes]
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    stop_words = sorted(ENGLISH_STOP_WORDS | NEWS_STOP_WORDS)
+    vectorizer = CountVectorizer(ngram_range=(1, ngram_max), stop_words=stop_words, token_pattern=_TOKEN_PATTERN)
+    try:
+        counts = vectorizer.fit_transform(joined).toarray().astype(np.float64)
+    except ValueError:  # empty vocabulary: every text was stop-words or numbers
+        return {c: [] for c in classes if c != UNASSIGNED}
+    vocabulary = np.asarray(vectorizer.get_feature_names_out())
+    # A term seen once in the whole corpus says nothing recurring; drop those unless nothing else is left.
+    recurring = counts.sum(axis=0) >= 2
+    if recurring.any():
+        counts, vocabulary = counts[:, recurring], vocabulary[recurring]
+    tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+    average_class_length = counts.sum() / max(len(classes), 1)
+    idf = np.log(1.0 + average_class_length / np.maximum(counts.sum(axis=0), 1.0))
+    scores = tf * idf
+    out: dict[int, list[tuple[str, float]]] = {}
+    for row, c in enumerate(classes):
+        if c == UNASSIGNED:
+            continue
+        top = [i for i in np.argsort(-scores[row], kind="stable")[:n_terms] if scores[row, i] > 0]
+        out[c] = [(str(vocabulary[i]), round(float(scores[row, i]), 6)) for i in top]
+    return out
+
+
+def _label(terms: Sequence[str], n: int) -> str:
+    """Join the top terms, skipping a term whose words a chosen term already says ("siege" after "siege city")."""
+    chosen: list[str] = []
+    covered: set[str] = set()
+    for term in terms:
+        words = set(term.split())
+        if words <= covered:
+            continue
+        chosen.append(term)
+        covered |= words
+        if len(chosen) == n:
+            break
+    return " / ".join(chosen) if chosen else "(no distinctive terms)"
+
+
+def describe_framings(texts: Sequence[str], unit_ids: Sequence[str], sources: Sequence[str], labels: np.ndarray,
+                      embeddings: np.ndarray, centroids: np.ndarray, n_terms: int = 10, n_exemplars: int = 5,
+                      label_terms: int = 3, ngram_max: int = 2) -> list[Framing]:
+    """Describe each framing: size, source shares, distinctive terms, exemplars nearest its centre, label."""
+    labels = np.asarray(labels)
+    terms = class_tfidf_terms(texts, labels, n_terms=n_terms, ngram_max=ngram_max)
+    units_per_source = Counter(sources)
+    framings = []
+    for framing_id in range(centroids.shape[0]):
+        members = np.flatnonzero(labels == framing_id)
+        similarity = embeddings[members] @ centroids[framing_id]
+        exemplars: list[str] = []
+        seen_texts: set[str] = set()
+        for index in members[np.argsort(-similarity, kind="stable")]:
+            if texts[index] in seen_texts:
+                continue  # a reposted sentence would otherwise fill every exemplar slot
+            seen_texts.add(texts[index])
+            exemplars.append(unit_ids[index])
+            if len(exemplars) == n_exemplars:
+                break
+        counts = Counter(sources[i] for i in members)
+        framing_terms = terms.get(framing_id, [])
+        framings.append(Framing(
+            id=framing_id,
+            label=_label([t for t, _ in framing_terms], label_terms),
+            size=int(members.size),
+            terms=[t for t, _ in framing_terms],
+            term_scores=[s for _, s in framing_terms],
+            exemplars=exemplars,
+            sources={s: round(c / members.size, 6) for s, c in counts.most_common()},
+            source_rates={s: round(c / units_per_source[s], 6) for s, c in counts.most_common()},
+        ))
+    return framings

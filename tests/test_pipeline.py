@@ -1,0 +1,148 @@
+"""End to end with the real packaged model, UMAP and HDBSCAN."""
+import json
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import framing
+from framing.corpus import Corpus, Document, load_corpus
+from framing.errors import FramingError
+
+pytestmark = pytest.mark.slow
+
+UNIT_COLUMNS = ["unit_id", "doc_id", "source", "start", "end", "text", "framing", "probability", "x", "y"]
+
+
+def check_invariants(result: framing.Result) -> None:
+    units, docs = result.units, result.documents.set_index("doc_id")
+    assert list(units.columns[:3]) == ["unit_id", "doc_id", "index"]
+    assert set(UNIT_COLUMNS) <= set(units.columns)
+    assert units["unit_id"].is_unique
+    for row in units.itertuples():
+        assert docs.at[row.doc_id, "text"][row.start:row.end] == row.text  # provenance: exact offsets
+    ids = {f.id for f in result.framings}
+    assert set(units["framing"].unique()) <= ids | {-1}
+    for f in result.framings:
+        members = units[units["framing"] == f.id]
+        assert f.size == len(members) > 0
+        assert f.terms and f.label and f.label != "(no distinctive terms)"
+        assert 1 <= len(f.exemplars) <= 5 and set(f.exemplars) <= set(members["unit_id"])
+        assert sum(f.sources.values()) == pytest.approx(1.0, abs=1e-4)
+    assert np.isfinite(units[["x", "y"]].to_numpy()).all()
+    counts = result.manifest["counts"]
+    assert counts["units"] == len(units) and counts["framings"] == len(result.framings)
+    assert counts["unassigned"] == int((units["framing"] == -1).sum())
+
+
+def test_example_corpus_end_to_end(example_result):
+    result = example_result
+    check_invariants(result)
+    assert len(result.framings) >= 4
+    assert result.units["source"].nunique() >= 4
+    assert "leaning" in result.units.columns  # sidecar metadata becomes columns
+    manifest = result.manifest
+    assert manifest["model"]["fingerprint"].startswith("sha256:")
+    assert manifest["seed"] == 42 and manifest["config"]["cluster"]["selection_method"] == "leaf"
+    assert set(manifest["seconds"]) == {"corpus", "units", "embed", "framings"}
+    assert len(manifest["input"]["files"]) == 16
+    assert {"sentence-transformers", "umap-learn", "hdbscan", "torch"} <= set(manifest["versions"])
+
+
+def test_framings_separate_the_opposed_tellings(example_result):
+    """The corpus is built with a state framing and an opposition framing; the tool must not blur them."""
+    units = example_result.units
+    leaning_share = units[units["framing"] >= 0].groupby("framing")["leaning"].value_counts(normalize=True)
+    one_sided = [f for f in leaning_share.index.levels[0]
+                 if leaning_share[f].get("state", 0) >= 0.6 or leaning_share[f].get("opposition", 0) >= 0.6]
+    assert len(one_sided) >= 2
+    sides = {leaning_share[f].idxmax() for f in one_sided}
+    assert {"state", "opposition"} <= sides
+
+
+def test_passages_context_and_save_load(example_result, tmp_path):
+    result = example_result
+    first = result.framings[0]
+    passages = result.passages(first.id)
+    assert len(passages) == first.size
+    assert list(passages["unit_id"][: len(first.exemplars)]) == first.exemplars
+    assert (result.passages(-1)["framing"] == -1).all()
+    context = result.context(first.exemplars[0])
+    assert first.exemplars[0] in set(context["unit_id"]) and len(context) <= 5
+    with pytest.raises(KeyError):
+        result.framing(999)
+
+    target = result.save(tmp_path / "run")
+    assert sorted(p.name for p in target.iterdir()) == ["documents.parquet", "framings.json", "report.html",
+                                                         "run.json", "units.parquet"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind
+    framings_json = json.loads((target / "framings.json").read_text())
+    assert set(framings_json[0]) >= {"id", "label", "size", "terms", "exemplars", "sources"}
+    loaded = framing.load_result(target)
+    pd.testing.assert_frame_equal(loaded.units, result.units)
+    assert [f.to_dict() for f in loaded.framings] == [f.to_dict() for f in result.framings]
+    page = (target / "report.html").read_text()
+    assert "plotly" in page and first.label.split(" / ")[0] in page
+    assert re.search(r"<script[^>]+src=", page) is None  # plotly.js is inlined: the page works offline
+
+
+def test_same_input_config_and_seed_give_the_same_framings(example_result, cache_dir):
+    again = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False)
+    assert again.manifest["embedding"]["computed"] == 0  # the re-run embeds nothing
+    assert np.array_equal(again.units["framing"].to_numpy(), example_result.units["framing"].to_numpy())
+    assert np.allclose(again.units[["x", "y"]].to_numpy(), example_result.units[["x", "y"]].to_numpy())
+    assert [f.to_dict() for f in again.framings] == [f.to_dict() for f in example_result.framings]
+
+
+def test_other_clustering_settings_reuse_the_embeddings(cache_dir):
+    result = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
+                             cluster__min_cluster_size=12, cluster__reassign_threshold=0.3)
+    assert result.manifest["embedding"]["computed"] == 0
+    assert result.manifest["counts"]["reassigned"] > 0
+    assert result.units["reassigned"].sum() == result.manifest["counts"]["reassigned"]
+    check_invariants(result)
+
+
+def test_every_unit_unassigned_still_gives_outputs_with_a_warning(cache_dir, tmp_path):
+    docs = [Document(f"d{i}", text, source="S") for i, text in enumerate([
+        "The convoy waited at the crossing for days.", "Bread prices rose sharply in the east.",
+        "Talks in the port city ended without a deal.", "Engineers cleared the market of explosives.",
+        "A nurse described the night the hospital was hit.", "Posters of the army hung from balconies.",
+        "The mediators hoped for a short pause in fighting.", "Families queued at the checkpoint at dawn.",
+        "The university will reopen its eastern campus.", "Electricity returned to some streets.",
+        "Reporters could not reach the eastern districts.", "A carpenter rebuilt his workshop by hand.",
+    ])]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = framing.analyze(docs, embedding__cache_dir=str(cache_dir), reduce__n_neighbors=5,
+                                 cluster__min_cluster_size=12, progress=False)
+    assert result.framings == [] and (result.units["framing"] == -1).all()
+    assert any("every one of the 12 units is unassigned" in str(w.message) for w in caught)
+    assert result.manifest["warnings"]
+    target = result.save(tmp_path / "empty-run")
+    assert (target / "report.html").exists() and "every unit is unassigned" in (target / "report.html").read_text()
+
+
+def test_api_accepts_corpus_objects_and_rejects_tiny_input(cache_dir):
+    corpus = Corpus.from_texts(["One short document with a few words in it."], sources=["S"])
+    with pytest.raises(FramingError, match="1 units are too few for UMAP"):
+        framing.analyze(corpus, embedding__cache_dir=str(cache_dir))
+    with pytest.raises(FramingError, match="no units"):
+        framing.analyze(Corpus.from_texts(["Hi."]), embedding__cache_dir=str(cache_dir))
+    with pytest.raises(FramingError, match="unknown key cluster.size"):
+        framing.analyze(corpus, cluster__size=3)
+
+
+def test_aleppo_corpus_end_to_end(aleppo_path, cache_dir, tmp_path):
+    config = framing.load_config("configs/aleppo-2016.yaml", [f"corpus.path={aleppo_path}",
+                                                              f"embedding.cache_dir={cache_dir}"])
+    result = framing.analyze(None, config, progress=False)
+    check_invariants(result)
+    corpus = load_corpus(aleppo_path)
+    assert set(result.units["doc_id"]) == {d.id for d in corpus}
+    assert len(result.framings) >= 3
+    assert set(result.units["date"]) <= {"2016-12-07", "2016-12-08", "2016-11-28", "2020-07-02"}
+    target = result.save(tmp_path / "aleppo")
+    assert (target / "report.html").stat().st_size > 1_000_000

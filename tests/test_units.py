@@ -1,0 +1,113 @@
+import string
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from framing.corpus import Document, load_corpus
+from framing.units import segment, sentence_spans, text_blocks
+
+
+def sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in sentence_spans(text)]
+
+
+def test_abbreviations_do_not_split():
+    text = ("Maj. Gen. Adrian Solberg met U.S. officials on Dec. 7 in Port Amsel. "
+            "The talks, said Dr. Ilse Renn, went well. They resume on Jan. 3.")
+    assert sentences(text) == [
+        "Maj. Gen. Adrian Solberg met U.S. officials on Dec. 7 in Port Amsel.",
+        "The talks, said Dr. Ilse Renn, went well.",
+        "They resume on Jan. 3.",
+    ]
+
+
+def test_quotes_and_ellipses():
+    text = '"We will stay," she said. He waited... Then he left. “Is it safe?” asked a nurse.'
+    assert sentences(text) == ['"We will stay," she said.', "He waited...", "Then he left.",
+                               "“Is it safe?” asked a nurse."]
+
+
+def test_headings_and_list_lines_are_their_own_units():
+    text = ("Army Enters the Old Market\n\nVARNO — Troops advanced on Tuesday. Residents cheered\n"
+            "- food was handed out\n- power was restored\n1. First point here\nComments\nLena M.\n")
+    assert sentences(text) == ["Army Enters the Old Market", "VARNO — Troops advanced on Tuesday.",
+                               "Residents cheered", "- food was handed out", "- power was restored",
+                               "1. First point here", "Comments", "Lena M."]
+
+
+def test_hard_wrapped_paragraphs_are_joined_before_splitting():
+    text = ("The convoy has waited at the crossing for nineteen days while the\n"
+            "agencies negotiated with the authorities over the route it would\n"
+            "take. Officials said permission would follow within a week or two.\n")
+    spans = sentence_spans(text)
+    assert len(spans) == 2
+    assert text[spans[0][0]:spans[0][1]].endswith("route it would\ntake.")
+
+
+def test_blocks_keep_windows_line_endings_out_of_spans():
+    text = "One line here.\r\nSecond line here.\r\n\r\nThird paragraph."
+    assert [text[s:e] for s, e in text_blocks(text)] == ["One line here.", "Second line here.", "Third paragraph."]
+
+
+def test_segment_kinds_min_words_and_ids():
+    doc = Document("d1", "Short.\n\nThe first real sentence is here. The second real sentence follows it. "
+                         "A third sentence ends the paragraph.\n\nA new paragraph with one sentence only.")
+    units = segment([doc], kind="sentences", min_words=4)
+    assert [u.text for u in units] == ["The first real sentence is here.", "The second real sentence follows it.",
+                                       "A third sentence ends the paragraph.",
+                                       "A new paragraph with one sentence only."]
+    assert [u.id for u in units] == ["d1#0", "d1#1", "d1#2", "d1#3"]
+    assert segment([doc], min_words=1)[0].text == "Short."
+    paragraphs = segment([doc], kind="paragraphs", min_words=4)
+    assert len(paragraphs) == 2 and paragraphs[0].text.startswith("The first") and paragraphs[0].text.endswith(
+        "paragraph.")
+    windows = segment([doc], kind="windows", window=2, min_words=1)
+    assert [w.text.split(".")[0] for w in windows] == ["Short", "The second real sentence follows it",
+                                                       "A third sentence ends the paragraph"]
+    overlapping = segment([doc], kind="windows", window=3, stride=1, min_words=1)
+    assert len(overlapping) == 3  # 5 sentences, windows of 3 starting at 0, 1, 2
+    with pytest.raises(ValueError, match="allowed: sentences, paragraphs, windows"):
+        segment([doc], kind="words")
+
+
+
+
+PIECES = ["U.S.", "Dec. 7", "Maj. Gen.", "Mr.", "...", "…", "!", "?", ".", ",", " ", "  ", "\n", "\n\n", "\r\n",
+          "\t", '"', "“", "”", "'", "- ", "* ", "1. ", "—", "word", "Word", "Aleppo", "42", "e.g.", "(", ")", ":"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(
+    st.lists(st.sampled_from(PIECES), max_size=80).map("".join),
+    st.text(alphabet=string.printable + "“”’…—é\u00a0\u2028", max_size=300),
+))
+def test_offsets_are_exact_for_any_text(text):
+    doc = Document("p", text)
+    for kind in ("sentences", "paragraphs", "windows"):
+        units = segment([doc], kind=kind, min_words=1)
+        for unit in units:
+            assert doc.text[unit.start:unit.end] == unit.text
+            assert unit.text and unit.text == unit.text.strip()
+        if kind != "windows":
+            assert all(a.end <= b.start for a, b in zip(units, units[1:]))  # in order, never overlapping
+
+
+def test_offsets_are_exact_on_the_bundled_corpus():
+    corpus = load_corpus()
+    for doc in corpus:
+        units = segment([doc], min_words=1)
+        assert units
+        for unit in units:
+            assert doc.text[unit.start:unit.end] == unit.text
+
+
+def test_offsets_are_exact_on_real_scraped_pages(aleppo_path):
+    corpus = load_corpus(aleppo_path)
+    total = 0
+    for doc in corpus:
+        for kind in ("sentences", "paragraphs", "windows"):
+            for unit in segment([doc], kind=kind, min_words=1):
+                assert doc.text[unit.start:unit.end] == unit.text
+                total += 1
+    assert total > 1000
