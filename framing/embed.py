@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
@@ -114,17 +115,27 @@ class SentenceTransformerEmbedder:
 
             transformers_logging.disable_progress_bar()  # its weight-loading bar is noise beside ours
             log.info("loading embedding model %s", self.model_path)
+            # Local folders and models already in the Hugging Face cache load without a network; only a name
+            # missing from the cache goes online, and not when HF_HUB_OFFLINE is set.
+            local = Path(self.model_path).is_dir()
+            offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
             try:
-                # A local folder must never trigger a download; hub names may, where the user has a network.
-                local = Path(self.model_path).is_dir()
-                self._model = SentenceTransformer(self.model_path, device=self.device, local_files_only=local)
+                self._model = SentenceTransformer(self.model_path, device=self.device, local_files_only=True)
             except Exception as exc:  # the library raises many types for a bad name, path or device
-                raise FramingError(
-                    f"cannot load embedding model {self.model!r} on {self.device!r}: "
-                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__} "
-                    "(embedding.model takes a sentence-transformers name available offline or a local path)"
-                ) from None
+                if local or offline:
+                    raise self._load_error(exc) from None
+                try:
+                    self._model = SentenceTransformer(self.model_path, device=self.device)
+                except Exception as online_exc:
+                    raise self._load_error(online_exc) from None
         return self._model
+
+    def _load_error(self, exc: Exception) -> FramingError:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return FramingError(
+            f"cannot load embedding model {self.model!r} on {self.device!r}: {first_line} "
+            "(embedding.model takes a sentence-transformers name available offline or a local path)"
+        )
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts``; returns float32 ``(n, d)`` with unit-length rows."""
