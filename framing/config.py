@@ -31,8 +31,10 @@ class RunConfig(_Section):
 
 
 class CorpusConfig(_Section):
-    path: Optional[str] = Field(None, description="folder of .txt/.md, or a .jsonl/.csv file; none: the bundled example")
-    glob: list[str] = Field(["*.txt", "*.md"], description="file patterns read from a folder (recursively)")
+    path: Optional[str] = Field(
+        None, description="folder of .txt/.md/.html, or a .jsonl/.csv/.parquet file; none: the bundled example")
+    glob: list[str] = Field(["*.txt", "*.md", "*.html", "*.htm"],
+                            description="file patterns read from a folder (recursively)")
     exclude: list[str] = Field(["README*", "LICENSE*", "CHANGELOG*"],
                                description="file-name patterns never read as documents")
     text_field: str = "text"
@@ -52,6 +54,18 @@ class UnitsConfig(_Section):
     min_words: int = Field(4, ge=1, description="shorter units are dropped")
     window: int = Field(3, ge=1, description="sentences per window (kind: windows)")
     stride: Optional[int] = Field(None, ge=1, description="sentences between window starts; none: window")
+    detect_sections: bool = Field(True, description="label lines body / comments / boilerplate; drop bylines")
+    sections: list[Literal["body", "comments", "boilerplate"]] = Field(
+        ["body", "comments"], min_length=1, description="sections that are analysed"
+    )
+    deduplicate: bool = Field(True, description="embed, cluster and count each duplicate group once")
+    near_duplicates: Optional[float] = Field(
+        0.8, gt=0.0, le=1.0,
+        description="word-trigram Jaccard at which two units are one duplicate group; null: exact matches only",
+    )
+    repost_share: float = Field(0.5, gt=0.0, le=1.0,
+                                description="share of a document's units copied from one earlier document "
+                                            "that makes it a repost")
 
 
 class EmbeddingConfig(_Section):
@@ -235,11 +249,11 @@ run:
   out_dir: outputs
 
 corpus:
-  path: corpus            # a folder of .txt/.md files, or a .jsonl / .csv file
-  glob: ["*.txt", "*.md"] # which files of a folder are read (recursively)
+  path: corpus            # a folder of .txt/.md/.html files, or a .jsonl / .csv / .parquet file
+  glob: ["*.txt", "*.md", "*.html", "*.htm"]  # which files of a folder are read (recursively)
   exclude: ["README*", "LICENSE*", "CHANGELOG*"]  # file names that are never documents
-  text_field: text        # .jsonl/.csv: the column holding the text
-  id_field: null          # .jsonl/.csv: a column of stable ids (default: file name + row number)
+  text_field: text        # .jsonl/.csv/.parquet: the column holding the text
+  id_field: null          # .jsonl/.csv/.parquet: a column of stable ids (default: file name + row number)
   metadata: null          # sidecar CSV keyed by file name (default: metadata.csv or sources.csv in the folder)
   metadata_key: file      # the sidecar column that holds the file name
   source_field: source    # outlet, site or author: what the framings are compared across
@@ -252,6 +266,11 @@ units:
   min_words: 4            # shorter units are dropped
   window: 3               # kind: windows -> sentences per window
   stride: null            # kind: windows -> sentences between window starts (default: window)
+  detect_sections: true   # label lines body / comments / boilerplate; commenter bylines are dropped
+  sections: [body, comments]  # what is analysed; add boilerplate to cluster it too
+  deduplicate: true       # repeated text (reposts, quotes) is embedded, clustered and counted once
+  near_duplicates: 0.8    # word-trigram Jaccard for one duplicate group (reposts); null: exact matches only
+  repost_share: 0.5       # a document with this share of its units copied from one earlier document is a repost
 
 embedding:
   model: all-MiniLM-L6-v2 # packaged, offline; or any sentence-transformers name or local path

