@@ -79,7 +79,7 @@ def main() -> None:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "corpora" / "aleppo-2016"
     if folder.is_dir():
         report(f"aleppo-2016 ({folder})", folder, ALEPPO_LABELS)
-    report("pages written for the tests (WordPress, forum, newsletter layouts)", OWN_PAGES, OWN_PAGES / "labels.json")
+    report("pages written for the tests (WordPress, forum, newsletter, Disqus layouts)", OWN_PAGES, OWN_PAGES / "labels.json")
 
 
 if __name__ == "__main__":

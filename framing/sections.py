@@ -48,6 +48,7 @@ _BOILERPLATE_SHORT = [re.compile(p, _I) for p in (
     r"^\W*(share( this)?( article| post| story| page)?|tweet|e-?mail|print|"
     r"share on \w+|follow us( on \w+)?|like us on \w+|subscribe( now)?|sign up( now)?|join now|donate( now)?)\W*$",
     r"^\W*click to (share|print|email|tweet)\b",
+    r"^\W*(sort(ed)?|order(ed)?|filter(ed)?) by\b.{0,25}$",  # comment-thread controls
     r"^\W*(region|theme|tags?|categories|category|filed under|topics?|posted in|labels?)\s*:",
     r"^\W*(leave a (comment|reply)|post a comment|add (a|your) comment|cancel reply|load more comments|"
     r"show( all| more)? comments|view comments|sign in|log in|register)\W*$",
@@ -75,7 +76,8 @@ _BYLINE = [re.compile(p, _I) for p in (
     r"^.{1,60}'s picture$",
     r"^.{1,60}\(not verified\)",
     r"^.{1,60}\bsays:?$|^.{1,60}\b(wrote|writes|replied):$",
-    r"^(about )?\d+\s+(seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago\b.{0,20}$",
+    # "3 hours ago", "Lena Vos • 2 hours ago", "edited 5 days ago"
+    r"^.{0,40}?\b(about |an? )?(\d+\s+)?(seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago\W*$",
     r"^\W*(reply|report|like|flag|permalink|quote|edit|delete|upvote|downvote|\d+ likes?|reply to this( comment)?|"
     r"in reply to .{1,40})(\s*[|·•]\s*\w+)*\W*$",
     r"^\W*#?\d{1,4}[.)]?\W*$",
