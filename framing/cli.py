@@ -34,6 +34,10 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="write the run folder here instead of <run.out_dir>/<run.name>")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
+    report = commands.add_parser("report", help="rebuild the report of a saved run (nothing is embedded again)")
+    report.add_argument("run_dir", help="a run folder written by framing run")
+    report.add_argument("--out", help="write the page here instead of RUN_DIR/report.html")
+
     init = commands.add_parser("init", help="write a commented starter config into DIR")
     init.add_argument("dir", help="folder for config.yaml (created if missing)")
     return parser
@@ -69,6 +73,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .result import REPORT_FILE, load_result, write_file_atomically
+    from .report import write_report
+
+    result = load_result(args.run_dir)
+    target = Path(args.out) if args.out else Path(args.run_dir) / REPORT_FILE
+    write_file_atomically(target, lambda path: write_report(result, path))
+    print(f"report: {target.resolve()}")
+    return 0
+
+
 def _cmd_init(args: argparse.Namespace) -> int:
     from .config import STARTER_CONFIG
 
@@ -90,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     _setup_logging(args.verbose)
     try:
-        return {"run": _cmd_run, "init": _cmd_init}[args.command](args)
+        return {"run": _cmd_run, "report": _cmd_report, "init": _cmd_init}[args.command](args)
     except FramingError as exc:
         print(f"framing: error: {exc}", file=sys.stderr)
         return 2

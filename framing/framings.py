@@ -120,12 +120,16 @@ class FramingModel:
             raise ValueError(f"embeddings must be a 2-d array, got shape {X.shape}")
         if not np.isfinite(X).all():
             raise ValueError("embeddings contain NaN or infinite values")
-        if X.shape[0] < self.minimum_units():
+        self.check_n_units(X.shape[0])
+        return X
+
+    def check_n_units(self, n_units: int) -> None:
+        """Raise ``FramingError`` when ``n_units`` are too few for UMAP (cheap: call it before embedding)."""
+        if n_units < self.minimum_units():
             raise FramingError(
-                f"{X.shape[0]} units are too few for UMAP with reduce.n_neighbors={self.n_neighbors}: need at "
+                f"{n_units} units are too few for UMAP with reduce.n_neighbors={self.n_neighbors}: need at "
                 f"least {self.minimum_units()}; add documents, lower units.min_words or lower reduce.n_neighbors"
             )
-        return X
 
     def _umap(self, n_components: int, min_dist: float, knn):
         import umap

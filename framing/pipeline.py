@@ -125,8 +125,8 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
     """Find the framings of a corpus.
 
     Args:
-        corpus_or_path: a ``Corpus``, a list of ``Document``, a folder / ``.jsonl`` / ``.csv`` path, or ``None``
-            for ``config.corpus.path`` (by default the bundled example corpus).
+        corpus_or_path: a ``Corpus``, a list of ``Document``, a folder / ``.jsonl`` / ``.csv`` / ``.parquet``
+            path, or ``None`` for ``config.corpus.path`` (by default the bundled example corpus).
         config: a ``Config``, a dict of sections, or a YAML path; ``None`` for the defaults.
         progress: show progress bars (``None``: only on a terminal).
         **overrides: config keys as ``section__key=value``, e.g. ``cluster__min_cluster_size=12``.
@@ -155,8 +155,11 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
                 f"{config.units.min_words} words (units.min_words) in sections {', '.join(config.units.sections)}"
             )
         if config.units.deduplicate:
+            earliest_first = sorted(range(len(units)), key=lambda i: (doc_order[units[i].doc_id], units[i].index))
+            precedence = np.empty(len(units), dtype=np.int64)
+            precedence[earliest_first] = np.arange(len(units))
             groups = find_duplicates([u.text for u in units], threshold=config.units.near_duplicates,
-                                     order=[doc_order[u.doc_id] * 1_000_000 + u.index for u in units])
+                                     order=precedence)
         else:
             groups = DuplicateGroups(group=np.arange(len(units)), representative=np.arange(len(units)))
         reposts = find_reposts([u.doc_id for u in units], groups.group, doc_order, min_share=config.units.repost_share)
@@ -171,8 +174,7 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         selection_method=config.cluster.selection_method, selection_epsilon=config.cluster.selection_epsilon,
         reassign_threshold=config.cluster.reassign_threshold, random_state=config.run.seed,
     )
-    if len(representatives) < model.minimum_units():  # fail before the expensive embedding step
-        model._validate(np.zeros((len(representatives), 2), dtype=np.float32))
+    model.check_n_units(len(representatives))  # fail before the expensive embedding step
     with timer.stage("embed"):
         embedder = make_embedder(config.embedding.model, device=config.embedding.device,
                                  batch_size=config.embedding.batch_size, progress=progress)

@@ -7,6 +7,7 @@ sibling and moved into place, so an interrupted or failed run never leaves a hal
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ import pandas as pd
 from .errors import FramingError
 from .framings import UNASSIGNED, Framing
 
-__all__ = ["Result", "load_result", "atomic_folder"]
+__all__ = ["Result", "load_result", "atomic_folder", "write_file_atomically"]
 
 UNIT_FILE = "units.parquet"
 DOCUMENT_FILE = "documents.parquet"
@@ -39,6 +40,10 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
     if target.exists() and not target.is_dir():
         raise FramingError(f"output path {target} exists and is not a folder")
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    # mkdtemp makes a private folder; a run folder gets the permissions of any folder the user creates
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)
     try:
         yield staging
         if target.exists():
@@ -51,6 +56,25 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def write_file_atomically(target: str | Path, write) -> Path:
+    """Call ``write(temporary_path)`` beside ``target``, then move the file into place (never half-written)."""
+    target = Path(target)
+    if not target.parent.is_dir():
+        raise FramingError(f"cannot write {target}: folder {target.parent} does not exist")
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
 
 
 @dataclass

@@ -17,6 +17,13 @@ UNIT_COLUMNS = ["unit_id", "doc_id", "source", "start", "end", "text", "framing"
                 "section", "dup_group", "duplicate_of"]
 
 
+def report_data_of(path) -> dict:
+    """The JSON block a report page carries (what its script renders)."""
+    page = path.read_text(encoding="utf-8")
+    block = re.search(r'<script id="framing-data" type="application/json">(.*?)</script>', page, re.S).group(1)
+    return json.loads(block)
+
+
 def check_invariants(result: framing.Result) -> None:
     units, docs = result.units, result.documents.set_index("doc_id")
     assert list(units.columns[:3]) == ["unit_id", "doc_id", "index"]
@@ -96,7 +103,10 @@ def test_passages_context_and_save_load(example_result, tmp_path):
     pd.testing.assert_frame_equal(loaded.units, result.units)
     assert [f.to_dict() for f in loaded.framings] == [f.to_dict() for f in result.framings]
     page = (target / "report.html").read_text()
-    assert "plotly" in page and first.label.split(" / ")[0] in page
+    data = report_data_of(target / "report.html")
+    assert [f["label"] for f in data["framings"]] == [f.label for f in result.framings]
+    assert data["units"]["id"] == list(result.units["unit_id"])
+    assert page.count("Plotly=") <= 2 and "plotly.js" in page  # plotly.js inlined once
     assert re.search(r"<script[^>]+src=", page) is None  # plotly.js is inlined: the page works offline
 
 
@@ -134,7 +144,8 @@ def test_every_unit_unassigned_still_gives_outputs_with_a_warning(cache_dir, tmp
     assert any("every one of the 12 units is unassigned" in str(w.message) for w in caught)
     assert result.manifest["warnings"]
     target = result.save(tmp_path / "empty-run")
-    assert (target / "report.html").exists() and "every unit is unassigned" in (target / "report.html").read_text()
+    data = report_data_of(target / "report.html")
+    assert data["framings"] == [] and set(data["units"]["framing"]) == {-1} and len(data["units"]["id"]) == 12
 
 
 def test_api_accepts_corpus_objects_and_rejects_tiny_input(cache_dir):
@@ -166,7 +177,10 @@ def test_aleppo_corpus_end_to_end(aleppo_path, cache_dir, tmp_path):
     assert set(result.units["section"]) == {"body", "comments"}
     assert [(r["document"], r["original"]) for r in result.manifest["reposts"]] == [
         ("001_4b566bdc0a9d5bab.txt", "000_1bb92512481fc574.txt")]
-    assert "repeats" in (target / "report.html").read_text() and "also in:" in (target / "report.html").read_text()
+    data = report_data_of(target / "report.html")
+    assert [(r["document"], r["original"]) for r in data["run"]["reposts"]] == [
+        ("001_4b566bdc0a9d5bab.txt", "000_1bb92512481fc574.txt")]
+    assert sum(1 for d in data["units"]["dup_of"] if d >= 0) == result.manifest["counts"]["duplicate_units"]
     for f in result.framings:
         assert f.occurrences <= 1.5 * f.size  # no framing is made of one article's repeated sentences
         assert "copyright" not in f.terms and "picture" not in f.terms

@@ -1,0 +1,73 @@
+"""How the report copes with a large run: file size, time until it is ready, time until a click answers.
+
+Each load is a fresh headless Chromium page (Debian's chromium, driven by playwright, software WebGL); the script
+prints medians. "ready" is from navigation until the map and table are drawn; "click" is from a real mouse click
+on a point until the passage panel shows that unit.
+
+    python bench/report.py RUN_DIR [--runs 3]
+
+A 50k-unit run to measure (real pipeline over bench/make_corpus.py sentences):
+    python bench/make_corpus.py 50000 /tmp/c50k
+    framing run --set corpus.path=/tmp/c50k --set cluster.min_cluster_size=50 --out /tmp/run50k
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run_dir")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    import framing
+    from framing.report import write_report
+    from playwright.sync_api import sync_playwright
+
+    result = framing.load_result(args.run_dir)
+    with tempfile.TemporaryDirectory() as folder:
+        page_path = Path(folder) / "report.html"
+        start = time.perf_counter()
+        write_report(result, page_path)
+        build = time.perf_counter() - start
+        size_mb = page_path.stat().st_size / 1e6
+        ready, click = [], []
+        target = int(result.units.index[result.units["duplicate_of"] == ""][len(result.units) // 3])
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+            for _ in range(args.runs):
+                page = browser.new_page(viewport={"width": 1500, "height": 1000})
+                start = time.perf_counter()
+                page.goto(page_path.as_uri())
+                page.wait_for_function("window.framingReady === true", timeout=300_000)
+                ready.append(time.perf_counter() - start)
+                point = page.evaluate(f"window.framingReport.pointPixel({target})")
+                start = time.perf_counter()
+                page.mouse.click(point["x"], point["y"])
+                page.wait_for_function(
+                    "(t) => { const f = document.querySelector('#passage-view .focus'); return f && f.textContent === t; }",
+                    arg=result.units.at[target, "text"], timeout=60_000)
+                click.append(time.perf_counter() - start)
+                page.close()
+            browser.close()
+    print(f"{len(result.units)} units, {len(result.documents)} documents, {len(result.framings)} framings")
+    print(f"report: {size_mb:.1f} MB, built in {build:.1f} s; ready {statistics.median(ready):.2f} s, "
+          f"click answered {statistics.median(click):.2f} s (medians of {args.runs} loads; "
+          f"ready {', '.join(f'{t:.2f}' for t in ready)}; click {', '.join(f'{t:.2f}' for t in click)})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Stage 6: the interactive report — one self-contained HTML page that works offline.
+
+Every point, framing, exemplar and table cell leads to its passage in context and to the whole document.
+The page carries plotly.js (inlined once), the run's data as one JSON block, and a small script (``app.js``).
+Corpus text never becomes markup: the JSON is escaped so no ``</script>`` can close its block, and the script
+renders text only through ``textContent`` (plotly hover labels get HTML-escaped strings).
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+import textwrap
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..framings import UNASSIGNED
+
+if TYPE_CHECKING:  # the report reads a finished Result; it never runs an earlier stage
+    from ..result import Result
+
+__all__ = ["map_figure", "write_report", "report_data"]
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
+           "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1",
+           "#636363", "#9c9ede", "#cedb9c", "#e7cb94", "#e7969c", "#de9ed6"]
+
+
+def _hover(text: str, width: int = 80, max_lines: int = 8) -> str:
+    lines = textwrap.wrap(text, width=width) or [""]
+    if len(lines) > max_lines:
+        lines = lines[:max_lines] + ["…"]
+    return "<br>".join(html.escape(line) for line in lines)
+
+
+def map_figure(result: "Result"):
+    """The 2-d framing map as a plotly Figure: one WebGL trace per framing, unassigned grey and faint.
+
+    For notebooks (``Result.figure()``); the HTML report draws the same map with its own controls.
+    """
+    import plotly.graph_objects as go
+
+    units = result.units
+    if "duplicate_of" in units.columns:
+        units = units[units["duplicate_of"] == ""]
+    labels = {f.id: f.label for f in result.framings}
+    fig = go.Figure()
+    for framing_id in [f.id for f in result.framings] + [UNASSIGNED]:
+        rows = units[units["framing"] == framing_id]
+        if rows.empty:
+            continue
+        name = "unassigned" if framing_id == UNASSIGNED else f"{framing_id}: {labels[framing_id]}"
+        hover = [f"<b>{html.escape(str(s))}</b> · {html.escape(name)}<br>{_hover(t)}"
+                 for s, t in zip(rows["source"], rows["text"])]
+        fig.add_trace(go.Scattergl(
+            x=rows["x"], y=rows["y"], mode="markers", name=html.escape(name), customdata=rows["unit_id"],
+            hovertext=hover, hoverinfo="text",
+            marker=dict(size=6 if framing_id != UNASSIGNED else 4,
+                        color="#b0b0b0" if framing_id == UNASSIGNED else PALETTE[framing_id % len(PALETTE)],
+                        opacity=0.35 if framing_id == UNASSIGNED else 0.85)))
+    fig.update_layout(template="plotly_white", height=650, legend=dict(itemsizing="constant"),
+                      xaxis=dict(showticklabels=False), yaxis=dict(showticklabels=False),
+                      margin=dict(l=10, r=10, t=40, b=10), title="Framings map")
+    return fig
+
+
+def _utf16_offsets(text: str, offsets: np.ndarray) -> np.ndarray:
+    """Python offsets count code points; JavaScript strings count UTF-16 units (an emoji is two)."""
+    if text.isascii() or all(ord(ch) < 0x10000 for ch in text):
+        return offsets
+    extra = np.cumsum([0] + [1 if ord(ch) >= 0x10000 else 0 for ch in text])
+    return offsets + extra[offsets]
+
+
+def report_data(result: "Result") -> dict[str, Any]:
+    """Everything the page shows, in compact columns (indices instead of repeated strings)."""
+    units = result.units.reset_index(drop=True)
+    docs = result.documents.reset_index(drop=True)
+    doc_index = {doc_id: i for i, doc_id in enumerate(docs["doc_id"])}
+    sources = sorted(set(units["source"]) | set(docs["source"]))
+    source_index = {s: i for i, s in enumerate(sources)}
+    sections = list(dict.fromkeys(units["section"])) if "section" in units.columns else ["body"]
+    section_index = {s: i for i, s in enumerate(sections)}
+    unit_index = {u: i for i, u in enumerate(units["unit_id"])}
+    doc_of = units["doc_id"].map(doc_index).to_numpy()
+    starts = units["start"].to_numpy().copy()
+    ends = units["end"].to_numpy().copy()
+    for d, text in enumerate(docs["text"]):
+        rows = np.flatnonzero(doc_of == d)
+        if rows.size:
+            starts[rows] = _utf16_offsets(text, starts[rows])
+            ends[rows] = _utf16_offsets(text, ends[rows])
+    dup_of = units["duplicate_of"].map(lambda u: unit_index.get(u, -1)) if "duplicate_of" in units.columns \
+        else np.full(len(units), -1)
+    return {
+        "run": {
+            "name": result.manifest.get("config", {}).get("run", {}).get("name", "run"),
+            "counts": result.manifest.get("counts", {}),
+            "reposts": result.manifest.get("reposts", []),
+            "warnings": result.manifest.get("warnings", []),
+        },
+        "palette": PALETTE,
+        "sources": sources,
+        "sections": sections,
+        "framings": [{
+            "id": f.id, "label": f.label, "size": f.size, "occurrences": f.occurrences or f.size,
+            "terms": f.terms, "exemplars": [unit_index[u] for u in f.exemplars if u in unit_index],
+            "sources": f.sources, "sections": f.sections,
+        } for f in result.framings],
+        "docs": {
+            "id": list(docs["doc_id"]), "title": list(docs["title"]), "date": list(docs["date"]),
+            "url": list(docs["url"]), "source": [source_index[s] for s in docs["source"]], "text": list(docs["text"]),
+        },
+        "units": {
+            "id": list(units["unit_id"]),
+            "doc": doc_of.tolist(), "start": starts.tolist(), "end": ends.tolist(),
+            "framing": units["framing"].astype(int).tolist(),
+            "source": units["source"].map(source_index).tolist(),
+            "section": units["section"].map(section_index).tolist() if "section" in units.columns
+            else [0] * len(units),
+            "dup_of": [int(v) for v in dup_of],
+            # three decimals are far below a pixel and keep large reports small
+            "x": np.round(units["x"].to_numpy(dtype=float), 3).tolist(),
+            "y": np.round(units["y"].to_numpy(dtype=float), 3).tolist(),
+        },
+    }
+
+
+def _script_json(data: Any) -> str:
+    """JSON that is safe inside <script>: no '<', '>' or '&' survives literally, so text cannot close the tag."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def write_report(result: "Result", path: str | Path) -> Path:
+    """Write the self-contained interactive report to ``path``."""
+    from plotly.offline import get_plotlyjs
+
+    path = Path(path)
+    package = resources.files(__package__)
+    page = (package / "page.html").read_text(encoding="utf-8")
+    app = (package / "app.js").read_text(encoding="utf-8")
+    name = html.escape(str(result.manifest.get("config", {}).get("run", {}).get("name", "run")))
+    parts = {"TITLE": name, "DATA": _script_json(report_data(result)),
+             "PLOTLY": get_plotlyjs().replace("</script", "<\\/script"), "APP": app}
+    # One pass, so nothing inserted (corpus text included) is scanned for placeholders again.
+    page = re.sub(r"__(TITLE|DATA|PLOTLY|APP)__", lambda match: parts[match.group(1)], page)
+    path.write_text(page, encoding="utf-8")
+    return path

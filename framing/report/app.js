@@ -1,0 +1,293 @@
+/* framing report: map, passages in context, documents, framing cards, source x framing table, search.
+   Corpus text is only ever rendered through textContent; plotly labels get escapeHtml()'d strings. */
+(function () {
+  "use strict";
+  const data = JSON.parse(document.getElementById("framing-data").textContent);
+  const U = data.units, D = data.docs, F = data.framings, palette = data.palette;
+  const n = U.id.length;
+  const framingById = new Map(F.map((f) => [f.id, f]));
+  const mapDiv = document.getElementById("map");
+  const state = { colourBy: "framing", section: "", highlight: null, current: null };
+
+  // ---------- helpers ----------
+  const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) =>
+    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (key === "class") node.className = value;
+      else if (key === "style") node.style.cssText = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value);
+    }
+    for (const child of children) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+  const unitText = (i) => D.text[U.doc[i]].slice(U.start[i], U.end[i]);
+  const framingName = (f) => (f === -1 ? "unassigned" : `${f}: ${framingById.get(f).label}`);
+  const colourOf = (k) => palette[((k % palette.length) + palette.length) % palette.length];
+  function rgba(hex, alpha) {
+    const v = parseInt(hex.slice(1), 16);
+    return `rgba(${(v >> 16) & 255},${(v >> 8) & 255},${v & 255},${alpha})`;
+  }
+  const safeUrl = (url) => (/^https?:\/\//i.test(url || "") ? url : null);
+  const wrap = (text, width) => {
+    const words = text.split(/\s+/), lines = [];
+    let line = "";
+    for (const w of words) {
+      if ((line + " " + w).trim().length > width && line) { lines.push(line); line = w; } else line = (line + " " + w).trim();
+      if (lines.length === 8) break;
+    }
+    if (line && lines.length < 8) lines.push(line);
+    return lines.map(escapeHtml).join("<br>") + (lines.length === 8 ? "<br>…" : "");
+  };
+
+  // ---------- indexes ----------
+  const docUnits = D.id.map(() => []);
+  const copies = new Map();
+  for (let i = 0; i < n; i++) {
+    docUnits[U.doc[i]].push(i);
+    if (U.dup_of[i] >= 0) {
+      if (!copies.has(U.dup_of[i])) copies.set(U.dup_of[i], []);
+      copies.get(U.dup_of[i]).push(i);
+    }
+  }
+  docUnits.forEach((list) => list.sort((a, b) => U.start[a] - U.start[b]));
+  const representative = (i) => (U.dup_of[i] >= 0 ? U.dup_of[i] : i);
+  let lowered = null;
+  const hoverCache = new Array(n);
+  function hoverText(i) {
+    if (hoverCache[i] === undefined) {
+      hoverCache[i] = `<b>${escapeHtml(data.sources[U.source[i]])}</b> · ${escapeHtml(data.sections[U.section[i]])}` +
+        ` · ${escapeHtml(framingName(U.framing[i]))}<br>${wrap(unitText(i), 80)}`;
+    }
+    return hoverCache[i];
+  }
+
+  // ---------- map ----------
+  function pointColour(i) {
+    if (state.colourBy === "source") return colourOf(U.source[i]);
+    if (state.colourBy === "section") return colourOf(U.section[i] + 3);
+    return U.framing[i] === -1 ? "#a0a0a0" : colourOf(U.framing[i]);
+  }
+  function visiblePoints() {
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      if (U.dup_of[i] >= 0) continue; // a duplicate group is drawn once, at its representative
+      if (state.section !== "" && data.sections[U.section[i]] !== state.section) continue;
+      out.push(i);
+    }
+    return out;
+  }
+  function trace() {
+    const idx = visiblePoints();
+    const colours = new Array(idx.length), sizes = new Array(idx.length);
+    idx.forEach((i, k) => {
+      const lit = state.highlight === null || state.highlight.has(i);
+      const faint = U.framing[i] === -1 && state.colourBy === "framing";
+      colours[k] = rgba(pointColour(i), !lit ? 0.07 : faint ? 0.35 : 0.85);
+      sizes[k] = state.highlight !== null && lit ? 9 : (faint ? 4 : 6);
+    });
+    return {
+      type: "scattergl", mode: "markers", x: idx.map((i) => U.x[i]), y: idx.map((i) => U.y[i]),
+      customdata: idx, hovertext: idx.map(hoverText), hoverinfo: "text",
+      marker: { color: colours, size: sizes, line: { width: 0 } },
+    };
+  }
+  const layout = {
+    margin: { l: 10, r: 10, t: 10, b: 10 }, hovermode: "closest", dragmode: "pan", showlegend: false,
+    xaxis: { showticklabels: false, zeroline: false, showgrid: false },
+    yaxis: { showticklabels: false, zeroline: false, showgrid: false },
+    hoverlabel: { align: "left" },
+  };
+  function draw() {
+    renderLegend();
+    return Plotly.react(mapDiv, [trace()], layout, { responsive: true, scrollZoom: true, displaylogo: false });
+  }
+  function renderLegend() {
+    const box = document.getElementById("legend");
+    box.replaceChildren();
+    const entries = state.colourBy === "source" ? data.sources.map((s, k) => [s, colourOf(k)])
+      : state.colourBy === "section" ? data.sections.map((s, k) => [s, colourOf(k + 3)])
+        : F.map((f) => [framingName(f.id), colourOf(f.id)]).concat([["unassigned", "#a0a0a0"]]);
+    for (const [name, colour] of entries) {
+      box.append(el("span", { class: "legend-item" }, el("span", { class: "swatch", style: `background:${colour}` }), name));
+    }
+  }
+
+  // ---------- passage and document views ----------
+  function showPassage(i) {
+    state.current = i;
+    const view = document.getElementById("passage-view");
+    document.getElementById("document-view").classList.add("hidden");
+    view.classList.remove("hidden");
+    const d = U.doc[i], list = docUnits[d], at = list.indexOf(i);
+    const url = safeUrl(D.url[d]);
+    const context = el("div", { class: "context" });
+    for (const j of list.slice(Math.max(at - 2, 0), at + 3)) {
+      context.append(el("p", { class: j === i ? "focus" : "other", "data-unit": U.id[j] }, unitText(j)));
+    }
+    const places = (copies.get(representative(i)) || []).concat([representative(i)]).filter((j) => j !== i);
+    view.replaceChildren(...[
+      el("h2", {}, D.title[d] || D.id[d]),
+      el("p", { class: "meta" }, `${data.sources[D.source[d]]}${D.date[d] ? " · " + D.date[d] : ""} · ${D.id[d]}`),
+      url ? el("p", { class: "meta" }, el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, url)) : null,
+      el("p", { class: "meta" }, `Framing ${framingName(U.framing[i])} · ${data.sections[U.section[i]]}`),
+      context,
+      places.length ? el("p", { class: "meta" }, "Also in: ",
+        ...places.map((j, k) => el("button", { type: "button", class: "link-button", onclick: () => showPassage(j) },
+          `${data.sources[U.source[j]]} (${D.id[U.doc[j]]})${k < places.length - 1 ? "; " : ""}`))) : null,
+      el("button", { type: "button", id: "open-document", onclick: () => showDocument(d, i) }, "Open the whole document"),
+    ].filter((node) => node !== null));
+    view.querySelector(".focus").scrollIntoView({ block: "nearest" });
+  }
+  function showDocument(d, focus) {
+    const box = document.getElementById("document");
+    box.replaceChildren();
+    let cursor = 0;
+    const text = D.text[d];
+    let focusNode = null;
+    for (const j of docUnits[d]) {
+      if (U.start[j] < cursor) continue; // overlapping windows: show each stretch of text once
+      if (U.start[j] > cursor) box.append(document.createTextNode(text.slice(cursor, U.start[j])));
+      const tint = U.framing[j] === -1 ? "transparent" : rgba(colourOf(U.framing[j]), 0.25);
+      const span = el("span", { class: "unit" + (j === focus ? " focus" : ""), style: `background:${tint}`,
+        title: framingName(U.framing[j]), "data-unit": U.id[j], onclick: () => showPassage(j) }, unitText(j));
+      if (j === focus) focusNode = span;
+      box.append(span);
+      cursor = U.end[j];
+    }
+    if (cursor < text.length) box.append(document.createTextNode(text.slice(cursor)));
+    document.getElementById("document-title").textContent = D.title[d] || D.id[d];
+    document.getElementById("document-meta").textContent =
+      `${data.sources[D.source[d]]}${D.date[d] ? " · " + D.date[d] : ""} · ${D.id[d]} · units tinted by framing`;
+    document.getElementById("passage-view").classList.add("hidden");
+    document.getElementById("document-view").classList.remove("hidden");
+    if (focusNode) focusNode.scrollIntoView({ block: "center" });
+  }
+  document.getElementById("back-to-passage").addEventListener("click", () => {
+    if (state.current !== null) showPassage(state.current);
+  });
+
+  // ---------- highlight and search ----------
+  function setHighlight(indices, message) {
+    state.highlight = indices === null ? null : new Set(indices.map(representative));
+    document.getElementById("search-count").textContent = message || "";
+    document.querySelectorAll(".card").forEach((c) => c.classList.remove("active"));
+    return draw();
+  }
+  function highlightFraming(id) {
+    const members = [];
+    for (let i = 0; i < n; i++) if (U.framing[i] === id) members.push(i);
+    const result = setHighlight(members, `${members.filter((i) => U.dup_of[i] < 0).length} units in ${framingName(id)}`);
+    const card = document.querySelector(`.card[data-framing="${id}"]`);
+    if (card) card.classList.add("active");
+    return result;
+  }
+  function search(query) {
+    const q = query.trim().toLowerCase();
+    if (!q) return setHighlight(null, "");
+    if (lowered === null) lowered = Array.from({ length: n }, (_, i) => unitText(i).toLowerCase());
+    const hits = [];
+    for (let i = 0; i < n; i++) if (U.dup_of[i] < 0 && lowered[i].includes(q)) hits.push(i);
+    return setHighlight(hits, `${hits.length} unit${hits.length === 1 ? "" : "s"} match`);
+  }
+  let timer = null;
+  document.getElementById("search").addEventListener("input", (ev) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => search(ev.target.value), 150);
+  });
+  document.getElementById("clear-highlight").addEventListener("click", () => {
+    document.getElementById("search").value = "";
+    setHighlight(null, "");
+  });
+  document.getElementById("colour-by").addEventListener("change", (ev) => { state.colourBy = ev.target.value; draw(); });
+  const sectionSelect = document.getElementById("section-filter");
+  for (const s of data.sections) sectionSelect.append(el("option", { value: s }, `only ${s}`));
+  sectionSelect.addEventListener("change", (ev) => { state.section = ev.target.value; draw(); });
+
+  // ---------- framing cards ----------
+  const cards = document.getElementById("framing-cards");
+  for (const f of F) {
+    const shares = Object.entries(f.sources).map(([s, v]) => `${s} ${(100 * v).toFixed(0)}%`).join(", ");
+    const voices = Object.entries(f.sections || {}).map(([s, v]) => `${s} ${(100 * v).toFixed(0)}%`).join(", ");
+    cards.append(el("div", { class: "card", "data-framing": f.id, style: `border-left-color:${colourOf(f.id)}` },
+      el("h3", {}, el("button", { type: "button", class: "link-button framing-title", onclick: () => highlightFraming(f.id) },
+        `${f.id}: ${f.label}`), ` · ${f.size} units`),
+      el("div", { class: "terms" }, "Terms: ", f.terms.join(", ")),
+      el("div", { class: "shares" }, "Sources: ", shares),
+      voices ? el("div", { class: "shares" }, "Sections: ", voices) : null,
+      el("ol", {}, ...f.exemplars.map((i) => el("li", {},
+        el("button", { type: "button", class: "link-button exemplar", "data-unit": U.id[i], onclick: () => showPassage(i) },
+          unitText(i)), el("span", { class: "shares" }, ` — ${data.sources[U.source[i]]}`))))));
+  }
+  if (!F.length) cards.append(el("p", {}, "No framing was found: every unit is unassigned."));
+
+  // ---------- source x framing table ----------
+  function drawHeatmap() {
+    if (!F.length) return Promise.resolve();
+    const perSource = data.sources.map(() => 0);
+    const counts = data.sources.map(() => F.map(() => 0));
+    const column = new Map(F.map((f, k) => [f.id, k]));
+    for (let i = 0; i < n; i++) {
+      if (U.dup_of[i] >= 0) continue;
+      perSource[U.source[i]] += 1;
+      if (U.framing[i] >= 0) counts[U.source[i]][column.get(U.framing[i])] += 1;
+    }
+    const rows = data.sources.map((_, s) => s).filter((s) => perSource[s] > 0);
+    const z = rows.map((s) => counts[s].map((c) => c / perSource[s]));
+    const text = rows.map((s) => counts[s].map((c, k) =>
+      `${escapeHtml(data.sources[s])}<br>${escapeHtml(framingName(F[k].id))}<br>${c} of ${perSource[s]} units (${(100 * c / perSource[s]).toFixed(1)}%)`));
+    const heat = document.getElementById("heatmap");
+    heat.style.height = `${Math.max(220, 40 * rows.length + 140)}px`;
+    return Plotly.newPlot(heat, [{
+      type: "heatmap", z, x: F.map((f) => escapeHtml(`${f.id}: ${f.label}`)), y: rows.map((s) => escapeHtml(data.sources[s])),
+      text, hoverinfo: "text", colorscale: "Blues", zmin: 0, customdata: rows.map((s) => F.map((f) => [s, f.id])),
+    }], { margin: { l: 180, r: 20, t: 10, b: 140 }, xaxis: { tickangle: 30, automargin: true }, yaxis: { automargin: true } },
+    { responsive: true, displaylogo: false }).then(() => {
+      heat.on("plotly_click", (ev) => {
+        const [s, f] = ev.points[0].customdata;
+        listCell(s, f);
+      });
+    });
+  }
+  function listCell(source, framing) {
+    const list = document.getElementById("cell-passages");
+    list.replaceChildren();
+    const hits = [];
+    for (let i = 0; i < n; i++) if (U.dup_of[i] < 0 && U.source[i] === source && U.framing[i] === framing) hits.push(i);
+    list.append(el("p", { class: "meta" }, `${hits.length} passages from ${data.sources[source]} in ${framingName(framing)}:`));
+    for (const i of hits) {
+      list.append(el("li", {}, el("button", { type: "button", class: "link-button cell-passage", "data-unit": U.id[i],
+        onclick: () => showPassage(i) }, unitText(i))));
+    }
+    return hits.length;
+  }
+
+  // ---------- header, notices, start ----------
+  document.getElementById("run-name").textContent = data.run.name;
+  const c = data.run.counts || {};
+  document.getElementById("counts").textContent =
+    `${c.documents || 0} documents · ${c.units || 0} units · ${c.framings || 0} framings · ${c.unassigned || 0} unassigned`;
+  const notices = document.getElementById("notices");
+  for (const r of data.run.reposts || []) {
+    notices.append(el("div", { class: "warn" },
+      `Repost: ${r.document} repeats ${(100 * r.share).toFixed(0)}% of ${r.original} (${r.shared_units} of ${r.units} units); the copies are counted once.`));
+  }
+  const controls = document.getElementById("controls");
+  controls.append(el("div", { id: "legend" }));
+
+  function pointPixel(i) { // where unit i is drawn, in page coordinates (used by the browser tests)
+    const full = mapDiv._fullLayout, rect = mapDiv.getBoundingClientRect();
+    return { x: rect.left + full._size.l + full.xaxis.l2p(U.x[representative(i)]),
+      y: rect.top + full._size.t + full.yaxis.l2p(U.y[representative(i)]) };
+  }
+  window.framingReport = { showPassage, showDocument, highlightFraming, search, listCell, pointPixel, unitText, data };
+  Promise.all([draw(), drawHeatmap()]).then(() => {
+    mapDiv.on("plotly_click", (ev) => showPassage(ev.points[0].customdata));
+    window.framingReady = true;
+  });
+})();

@@ -1,0 +1,205 @@
+"""The report in a real headless Chromium (Debian's package, driven by playwright): clicks, views, search, safety."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import framing
+from framing.corpus import Corpus, Document
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: install Debian's chromium (make test does)")
+        pytest.skip("no chromium on this machine (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+class Page:
+    """One loaded report, with what it logged and every request it made."""
+
+    def __init__(self, browser, path: Path):
+        self.page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        self.page.goto(path.resolve().as_uri())
+        self.page.wait_for_function("window.framingReady === true", timeout=60_000)
+
+    def click_unit(self, index: int) -> None:
+        point = self.page.evaluate(f"window.framingReport.pointPixel({index})")
+        self.page.mouse.move(point["x"], point["y"])
+        self.page.wait_for_timeout(200)
+        self.page.mouse.click(point["x"], point["y"])
+        self.page.wait_for_selector("#passage-view .focus")
+
+    def close(self) -> None:
+        self.page.close()
+
+
+@pytest.fixture(scope="module")
+def demo(example_result, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo") / "example"
+    example_result.save(folder)
+    return example_result, folder / "report.html"
+
+
+def unit_row(result, index: int):
+    return result.units.iloc[index]
+
+
+def test_page_is_offline_and_clean(browser, demo):
+    result, path = demo
+    page = Page(browser, path)
+    assert page.errors == []
+    assert [url for url in page.requests if not url.startswith(("file:", "data:", "blob:"))] == []
+    assert path.stat().st_size < 15_000_000
+    assert page.page.text_content("#counts").startswith(f"{len(result.documents)} documents")
+    page.close()
+
+
+def test_clicking_a_point_shows_exactly_that_unit_in_context(browser, demo, tmp_path):
+    result, path = demo
+    page = Page(browser, path)
+    units = result.units
+    for framing_obj in result.framings[:3]:
+        index = int(units.index[units["unit_id"] == framing_obj.exemplars[0]][0])
+        page.click_unit(index)
+        row = unit_row(result, index)
+        assert page.page.text_content("#passage-view .focus") == row["text"]
+        assert page.page.text_content("#passage-view h2") == row["title"]
+        assert len(page.page.query_selector_all("#passage-view .context p")) <= 5
+        assert framing_obj.label in page.page.text_content("#passage-view")
+    page.page.screenshot(path=str(tmp_path / "point.png"))
+    page.close()
+
+
+def test_exemplar_opens_passage_then_whole_document(browser, demo):
+    result, path = demo
+    page = Page(browser, path)
+    first = result.framings[0]
+    page.page.click(f".card[data-framing='{first.id}'] .exemplar >> nth=0")
+    row = result.units.set_index("unit_id").loc[first.exemplars[0]]
+    assert page.page.text_content("#passage-view .focus") == row["text"]
+    page.page.click("#open-document")
+    assert page.page.is_visible("#document-view") and not page.page.is_visible("#passage-view")
+    assert page.page.text_content("#document .unit.focus") == row["text"]
+    document_text = result.documents.set_index("doc_id").loc[row["doc_id"], "text"]
+    assert page.page.text_content("#document") == document_text  # the whole document, exactly
+    assert len(page.page.query_selector_all("#document .unit")) == int((result.units["doc_id"] == row["doc_id"]).sum())
+    page.page.click("#back-to-passage")
+    assert page.page.is_visible("#passage-view")
+    page.close()
+
+
+def test_choosing_a_framing_highlights_its_points(browser, demo):
+    result, path = demo
+    page = Page(browser, path)
+    first = result.framings[0]
+    page.page.click(f".card[data-framing='{first.id}'] .framing-title")
+    page.page.wait_for_selector(".card.active")
+    assert page.page.text_content("#search-count") == f"{first.size} units in {first.id}: {first.label}"
+    lit = page.page.evaluate("document.getElementById('map').data[0].marker.size.filter(s => s === 9).length")
+    assert lit == first.size
+    page.close()
+
+
+def test_search_highlights_and_counts_matches(browser, demo):
+    result, path = demo
+    page = Page(browser, path)
+    distinct = result.units[result.units["duplicate_of"] == ""]
+    for word in ("hospital", "Saltgate", "no-such-word-anywhere"):
+        page.page.fill("#search", word)
+        expected = int(distinct["text"].str.lower().str.contains(word.lower(), regex=False).sum())
+        page.page.wait_for_function(
+            f"document.getElementById('search-count').textContent.startsWith('{expected} unit')")
+    page.page.click("#clear-highlight")
+    assert page.page.text_content("#search-count") == ""
+    page.close()
+
+
+def test_a_table_cell_lists_its_passages(browser, demo):
+    result, path = demo
+    page = Page(browser, path)
+    first = result.framings[0]
+    source = next(iter(first.sources))
+    point = page.page.evaluate(f"""(() => {{
+        const heat = document.getElementById('heatmap');
+        heat.scrollIntoView({{block: 'center'}});
+        const full = heat._fullLayout, rect = heat.getBoundingClientRect();
+        const row = heat.data[0].y.indexOf({source!r}.replace(/&/g, '&amp;'));
+        const column = window.framingReport.data.framings.findIndex(f => f.id === {first.id});
+        return {{x: rect.left + full._size.l + full.xaxis.l2p(column), y: rect.top + full._size.t + full.yaxis.l2p(row)}};
+    }})()""")
+    page.page.mouse.move(point["x"], point["y"])
+    page.page.wait_for_timeout(200)
+    page.page.mouse.click(point["x"], point["y"])
+    page.page.wait_for_selector("#cell-passages li")
+    distinct = result.units[(result.units["duplicate_of"] == "") & (result.units["framing"] == first.id)]
+    expected = distinct[distinct["source"] == source]
+    assert len(page.page.query_selector_all("#cell-passages li")) == len(expected)
+    page.page.click("#cell-passages .cell-passage >> nth=0")
+    assert page.page.text_content("#passage-view .focus") == expected["text"].iloc[0]
+    page.close()
+
+
+HOSTILE = [
+    "The council said <script>alert(1)</script> was posted on the board at noon today.",
+    "A reader wrote <img src=x onerror=alert(1)> under the article about the bridge.",
+    "Someone typed </script><script>alert(2)</script> into the comment form again.",
+    "The page template placeholder __APP__ and __DATA__ appeared in the caption text.",
+    "Residents cheered 🎉 when the ferry 🚢 finally came back to the island harbour.",
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_report(cache_dir, tmp_path_factory):
+    filler = ["The ferry returned to the harbour after the long strike ended on Monday.",
+              "Bread prices in the river quarter doubled during the winter months.",
+              "The council voted to repair the old bridge before the spring floods.",
+              "Volunteers handed out blankets at the community centre every evening."]
+    docs = [Document(f"doc-{i}", " ".join(filler[(i + k) % 4] for k in range(3)) + "\n\n" + HOSTILE[i % len(HOSTILE)],
+                     source=f"<b>Outlet {i % 3}</b>", title=f"<i>Title {i}</i> & more", url="javascript:alert(3)")
+            for i in range(12)]
+    result = framing.analyze(Corpus(docs), embedding__cache_dir=str(cache_dir), reduce__n_neighbors=5,
+                             cluster__min_cluster_size=3, units__near_duplicates=None, units__deduplicate=False,
+                             progress=False)
+    folder = tmp_path_factory.mktemp("hostile") / "run"
+    result.save(folder)
+    return result, folder / "report.html"
+
+
+def test_hostile_text_never_runs_and_shows_literally(browser, hostile_report):
+    result, path = hostile_report
+    page = Page(browser, path)
+    for text in HOSTILE:
+        index = int(result.units.index[result.units["text"] == text][0])
+        page.click_unit(index)
+        assert page.page.text_content("#passage-view .focus") == text  # literal, emoji offsets included
+        page.page.click("#open-document")
+        assert page.page.text_content("#document .unit.focus") == text
+    assert page.dialogs == [] and page.errors == []
+    assert page.page.evaluate("document.querySelectorAll('#side img, #side script, #framing-cards img').length") == 0
+    assert page.page.evaluate("document.querySelectorAll('a[href^=\"javascript\"]').length") == 0
+    assert "<i>Title" in page.page.text_content("#document-title")
+    page.close()
