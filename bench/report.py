@@ -2,7 +2,8 @@
 
 Each load is a fresh headless Chromium page (Debian's chromium, driven by playwright, software WebGL); the script
 prints medians. "ready" is from navigation until the map and table are drawn; "click" is from a real mouse click
-on a point until the passage panel shows that unit.
+on a point until the passage panel shows a passage (at 50k points several can share the clicked pixel, so the
+script also says whether it was the aimed-at unit).
 
     python bench/report.py RUN_DIR [--runs 3]
 
@@ -44,7 +45,7 @@ def main() -> None:
         write_report(result, page_path)
         build = time.perf_counter() - start
         size_mb = page_path.stat().st_size / 1e6
-        ready, click = [], []
+        ready, click, exact = [], [], []
         target = int(result.units.index[result.units["duplicate_of"] == ""][len(result.units) // 3])
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
@@ -54,19 +55,22 @@ def main() -> None:
                 page.goto(page_path.as_uri())
                 page.wait_for_function("window.framingReady === true", timeout=300_000)
                 ready.append(time.perf_counter() - start)
+                page.evaluate("document.getElementById('map').scrollIntoView({block: 'center'})")
                 point = page.evaluate(f"window.framingReport.pointPixel({target})")
+                page.mouse.move(point["x"], point["y"])
                 start = time.perf_counter()
                 page.mouse.click(point["x"], point["y"])
-                page.wait_for_function(
-                    "(t) => { const f = document.querySelector('#passage-view .focus'); return f && f.textContent === t; }",
-                    arg=result.units.at[target, "text"], timeout=60_000)
+                page.wait_for_selector("#passage-view .focus", timeout=60_000)
                 click.append(time.perf_counter() - start)
+                # at 50k points several can share the clicked pixel; plotly answers with the nearest
+                exact.append(page.text_content("#passage-view .focus") == result.units.at[target, "text"])
                 page.close()
             browser.close()
     print(f"{len(result.units)} units, {len(result.documents)} documents, {len(result.framings)} framings")
     print(f"report: {size_mb:.1f} MB, built in {build:.1f} s; ready {statistics.median(ready):.2f} s, "
           f"click answered {statistics.median(click):.2f} s (medians of {args.runs} loads; "
-          f"ready {', '.join(f'{t:.2f}' for t in ready)}; click {', '.join(f'{t:.2f}' for t in click)})")
+          f"ready {', '.join(f'{t:.2f}' for t in ready)}; click {', '.join(f'{t:.2f}' for t in click)}); "
+          f"the clicked point was the target unit in {sum(exact)} of {len(exact)} loads")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ class Page:
         self.page.wait_for_function("window.framingReady === true", timeout=60_000)
 
     def click_unit(self, index: int) -> None:
+        self.page.evaluate("document.getElementById('map').scrollIntoView({block: 'center'})")
         point = self.page.evaluate(f"window.framingReport.pointPixel({index})")
         self.page.mouse.move(point["x"], point["y"])
         self.page.wait_for_timeout(200)
