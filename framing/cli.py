@@ -38,6 +38,12 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_dir", help="a run folder written by framing run")
     report.add_argument("--out", help="write the page here instead of RUN_DIR/report.html")
 
+    contrast = commands.add_parser("contrast", help="how two groups of a saved run tell the same framings differently")
+    contrast.add_argument("run_dir", help="a run folder written by framing run")
+    contrast.add_argument("groups", nargs="*", metavar="GROUP", help="two groups (or sources) to compare; none: list them")
+    contrast.add_argument("--framing", type=int, help="only this framing")
+    contrast.add_argument("--words", type=int, default=8, help="contrast words per side (default 8)")
+
     init = commands.add_parser("init", help="write a commented starter config into DIR")
     init.add_argument("dir", help="folder for config.yaml (created if missing)")
     return parser
@@ -84,8 +90,52 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_contrast(args: argparse.Namespace) -> int:
+    from .result import load_result
+
+    result = load_result(args.run_dir)
+    data = result.contrast()
+    test = data.test
+    print(f"groups ({data.grouping}): " + "; ".join(f"{g} = {', '.join(m)}" for g, m in data.groups.items()))
+    print(f"framing use depends on group? {test['statistic']} = {test['value']}, permutation p = {test['p_value']} "
+          f"({test['permutations']} permutations of {test['shuffled']})")
+    if len(args.groups) != 2:
+        if args.groups:
+            raise FramingError("framing contrast takes two groups (or none to list them)")
+        print("name two groups to compare them, e.g.: framing contrast RUN_DIR "
+              + " ".join(repr(g) for g in list(data.groups)[:2]))
+        return 0
+    a, b = args.groups
+    try:
+        view = result.contrast(a, b, framing=args.framing)
+    except KeyError as exc:
+        raise FramingError(str(exc).strip("'\"")) from None
+    print(f"Jensen-Shannon divergence of their framing use: {view['divergence']:.3f} (0 same, 1 disjoint)")
+    table = data.table
+    for framing in result.framings if args.framing is None else [result.framing(args.framing)]:
+        rows = table[(table["framing"] == framing.id) & table["group"].isin([a, b])].set_index("group")
+        shares = "  ".join(
+            f"{g} {rows.at[g, 'share']:.0%} " + (f"[{rows.at[g, 'low']:.0%}-{rows.at[g, 'high']:.0%}]"
+                                                if rows.at[g, "low"] == rows.at[g, "low"]
+                                                else f"(no interval: {rows.at[g, 'documents']} document)")
+            for g in (a, b) if g in rows.index)
+        print(f"\n{framing.id}: {framing.label}\n  share of units: {shares}")
+        words = view["words"][view["words"]["framing"] == framing.id]
+        for side, name in (("a", a), ("b", b)):
+            top = words[words["side"] == side].head(args.words)
+            if not top.empty:
+                print(f"  words of {name}: " + ", ".join(f"{w} (z {z:+.1f})" for w, z in zip(top["word"], top["z"])))
+        for item in view["narratives"]:
+            if item["framing"] == framing.id:
+                for name in (a, b):
+                    print(f"  {name} tells it:")
+                    for text in item[name]:
+                        print(f"    - {text}")
+    return 0
+
+
 def _cmd_init(args: argparse.Namespace) -> int:
-    from .config import STARTER_CONFIG
+    from .config import starter_config
 
     folder = Path(args.dir)
     target = folder / "config.yaml"
@@ -93,8 +143,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
         raise FramingError(f"{target} exists already; not overwriting it")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        target.write_text(STARTER_CONFIG.format(config_name=target).replace("name: my-run", f"name: {folder.resolve().name}"),
-                          encoding="utf-8")
+        target.write_text(starter_config(str(target), folder.resolve().name), encoding="utf-8")
     except OSError as exc:
         raise FramingError(f"cannot write {target}: {exc.strerror}") from None
     print(f"wrote {target}: set corpus.path, then run: framing run {target}")
@@ -105,7 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     _setup_logging(args.verbose)
     try:
-        return {"run": _cmd_run, "report": _cmd_report, "init": _cmd_init}[args.command](args)
+        commands = {"run": _cmd_run, "report": _cmd_report, "contrast": _cmd_contrast, "init": _cmd_init}
+        return commands[args.command](args)
     except FramingError as exc:
         print(f"framing: error: {exc}", file=sys.stderr)
         return 2

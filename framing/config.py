@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import FramingError
 
-__all__ = ["Config", "load_config", "apply_overrides", "parse_override", "STARTER_CONFIG"]
+__all__ = ["Config", "load_config", "apply_overrides", "parse_override", "starter_config"]
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -108,6 +108,36 @@ class DescribeConfig(_Section):
     ngram_max: int = Field(2, ge=1, le=3, description="longest n-gram among the distinctive terms")
 
 
+class AxisConfig(_Section):
+    name: str = Field(min_length=1)
+    negative: list[str] = Field(min_length=1, description="words or phrases of the negative pole")
+    positive: list[str] = Field(min_length=1, description="words or phrases of the positive pole")
+
+
+class ContrastConfig(_Section):
+    enabled: bool = True
+    groups: Optional[dict[str, list[str]]] = Field(
+        None, description="group name -> list of sources; default: every source on its own")
+    group_by: Optional[str] = Field(
+        None, description="group by a metadata field (e.g. leaning) or by 'section' (body vs comments)")
+    pairs: Optional[list[list[str]]] = Field(None, description="pairs of groups to contrast; default: every pair")
+    bootstrap: int = Field(1000, ge=0, description="bootstrap resamples of documents for the intervals")
+    permutations: int = Field(1000, ge=0, description="permutations for the tests")
+    min_units: int = Field(5, ge=1, description="units each group needs in a framing to contrast them there")
+    top_words: int = Field(15, ge=1)
+    codebook: Optional[str] = Field(None, description="policy-frames, conflict, or a YAML file of frames")
+    axes: list[AxisConfig] = Field(default_factory=list, description="semantic axes between two poles")
+
+    @model_validator(mode="after")
+    def _one_grouping(self) -> "ContrastConfig":
+        if self.groups and self.group_by:
+            raise ValueError("set contrast.groups or contrast.group_by, not both")
+        for pair in self.pairs or []:
+            if len(pair) != 2 or pair[0] == pair[1]:
+                raise ValueError(f"each of contrast.pairs names two different groups, got {pair}")
+        return self
+
+
 class ReportConfig(_Section):
     enabled: bool = True
 
@@ -122,6 +152,7 @@ class Config(_Section):
     reduce: ReduceConfig = Field(default_factory=ReduceConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     describe: DescribeConfig = Field(default_factory=DescribeConfig)
+    contrast: ContrastConfig = Field(default_factory=ContrastConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
 
     @classmethod
@@ -239,7 +270,7 @@ def load_config(
     return Config.from_dict(data, origin=str(path) if path is not None else "config")
 
 
-STARTER_CONFIG = """\
+_STARTER_CONFIG = """\
 # framing run configuration. Every key is optional; the values shown are the defaults.
 # Run it with:  framing run {config_name}   (override any key: --set cluster.min_cluster_size=12)
 
@@ -298,6 +329,23 @@ describe:
   label_terms: 3          # top terms joined into the label
   ngram_max: 2
 
+contrast:                 # how sources (or groups of sources) tell the same events differently
+  enabled: true
+  groups: null            # e.g. {state: [National Herald, Frontline Dispatch], opposition: [Meridian Observer]}
+  group_by: null          # or a metadata field (leaning), or section (body vs comments); default: each source
+  pairs: null             # e.g. [[state, opposition]]; default: every pair of groups
+  bootstrap: 1000         # resamples of documents for 95% intervals
+  permutations: 1000      # for the permutation tests
+  min_units: 5            # units each group needs in a framing to be contrasted there
+  top_words: 15
+  codebook: null          # policy-frames | conflict | path/to/codebook.yaml
+  axes: []                # e.g. [{name: threat-care, negative: [terrorists, militants], positive: [civilians, families]}]
+
 report:
   enabled: true
 """
+
+
+def starter_config(config_path: str, run_name: str = "my-run") -> str:
+    """The commented starter config that ``framing init`` writes (every key, with its default)."""
+    return _STARTER_CONFIG.replace("{config_name}", config_path).replace("name: my-run", f"name: {run_name}")

@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import __version__
 from .config import Config, apply_overrides
+from .contrast import Contrast, ContrastInput, compute_contrast
 from .corpus import Corpus, Document, load_corpus
 from .duplicates import DuplicateGroups, find_duplicates, find_reposts
 from .embed import EmbeddingCache, embed_texts, make_embedder
@@ -193,8 +194,15 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
             label_terms=config.describe.label_terms, ngram_max=config.describe.ngram_max,
             sections=[u.section for u in representatives], occurrences=np.bincount(groups.group),
         )
+    contrast = None
+    if config.contrast.enabled:
+        with timer.stage("contrast"):
+            contrast = _contrast(config, corpus, representatives, model, embeddings, framings, embedder)
     table = _unit_table(units, documents, groups, model.labels_[groups.group], model.probabilities_[groups.group],
                         model.reassigned_[groups.group], model.map_[groups.group], {f.id: f.label for f in framings})
+    if contrast is not None:
+        for column, scores in contrast.unit_scores.items():
+            table[column] = scores[groups.group]  # copies share their group's score
     n_unassigned = int((model.labels_ == UNASSIGNED).sum())
     run_warnings = list(corpus.warnings) + [
         f"{r['document']} repeats {100 * r['share']:.0f}% of {r['original']} (a repost)" for r in reposts]
@@ -228,7 +236,38 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         "title": [d.title for d in corpus.documents], "date": [d.date for d in corpus.documents],
         "url": [d.url for d in corpus.documents], "text": [d.text for d in corpus.documents],
     })
-    return Result(units=table, framings=framings, documents=doc_table, manifest=manifest)
+    if contrast is not None:
+        manifest["contrast"] = {"grouping": contrast.grouping, "groups": contrast.groups, "test": contrast.test}
+    return Result(units=table, framings=framings, documents=doc_table, manifest=manifest, contrast_data=contrast)
+
+
+def _contrast(config: Config, corpus: Corpus, representatives, model: FramingModel, embeddings: np.ndarray,
+              framings, embedder) -> Contrast:
+    documents = {d.id: d for d in corpus.documents}
+
+    def encode(texts: list[str]) -> np.ndarray:  # codebook phrases and axis poles, through the same cache
+        cache = EmbeddingCache(config.embedding.cache_dir, embedder.fingerprint) if config.embedding.cache_dir else None
+        try:
+            return embed_texts(texts, embedder, cache)[0]
+        finally:
+            if cache is not None:
+                cache.close()
+
+    settings = config.contrast
+    return compute_contrast(
+        ContrastInput(
+            unit_ids=[u.id for u in representatives], texts=[u.text for u in representatives],
+            doc_ids=[u.doc_id for u in representatives],
+            sources=[documents[u.doc_id].source for u in representatives],
+            sections=[u.section for u in representatives], framings=model.labels_, embeddings=embeddings,
+            framing_labels={f.id: f.label for f in framings},
+            doc_meta={d.id: {**d.meta, "source": d.source, "date": d.date} for d in corpus.documents},
+        ),
+        encode, groups=settings.groups, group_by=settings.group_by, pairs=settings.pairs,
+        bootstrap=settings.bootstrap, permutations=settings.permutations, min_units=settings.min_units,
+        top_words=settings.top_words, codebook=settings.codebook, axes=[a.model_dump() for a in settings.axes],
+        seed=config.run.seed,
+    )
 
 
 def run(config: Config, out: str | Path | None = None, progress: bool | None = None) -> tuple[Result, Path]:

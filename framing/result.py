@@ -17,6 +17,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
+from .contrast import Contrast
 from .errors import FramingError
 from .framings import UNASSIGNED, Framing
 
@@ -27,6 +28,7 @@ DOCUMENT_FILE = "documents.parquet"
 FRAMING_FILE = "framings.json"
 MANIFEST_FILE = "run.json"
 REPORT_FILE = "report.html"
+CONTRAST_FILE = "contrast.json"
 
 
 @contextmanager
@@ -87,12 +89,15 @@ class Result:
         framings: the described framings, largest first.
         documents: one row per document with its full text, so every unit can be shown in context.
         manifest: the run's record (config, versions, model fingerprint, input hashes, counts, timings).
+        contrast_data: the contrast between sources or groups (``None`` when ``contrast.enabled`` is off);
+            ``Result.contrast(...)`` reads it.
     """
 
     units: pd.DataFrame
     framings: list[Framing]
     documents: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
+    contrast_data: Contrast | None = field(default=None, repr=False)
 
     def framing(self, framing_id: int) -> Framing:
         """The framing with this id."""
@@ -120,6 +125,40 @@ class Result:
         position = doc_units.index.get_loc(row.index[0])
         return doc_units.iloc[max(position - before, 0) : position + after + 1].reset_index(drop=True)
 
+    def contrast(self, group_a: str | None = None, group_b: str | None = None, framing: int | None = None):
+        """How sources (or groups) tell the same events differently.
+
+        No arguments: the whole ``Contrast`` (tables, test, divergences, words, narratives, codebook, axes).
+        Two groups: a dict with their ``shares`` (framing × group, with 95% intervals), their ``divergence``,
+        the ``words`` that separate them (per framing, positive z: ``group_a``) and the ``narratives`` — each
+        group's most typical passages of a framing side by side, as text. ``framing`` narrows to one framing.
+        """
+        if self.contrast_data is None:
+            raise FramingError("this run has no contrast (contrast.enabled was off)")
+        data = self.contrast_data
+        if group_a is None and group_b is None:
+            return data
+        names = list(data.groups)
+        for name in (group_a, group_b):
+            if name not in names:
+                raise KeyError(f"no group {name!r}; groups: {names}")
+        text_of = dict(zip(self.units["unit_id"], self.units["text"]))
+        table = data.table[data.table["group"].isin([group_a, group_b])]
+        shares = table.pivot(index=["framing", "label"], columns="group", values=["share", "low", "high"])
+        framings = [framing] if framing is not None else sorted({int(f) for f in data.words["framing"]} |
+                                                                 {n["framing"] for n in data.narratives})
+        words = pd.concat([data.words_for(f, group_a, group_b) for f in framings], ignore_index=True) \
+            if framings else data.words.iloc[0:0]
+        narratives = []
+        for item in data.narratives:
+            if item["framing"] not in framings or {item["group_a"], item["group_b"]} != {group_a, group_b}:
+                continue
+            a_key, b_key = ("passages_a", "passages_b") if item["group_a"] == group_a else ("passages_b", "passages_a")
+            narratives.append({"framing": item["framing"], "label": item["label"],
+                               group_a: [text_of[u] for u in item[a_key]], group_b: [text_of[u] for u in item[b_key]]})
+        return {"shares": shares, "divergence": float(data.divergence.loc[group_a, group_b]), "words": words,
+                "narratives": narratives, "test": data.test}
+
     def figure(self):
         """The 2-d map as a plotly Figure (one trace per framing; hover shows each unit's text)."""
         from .report import map_figure
@@ -136,11 +175,41 @@ class Result:
                 json.dumps([f.to_dict() for f in self.framings], indent=2, ensure_ascii=False), encoding="utf-8")
             (staging / MANIFEST_FILE).write_text(
                 json.dumps(self.manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+            if self.contrast_data is not None:
+                _save_contrast(self.contrast_data, staging)
             if report:
                 from .report import write_report
 
                 write_report(self, staging / REPORT_FILE)
         return directory
+
+
+def _save_contrast(contrast: Contrast, folder: Path) -> None:
+    (folder / CONTRAST_FILE).write_text(json.dumps(contrast.to_dict(), indent=1, ensure_ascii=False,
+                                                   allow_nan=False), encoding="utf-8")
+    contrast.table.to_csv(folder / "contrast_table.csv", index=False)
+    contrast.divergence.to_csv(folder / "contrast_divergence.csv")
+    words = contrast.words.copy()
+    words["unit_ids"] = words["unit_ids"].map("; ".join)
+    words.to_csv(folder / "contrast_words.csv", index=False)
+    if contrast.codebook:
+        pd.DataFrame(contrast.codebook["by_framing"]).to_csv(folder / "contrast_codebook.csv", index=False)
+    if contrast.axes:
+        pd.DataFrame([{"axis": a["name"], **g, "spread": a["spread"], "p_value": a["p_value"]}
+                      for a in contrast.axes for g in a["groups"]]).to_csv(folder / "contrast_axes.csv", index=False)
+
+
+def _load_contrast(path: Path) -> Contrast:
+    data = json.loads(path.read_text("utf-8"))
+    words = pd.DataFrame(data["words"], columns=["framing", "group_a", "group_b", "side", "word", "z", "delta",
+                                                 "count_a", "count_b", "unit_ids"])
+    matrix = data["divergence"]
+    table = pd.DataFrame(data["table"]).astype({"low": float, "high": float})  # null intervals back to NaN
+    return Contrast(groups=data["groups"], grouping=data["grouping"], table=table,
+                    test=data["test"],
+                    divergence=pd.DataFrame(matrix["matrix"], index=matrix["groups"], columns=matrix["groups"]),
+                    words=words, narratives=data["narratives"], subframings=data["subframings"],
+                    codebook=data.get("codebook"), axes=data.get("axes", []))
 
 
 def load_result(directory: str | Path) -> Result:
@@ -155,6 +224,7 @@ def load_result(directory: str | Path) -> Result:
         manifest = json.loads((directory / MANIFEST_FILE).read_text("utf-8"))
         units = pd.read_parquet(directory / UNIT_FILE)
         documents = pd.read_parquet(directory / DOCUMENT_FILE)
+        contrast = _load_contrast(directory / CONTRAST_FILE) if (directory / CONTRAST_FILE).is_file() else None
     except (ValueError, OSError, TypeError, KeyError) as exc:
         raise FramingError(f"cannot read run folder {directory}: {exc}") from None
-    return Result(units=units, framings=framings, documents=documents, manifest=manifest)
+    return Result(units=units, framings=framings, documents=documents, manifest=manifest, contrast_data=contrast)

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from framing.config import STARTER_CONFIG, Config, load_config, parse_override
+from framing.config import Config, load_config, parse_override, starter_config
 from framing.errors import FramingError
 
 
@@ -12,9 +12,10 @@ def test_defaults_are_valid_and_documented():
     assert config.embedding.model == "all-MiniLM-L6-v2"
     assert config.reduce.n_components == 5
     # the starter config is the defaults, written out with comments: it must load to the same tree
-    starter = load_config_text(STARTER_CONFIG.format(config_name="x.yaml"))
+    starter = load_config_text(starter_config("x.yaml"))
     assert starter.to_dict()["cluster"] == config.to_dict()["cluster"]
     assert starter.to_dict()["units"] == config.to_dict()["units"]
+    assert starter.to_dict()["contrast"] == config.to_dict()["contrast"]
 
 
 def load_config_text(text: str, tmp_path: Path | None = None) -> Config:

@@ -62,7 +62,7 @@ def test_example_corpus_end_to_end(example_result):
     manifest = result.manifest
     assert manifest["model"]["fingerprint"].startswith("sha256:")
     assert manifest["seed"] == 42 and manifest["config"]["cluster"]["selection_method"] == "leaf"
-    assert set(manifest["seconds"]) == {"corpus", "units", "embed", "framings"}
+    assert set(manifest["seconds"]) == {"corpus", "units", "embed", "framings", "contrast"}
     assert len(manifest["input"]["files"]) == 18
     assert {"sentence-transformers", "umap-learn", "hdbscan", "torch"} <= set(manifest["versions"])
 
@@ -94,8 +94,8 @@ def test_passages_context_and_save_load(example_result, tmp_path):
         result.framing(999)
 
     target = result.save(tmp_path / "run")
-    assert sorted(p.name for p in target.iterdir()) == ["documents.parquet", "framings.json", "report.html",
-                                                         "run.json", "units.parquet"]
+    assert {p.name for p in target.iterdir()} >= {"documents.parquet", "framings.json", "report.html", "run.json",
+                                                   "units.parquet", "contrast.json"}
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind
     framings_json = json.loads((target / "framings.json").read_text())
     assert set(framings_json[0]) >= {"id", "label", "size", "terms", "exemplars", "sources"}

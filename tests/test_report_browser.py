@@ -204,3 +204,39 @@ def test_hostile_text_never_runs_and_shows_literally(browser, hostile_report):
     assert page.page.evaluate("document.querySelectorAll('a[href^=\"javascript\"]').length") == 0
     assert "<i>Title" in page.page.text_content("#document-title")
     page.close()
+
+
+@pytest.fixture(scope="module")
+def contrast_report(cache_dir, tmp_path_factory):
+    result = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
+                             contrast__group_by="leaning")
+    folder = tmp_path_factory.mktemp("contrast") / "run"
+    result.save(folder)
+    return result, folder / "report.html"
+
+
+def test_contrast_panel_words_and_narratives_open_their_passages(browser, contrast_report):
+    result, path = contrast_report
+    page = Page(browser, path)
+    contrast = result.contrast()
+    assert contrast.test["statistic"] in page.page.text_content("#contrast-test")
+    first = contrast.narratives[0]
+    pair = f"{first['group_a']} vs {first['group_b']}"
+    assert pair in page.page.evaluate("[...document.querySelectorAll('#contrast-pair option')].map(o => o.textContent)")
+    page.page.select_option("#contrast-pair", label=pair)
+    page.page.select_option("#contrast-framing", value=str(first["framing"]))
+    shown = page.page.evaluate("[...document.querySelectorAll('#narrative-a .narrative-passage')].map(b => b.dataset.unit)")
+    assert shown == first["passages_a"]
+    page.page.click("#narrative-b .narrative-passage >> nth=0")
+    text_of = dict(zip(result.units["unit_id"], result.units["text"]))
+    assert page.page.text_content("#passage-view .focus") == text_of[first["passages_b"][0]]
+    word = page.page.get_attribute("#narrative-a .word >> nth=0", "data-word")
+    page.page.click("#narrative-a .word >> nth=0")
+    expected = contrast.words_for(first["framing"], first["group_a"], first["group_b"])
+    row = expected[(expected["side"] == "a") & (expected["word"] == word)].iloc[0]
+    listed = page.page.evaluate("[...document.querySelectorAll('#word-passages .word-passage')].map(b => b.dataset.unit)")
+    assert listed == row["unit_ids"] and all(word in text_of[u].lower() for u in listed)
+    page.page.click("#word-passages .word-passage >> nth=0")
+    assert page.page.text_content("#passage-view .focus") == text_of[listed[0]]
+    assert page.errors == []
+    page.close()

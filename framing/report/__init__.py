@@ -95,7 +95,26 @@ def report_data(result: "Result") -> dict[str, Any]:
             ends[rows] = _utf16_offsets(text, ends[rows])
     dup_of = units["duplicate_of"].map(lambda u: unit_index.get(u, -1)) if "duplicate_of" in units.columns \
         else np.full(len(units), -1)
+    contrast = None
+    if result.contrast_data is not None:
+        c = result.contrast_data
+        to_index = lambda ids: [unit_index[u] for u in ids if u in unit_index]  # noqa: E731
+        saved = c.to_dict()  # JSON-safe: missing intervals are null
+        contrast = {
+            "grouping": c.grouping, "groups": c.groups, "test": saved["test"],
+            "table": {key: [row[key] for row in saved["table"] if row["framing"] != UNASSIGNED]
+                      for key in ("group", "framing", "share", "low", "high", "count")},
+            "divergence": saved["divergence"],
+            "words": [{"framing": int(w.framing), "a": w.group_a, "b": w.group_b, "side": w.side, "word": w.word,
+                       "z": float(w.z), "count_a": int(w.count_a), "count_b": int(w.count_b),
+                       "units": to_index(w.unit_ids)} for w in c.words.itertuples()],
+            "narratives": [{"framing": n["framing"], "a": n["group_a"], "b": n["group_b"],
+                            "passages_a": to_index(n["passages_a"]), "passages_b": to_index(n["passages_b"])}
+                           for n in c.narratives],
+            "subframings": [{k: v for k, v in sub.items() if k != "parts"} for sub in c.subframings],
+        }
     return {
+        "contrast": contrast,
         "run": {
             "name": result.manifest.get("config", {}).get("run", {}).get("name", "run"),
             "counts": result.manifest.get("counts", {}),
@@ -131,7 +150,7 @@ def report_data(result: "Result") -> dict[str, Any]:
 
 def _script_json(data: Any) -> str:
     """JSON that is safe inside <script>: no '<', '>' or '&' survives literally, so text cannot close the tag."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 

@@ -267,6 +267,82 @@
     return hits.length;
   }
 
+  // ---------- contrast ----------
+  function drawContrast() {
+    const C = data.contrast, panel = document.getElementById("contrast-panel");
+    if (!C) { panel.classList.add("hidden"); return Promise.resolve(); }
+    const t = C.test;
+    document.getElementById("contrast-test").textContent =
+      `Groups by ${C.grouping}: ` + Object.entries(C.groups).map(([g, m]) => `${g} (${m.join(", ")})`).join("; ") +
+      `. Does framing use depend on the group? ${t.statistic} = ${t.value}, permutation p = ${t.p_value} ` +
+      `(${t.permutations} shuffles of ${t.shuffled}).`;
+    const groups = Object.keys(C.groups);
+    const T = C.table, label = (f) => escapeHtml(framingName(f));
+    const bars = groups.map((g, k) => {
+      const rows = T.group.map((x, i) => i).filter((i) => T.group[i] === g);
+      return { type: "bar", name: escapeHtml(g), x: rows.map((i) => label(T.framing[i])), y: rows.map((i) => T.share[i]),
+        // no interval (a group of one document): no error bar rather than a fake one
+        error_y: { type: "data", array: rows.map((i) => (T.high[i] === null ? 0 : T.high[i] - T.share[i])),
+          arrayminus: rows.map((i) => (T.low[i] === null ? 0 : T.share[i] - T.low[i])) },
+        marker: { color: colourOf(k + 7) } };
+    });
+    const shares = Plotly.newPlot("contrast-shares", bars, { barmode: "group", height: 420, margin: { t: 30, b: 150 },
+      title: { text: "Share of each group's units per framing (95% bootstrap intervals over documents)", font: { size: 13 } },
+      yaxis: { tickformat: ".0%" }, xaxis: { tickangle: 30, automargin: true } }, { displaylogo: false, responsive: true });
+    const M = C.divergence;
+    const divergence = Plotly.newPlot("contrast-divergence", [{ type: "heatmap", z: M.matrix,
+      x: M.groups.map(escapeHtml), y: M.groups.map(escapeHtml), colorscale: "Reds", zmin: 0, zmax: 1,
+      text: M.matrix.map((row) => row.map((v) => v === null ? "" : v.toFixed(3))), texttemplate: "%{text}" }],
+    { height: Math.max(260, 50 * M.groups.length + 120), margin: { l: 160, t: 30 },
+      title: { text: "Jensen–Shannon divergence of framing use (0 = same, 1 = disjoint)", font: { size: 13 } } },
+    { displaylogo: false, responsive: true });
+    // pairs and framings that have words or narratives
+    const pairSelect = document.getElementById("contrast-pair"), framingSelect = document.getElementById("contrast-framing");
+    const pairs = [...new Set(C.narratives.map((n) => `${n.a}\u0000${n.b}`))];
+    for (const key of pairs) {
+      const [a, b] = key.split("\u0000");
+      pairSelect.append(el("option", { value: key }, `${a} vs ${b}`));
+    }
+    function fillFramings() {
+      framingSelect.replaceChildren();
+      const [a, b] = pairSelect.value.split("\u0000");
+      for (const n of C.narratives.filter((n) => n.a === a && n.b === b)) {
+        framingSelect.append(el("option", { value: String(n.framing) }, framingName(n.framing)));
+      }
+      showNarratives();
+    }
+    function showNarratives() {
+      const [a, b] = pairSelect.value.split("\u0000"), f = Number(framingSelect.value);
+      const n = C.narratives.find((x) => x.a === a && x.b === b && x.framing === f);
+      for (const [side, name, key] of [["a", a, "passages_a"], ["b", b, "passages_b"]]) {
+        const box = document.getElementById(`narrative-${side}`);
+        box.replaceChildren(el("h4", {}, `${name} tells it`));
+        if (!n) continue;
+        box.append(el("ol", {}, ...n[key].map((i) => el("li", {}, el("button", { type: "button",
+          class: "link-button narrative-passage", "data-unit": U.id[i], onclick: () => showPassage(i) }, unitText(i)),
+          el("span", { class: "shares" }, ` — ${data.sources[U.source[i]]}`)))));
+        const words = C.words.filter((w) => w.a === a && w.b === b && w.framing === f && w.side === side);
+        box.append(el("p", { class: "meta" }, `Words that set ${name} apart (log-odds z-score towards ${name}): `),
+          el("div", {}, ...words.map((w) => el("button", { type: "button", class: "word", "data-word": w.word,
+            onclick: () => listWord(w, name) }, `${w.word} +${Math.abs(w.z).toFixed(1)}`))));
+      }
+      document.getElementById("word-passages").replaceChildren();
+    }
+    function listWord(w, name) {
+      const list = document.getElementById("word-passages");
+      list.replaceChildren(el("p", { class: "meta" }, `“${w.word}” in ${framingName(w.framing)}, ${name}: ` +
+        `${w.side === "a" ? w.count_a : w.count_b} times (${w.side === "a" ? w.count_b : w.count_a} in the other group)`));
+      for (const i of w.units) {
+        list.append(el("li", {}, el("button", { type: "button", class: "link-button word-passage", "data-unit": U.id[i],
+          onclick: () => showPassage(i) }, unitText(i))));
+      }
+    }
+    pairSelect.addEventListener("change", fillFramings);
+    framingSelect.addEventListener("change", showNarratives);
+    if (pairs.length) fillFramings();
+    return Promise.all([shares, divergence]);
+  }
+
   // ---------- header, notices, start ----------
   document.getElementById("run-name").textContent = data.run.name;
   const c = data.run.counts || {};
@@ -286,7 +362,7 @@
       y: rect.top + full._size.t + full.yaxis.l2p(U.y[representative(i)]) };
   }
   window.framingReport = { showPassage, showDocument, highlightFraming, search, listCell, pointPixel, unitText, data };
-  Promise.all([draw(), drawHeatmap()]).then(() => {
+  Promise.all([draw(), drawHeatmap(), drawContrast()]).then(() => {
     mapDiv.on("plotly_click", (ev) => showPassage(ev.points[0].customdata));
     window.framingReady = true;
   });

@@ -1,0 +1,480 @@
+"""Stage 5: how sources (or groups of sources) tell the same events differently.
+
+Everything here counts distinct units (a reposted sentence once) and treats the *document* as the unit of
+resampling: sentences of one article are not independent, so bootstrap intervals resample documents within each
+group and the permutation test shuffles group labels over documents.
+
+- ``table``: group × framing counts and shares, with 95% bootstrap intervals;
+- ``test``: permutation test of "framing use does not depend on group" (chi-square statistic);
+- ``divergence``: pairwise Jensen–Shannon divergence between groups' framing distributions (base 2, 0..1);
+- ``words``: per framing and pair of groups, the word choices that separate them — log-odds ratios with an
+  informative Dirichlet prior (Monroe, Colaresi & Quinn 2008, "Fightin' Words"), z-scores, counts, passages;
+- ``narratives``: per framing and pair, each group's most typical passages (nearest its own centroid) side by side;
+- ``subframings``: inside a framing that mixes groups, a 2-way split of its units and whether it follows the groups;
+- ``codebook``: similarity of every unit to each frame of a codebook, and each framing's frame distribution;
+- ``axes``: FrameAxis-style semantic axes between two poles: unit positions, group means with intervals, a
+  permutation test.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import FramingError
+from .framings import _TOKEN_PATTERN, NEWS_STOP_WORDS, UNASSIGNED
+
+__all__ = ["Contrast", "ContrastInput", "compute_contrast", "load_codebook", "BUILTIN_CODEBOOKS", "fightin_words"]
+
+log = logging.getLogger(__name__)
+
+BUILTIN_CODEBOOKS = ("policy-frames", "conflict")
+
+
+@dataclass
+class ContrastInput:
+    """What the contrast stage reads: distinct units with their document, source, framing and embedding."""
+
+    unit_ids: Sequence[str]
+    texts: Sequence[str]
+    doc_ids: Sequence[str]
+    sources: Sequence[str]
+    sections: Sequence[str]
+    framings: np.ndarray
+    embeddings: np.ndarray
+    framing_labels: Mapping[int, str]
+    doc_meta: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Contrast:
+    """The outcome of the contrast stage (see the module docstring); ``to_dict`` is what contrast.json holds."""
+
+    groups: dict[str, list[str]]
+    grouping: str
+    table: pd.DataFrame
+    test: dict[str, Any]
+    divergence: pd.DataFrame
+    words: pd.DataFrame
+    narratives: list[dict[str, Any]]
+    subframings: list[dict[str, Any]]
+    codebook: dict[str, Any] | None = None
+    axes: list[dict[str, Any]] = field(default_factory=list)
+    unit_scores: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _json_safe({
+            "grouping": self.grouping, "groups": self.groups,
+            "table": self.table.to_dict(orient="records"), "test": self.test,
+            "divergence": {"groups": list(self.divergence.index), "matrix": self.divergence.round(6).values.tolist()},
+            "words": self.words.to_dict(orient="records"), "narratives": self.narratives,
+            "subframings": self.subframings, "codebook": self.codebook, "axes": self.axes,
+        })
+
+    def words_for(self, framing: int, group_a: str, group_b: str) -> pd.DataFrame:
+        """Contrast words of one framing between two groups (positive z: used more by ``group_a``)."""
+        w = self.words
+        same = w[(w["framing"] == framing) & (w["group_a"] == group_a) & (w["group_b"] == group_b)]
+        if not same.empty:
+            return same.reset_index(drop=True)
+        flipped = w[(w["framing"] == framing) & (w["group_a"] == group_b) & (w["group_b"] == group_a)].copy()
+        flipped[["group_a", "group_b"]] = flipped[["group_b", "group_a"]].values
+        flipped[["count_a", "count_b"]] = flipped[["count_b", "count_a"]].values
+        flipped["z"] = -flipped["z"]
+        flipped["delta"] = -flipped["delta"]
+        flipped["side"] = flipped["side"].map({"a": "b", "b": "a"})
+        return flipped.reset_index(drop=True)
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN (an interval that does not exist) becomes null; numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return None if value != value else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+# ---------------------------------------------------------------- groups
+
+def resolve_groups(sources: Sequence[str], doc_ids: Sequence[str], sections: Sequence[str],
+                   groups: Mapping[str, Sequence[str]] | None, group_by: str | None,
+                   doc_meta: Mapping[str, Mapping[str, str]]) -> tuple[list[str | None], dict[str, list[str]], str]:
+    """Group label per unit, the group definitions, and a word for how they were made."""
+    if groups:
+        of_source: dict[str, str] = {}
+        for name, members in groups.items():
+            for member in members:
+                if member in of_source:
+                    raise FramingError(f"contrast.groups: source {member!r} is in both {of_source[member]!r} and {name!r}")
+                of_source[member] = name
+        unknown = sorted(set(of_source) - set(sources))
+        if unknown:
+            raise FramingError(f"contrast.groups names sources not in the corpus: {', '.join(unknown)} "
+                               f"(sources: {', '.join(sorted(set(sources)))})")
+        return [of_source.get(s) for s in sources], {k: list(v) for k, v in groups.items()}, "groups"
+    if group_by in (None, "source"):
+        return list(sources), {s: [s] for s in sorted(set(sources))}, "source"
+    if group_by == "section":
+        labels = list(sections)
+        return labels, {s: [s] for s in dict.fromkeys(labels)}, "section"
+    labels = [doc_meta.get(d, {}).get(group_by) or None for d in doc_ids]
+    if all(label is None for label in labels):
+        fields = sorted({k for meta in doc_meta.values() for k in meta})
+        raise FramingError(f"contrast.group_by: no document has a {group_by!r} field "
+                           f"(fields: {', '.join(fields) or 'none'}; or 'source', 'section')")
+    members: dict[str, set[str]] = defaultdict(set)
+    for label, source in zip(labels, sources):
+        if label is not None:
+            members[label].add(source)
+    return labels, {k: sorted(v) for k, v in sorted(members.items())}, group_by
+
+
+# ---------------------------------------------------------------- distributions and tests
+
+def _doc_counts(doc_index: np.ndarray, columns: np.ndarray, n_docs: int, n_columns: int) -> np.ndarray:
+    counts = np.zeros((n_docs, n_columns), dtype=np.float64)
+    np.add.at(counts, (doc_index, columns), 1.0)
+    return counts
+
+
+def _chi2(table: np.ndarray) -> float:
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    if table.shape[0] < 2 or table.shape[1] < 2:
+        return 0.0
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    return float(((table - expected) ** 2 / expected).sum())
+
+
+def _jsd(p: np.ndarray, q: np.ndarray) -> float:
+    from scipy.spatial.distance import jensenshannon
+
+    if p.sum() == 0 or q.sum() == 0:
+        return float("nan")
+    return float(jensenshannon(p / p.sum(), q / q.sum(), base=2) ** 2)
+
+
+# ---------------------------------------------------------------- words
+
+def _vectorizer(ngram_max: int = 1):
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    return CountVectorizer(ngram_range=(1, ngram_max), token_pattern=_TOKEN_PATTERN,
+                           stop_words=sorted(ENGLISH_STOP_WORDS | NEWS_STOP_WORDS))
+
+
+def fightin_words(counts_a: np.ndarray, counts_b: np.ndarray, prior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi & Quinn 2008), and its z-score.
+
+    ``prior`` holds background counts of every word (the whole corpus). They are rescaled so that the prior
+    weighs as much as one group (alpha_0 = mean of the two groups' word totals): rare words are shrunk towards
+    the background, frequent ones speak for themselves. Positive values: used more by ``a``.
+    """
+    n_a, n_b = counts_a.sum(), counts_b.sum()
+    alpha = np.maximum(prior / max(prior.sum(), 1.0) * max((n_a + n_b) / 2.0, 1.0), 1e-3)
+    a0 = alpha.sum()
+    log_odds_a = np.log((counts_a + alpha) / (n_a + a0 - counts_a - alpha))
+    log_odds_b = np.log((counts_b + alpha) / (n_b + a0 - counts_b - alpha))
+    delta = log_odds_a - log_odds_b
+    variance = 1.0 / (counts_a + alpha) + 1.0 / (counts_b + alpha)
+    return delta, delta / np.sqrt(variance)
+
+
+# ---------------------------------------------------------------- codebooks and axes
+
+def load_codebook(spec: str) -> dict[str, Any]:
+    """A codebook by built-in name (``policy-frames``, ``conflict``) or YAML path: ``{name, frames: [...]}``."""
+    import yaml
+
+    if spec in BUILTIN_CODEBOOKS:
+        text = (resources.files("framing") / "data" / "codebooks" / f"{spec}.yaml").read_text(encoding="utf-8")
+        origin = spec
+    else:
+        path = Path(spec).expanduser()
+        if not path.is_file():
+            raise FramingError(f"contrast.codebook: no such file {spec} (or a built-in: {', '.join(BUILTIN_CODEBOOKS)})")
+        text, origin = path.read_text(encoding="utf-8"), str(path)
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise FramingError(f"contrast.codebook {origin}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    frames = data.get("frames") if isinstance(data, dict) else None
+    if not frames or not all(isinstance(f, dict) and f.get("name") and (f.get("description") or f.get("examples"))
+                             for f in frames):
+        raise FramingError(f"contrast.codebook {origin}: needs 'frames', each with a name and a description "
+                           "or examples")
+    return {"name": data.get("name", origin), "frames": frames}
+
+
+def _frame_vectors(frames: Sequence[Mapping[str, Any]], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    texts, owner = [], []
+    for k, frame in enumerate(frames):
+        for text in ([frame["description"]] if frame.get("description") else []) + list(frame.get("examples", [])):
+            texts.append(str(text))
+            owner.append(k)
+    vectors = encode(texts)
+    owner_arr = np.asarray(owner)
+    centres = np.stack([vectors[owner_arr == k].mean(axis=0) for k in range(len(frames))])
+    return centres / np.linalg.norm(centres, axis=1, keepdims=True)
+
+
+# ---------------------------------------------------------------- the stage
+
+def compute_contrast(data: ContrastInput, encode: Callable[[list[str]], np.ndarray], *,
+                     groups: Mapping[str, Sequence[str]] | None = None, group_by: str | None = None,
+                     pairs: Sequence[Sequence[str]] | None = None, bootstrap: int = 1000, permutations: int = 1000,
+                     min_units: int = 5, top_words: int = 15, n_passages: int = 3,
+                     codebook: str | None = None, axes: Sequence[Mapping[str, Any]] = (),
+                     seed: int = 42) -> Contrast:
+    """Compute the contrast tables, tests, words, narratives, sub-framings, codebook and axes."""
+    rng = np.random.default_rng(seed)
+    group_of_unit, group_defs, grouping = resolve_groups(data.sources, data.doc_ids, data.sections, groups,
+                                                         group_by, data.doc_meta)
+    keep = np.array([g is not None for g in group_of_unit])
+    names = list(group_defs)
+    gidx = {g: i for i, g in enumerate(names)}
+    unit_group = np.array([gidx[g] if g is not None else -1 for g in group_of_unit])
+    framing_ids = sorted(int(f) for f in set(data.framings.tolist()) if f != UNASSIGNED)
+    columns = framing_ids + [UNASSIGNED]
+    column_of = {f: k for k, f in enumerate(columns)}
+    unit_column = np.array([column_of[int(f)] for f in data.framings])
+
+    # documents: the unit of resampling (a document belongs to the group of its units; section groups split it)
+    doc_keys = [f"{d}\x00{g}" for d, g in zip(data.doc_ids, unit_group)]
+    doc_names = list(dict.fromkeys(k for k, ok in zip(doc_keys, keep) if ok))
+    doc_index_of = {k: i for i, k in enumerate(doc_names)}
+    kept = np.flatnonzero(keep)
+    doc_of_unit = np.array([doc_index_of[doc_keys[i]] for i in kept])
+    doc_group = np.zeros(len(doc_names), dtype=np.int64)
+    doc_group[doc_of_unit] = unit_group[kept]
+    per_doc = _doc_counts(doc_of_unit, unit_column[kept], len(doc_names), len(columns))
+
+    # table with bootstrap intervals over documents
+    rows = []
+    boot_shares = {}
+    for g, name in enumerate(names):
+        docs = np.flatnonzero(doc_group == g)
+        observed = per_doc[docs].sum(axis=0)
+        total = observed.sum()
+        if docs.size >= 2 and bootstrap > 0:  # one document has no between-document variation to resample
+            draws = rng.integers(0, docs.size, size=(bootstrap, docs.size))
+            sampled = per_doc[docs][draws].sum(axis=1)
+            shares = sampled / np.maximum(sampled.sum(axis=1, keepdims=True), 1.0)
+            low, high = np.percentile(shares, [2.5, 97.5], axis=0)
+            boot_shares[name] = shares
+        else:
+            low = high = np.full(len(columns), np.nan)
+        for k, f in enumerate(columns):
+            rows.append({"group": name, "framing": f, "label": data.framing_labels.get(f, "unassigned"),
+                         "count": int(observed[k]), "share": float(observed[k] / total) if total else 0.0,
+                         "low": float(low[k]), "high": float(high[k]), "documents": int(docs.size)})
+    table = pd.DataFrame(rows)
+
+    # permutation test over documents, on assigned units
+    assigned_cols = [column_of[f] for f in framing_ids]
+    def group_table(labels: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(names), len(assigned_cols)))
+        np.add.at(out, labels, per_doc[:, assigned_cols])
+        return out
+    observed_stat = _chi2(group_table(doc_group))
+    if permutations > 0 and len(names) > 1 and assigned_cols:
+        exceed = sum(_chi2(group_table(rng.permutation(doc_group))) >= observed_stat - 1e-12
+                     for _ in range(permutations))
+        p_value = (1 + exceed) / (1 + permutations)
+    else:
+        p_value = float("nan")
+    test = {"statistic": "chi-square of group x framing counts (assigned units)", "value": round(observed_stat, 4),
+            "p_value": round(float(p_value), 6), "permutations": permutations,
+            "shuffled": "group labels over documents", "documents": len(doc_names), "groups": len(names)}
+
+    # divergence
+    group_dist = group_table(doc_group)
+    divergence = pd.DataFrame([[_jsd(group_dist[i], group_dist[j]) for j in range(len(names))]
+                               for i in range(len(names))], index=names, columns=names)
+
+    # words, narratives and sub-framings per framing and pair
+    if pairs:
+        for pair in pairs:
+            for name in pair:
+                if name not in gidx:
+                    raise FramingError(f"contrast.pairs names group {name!r}; groups: {', '.join(names)}")
+        pair_list = [tuple(p) for p in pairs]
+    else:
+        pair_list = list(itertools.combinations(names, 2))
+        if len(pair_list) > 10:  # many groups: each against the rest would be clearer; keep the largest pairs
+            sizes = {g: int((unit_group == gidx[g]).sum()) for g in names}
+            pair_list = sorted(pair_list, key=lambda p: -min(sizes[p[0]], sizes[p[1]]))[:10]
+    vectorizer = _vectorizer()
+    texts = list(data.texts)
+    try:
+        term_matrix = vectorizer.fit_transform(texts).tocsr()
+        vocabulary = np.asarray(vectorizer.get_feature_names_out())
+    except ValueError:
+        term_matrix, vocabulary = None, np.asarray([])
+    background = np.asarray(term_matrix.sum(axis=0)).ravel() if term_matrix is not None else None
+    word_rows, narratives, subframings = [], [], []
+    X = data.embeddings
+    for f in framing_ids:
+        in_f = data.framings == f
+        for a, b in pair_list:
+            ia = np.flatnonzero(in_f & (unit_group == gidx[a]))
+            ib = np.flatnonzero(in_f & (unit_group == gidx[b]))
+            if ia.size < min_units or ib.size < min_units:
+                continue
+            if term_matrix is not None:
+                ca = np.asarray(term_matrix[ia].sum(axis=0)).ravel()
+                cb = np.asarray(term_matrix[ib].sum(axis=0)).ravel()
+                delta, z = fightin_words(ca, cb, background)
+                present = (ca + cb) > 0
+                for side, order in (("a", np.argsort(-z)), ("b", np.argsort(z))):
+                    chosen = [w for w in order if present[w] and (z[w] > 0 if side == "a" else z[w] < 0)][:top_words]
+                    members = ia if side == "a" else ib
+                    columns = term_matrix[members].tocsc()
+                    for w in chosen:
+                        hits = members[columns.indices[columns.indptr[w]:columns.indptr[w + 1]]]
+                        word_rows.append({"framing": f, "group_a": a, "group_b": b, "side": side,
+                                          "word": str(vocabulary[w]), "z": round(float(z[w]), 4),
+                                          "delta": round(float(delta[w]), 4), "count_a": int(ca[w]),
+                                          "count_b": int(cb[w]),
+                                          "unit_ids": [data.unit_ids[i] for i in hits[:20]]})
+            narratives.append({"framing": f, "label": data.framing_labels.get(f, ""), "group_a": a, "group_b": b,
+                               "passages_a": _typical(X, ia, data.unit_ids, n_passages),
+                               "passages_b": _typical(X, ib, data.unit_ids, n_passages),
+                               "units_a": int(ia.size), "units_b": int(ib.size)})
+            subframings.append(_subframing(X, ia, ib, f, a, b, data, rng))
+    words = pd.DataFrame(word_rows, columns=["framing", "group_a", "group_b", "side", "word", "z", "delta",
+                                             "count_a", "count_b", "unit_ids"])
+
+    unit_scores: dict[str, np.ndarray] = {}
+    codebook_out = None
+    if codebook:
+        book = load_codebook(codebook)
+        centres = _frame_vectors(book["frames"], encode)
+        similarity = X @ centres.T
+        top = similarity.argmax(axis=1)
+        frame_names = [fr["name"] for fr in book["frames"]]
+        for k, name in enumerate(frame_names):
+            unit_scores[f"frame: {name}"] = similarity[:, k].astype(np.float32)
+        distribution = []
+        for f in framing_ids + [UNASSIGNED]:
+            members = data.framings == f
+            if members.any():
+                shares = np.bincount(top[members], minlength=len(frame_names)) / members.sum()
+                distribution.append({"framing": f, **{n: round(float(s), 4) for n, s in zip(frame_names, shares)}})
+        by_group = []
+        for g, name in enumerate(names):
+            members = unit_group == g
+            if members.any():
+                shares = np.bincount(top[members], minlength=len(frame_names)) / members.sum()
+                by_group.append({"group": name, **{n: round(float(s), 4) for n, s in zip(frame_names, shares)}})
+        codebook_out = {"name": book["name"], "frames": frame_names, "by_framing": distribution, "by_group": by_group}
+
+    axes_out = []
+    for axis in axes:
+        vector_neg = encode([str(t) for t in axis["negative"]]).mean(axis=0)
+        vector_pos = encode([str(t) for t in axis["positive"]]).mean(axis=0)
+        direction = vector_pos - vector_neg
+        direction /= max(float(np.linalg.norm(direction)), 1e-12)
+        position = (X @ direction).astype(np.float32)
+        unit_scores[f"axis: {axis['name']}"] = position
+        axes_out.append(_axis_summary(axis, position, unit_group, names, doc_of_unit, kept, doc_group, bootstrap,
+                                      permutations, rng))
+    return Contrast(groups=group_defs, grouping=grouping, table=table, test=test, divergence=divergence,
+                    words=words, narratives=narratives, subframings=subframings, codebook=codebook_out,
+                    axes=axes_out, unit_scores=unit_scores)
+
+
+def _typical(X: np.ndarray, members: np.ndarray, unit_ids: Sequence[str], n: int) -> list[str]:
+    centre = X[members].mean(axis=0)
+    order = members[np.argsort(-(X[members] @ centre), kind="stable")]
+    return [unit_ids[i] for i in order[:n]]
+
+
+def _pairs(x: np.ndarray) -> np.ndarray:
+    return x * (x - 1) / 2.0
+
+
+def _ari_binary(n11: np.ndarray, a1: int, b1: int, n: int) -> np.ndarray:
+    """Adjusted Rand index of two binary labelings from their 2x2 table (vectorized over ``n11``).
+
+    Row and column totals are fixed under a permutation of one labeling, so only ``n11`` varies.
+    """
+    n10, n01 = a1 - n11, b1 - n11
+    n00 = n - a1 - b1 + n11
+    index = _pairs(n11) + _pairs(n10) + _pairs(n01) + _pairs(n00)
+    rows = _pairs(np.float64(a1)) + _pairs(np.float64(n - a1))
+    cols = _pairs(np.float64(b1)) + _pairs(np.float64(n - b1))
+    expected = rows * cols / _pairs(np.float64(n))
+    maximum = (rows + cols) / 2.0
+    return np.where(maximum > expected, (index - expected) / np.maximum(maximum - expected, 1e-12), 0.0)
+
+
+def _subframing(X, ia, ib, framing, a, b, data: ContrastInput, rng, permutations: int = 500) -> dict[str, Any]:
+    """Split a framing's units of two groups in two (k-means) and test whether the split follows the groups."""
+    from sklearn.cluster import KMeans
+
+    members = np.concatenate([ia, ib])
+    labels = np.concatenate([np.zeros(ia.size, int), np.ones(ib.size, int)])
+    split = KMeans(n_clusters=2, n_init=4, random_state=int(rng.integers(1 << 31))).fit_predict(X[members])
+    n, a1, b1 = members.size, int(labels.sum()), int(split.sum())
+    ari = float(_ari_binary(np.float64((labels & split).sum()), a1, b1, n))
+    shuffled = rng.permuted(np.tile(labels, (permutations, 1)), axis=1)
+    null = _ari_binary((shuffled @ split).astype(np.float64), a1, b1, n)
+    p_value = (1 + int((null >= ari - 1e-12).sum())) / (1 + permutations)
+    supported = bool(p_value < 0.05 and ari > 0.1)
+    parts = []
+    for k in (0, 1):
+        part = members[split == k]
+        parts.append({"size": int(part.size),
+                      "share_a": round(float((labels[split == k] == 0).mean()), 4) if part.size else 0.0,
+                      "passages": _typical(X, part, data.unit_ids, 3) if part.size else []})
+    return {"framing": framing, "group_a": a, "group_b": b, "adjusted_rand": round(ari, 4),
+            "p_value": round(float(p_value), 4), "supported": supported, "parts": parts,
+            "verdict": ("the framing splits along the two groups' lines" if supported
+                        else "no split along group lines: the data do not support sub-framings here")}
+
+
+def _axis_summary(axis, position, unit_group, names, doc_of_unit, kept, doc_group, bootstrap, permutations, rng):
+    per_doc_sum = np.zeros(doc_group.size)
+    per_doc_n = np.zeros(doc_group.size)
+    np.add.at(per_doc_sum, doc_of_unit, position[kept])
+    np.add.at(per_doc_n, doc_of_unit, 1.0)
+    groups = []
+    means = []
+    for g, name in enumerate(names):
+        docs = np.flatnonzero(doc_group == g)
+        if not docs.size:
+            continue
+        mean = per_doc_sum[docs].sum() / per_doc_n[docs].sum()
+        means.append(mean)
+        if bootstrap > 0 and docs.size >= 2:
+            draws = rng.integers(0, docs.size, size=(bootstrap, docs.size))
+            boot = per_doc_sum[docs][draws].sum(axis=1) / per_doc_n[docs][draws].sum(axis=1)
+            low, high = np.percentile(boot, [2.5, 97.5])
+        else:
+            low = high = float("nan")
+        groups.append({"group": name, "mean": round(float(mean), 5), "low": round(float(low), 5),
+                       "high": round(float(high), 5), "documents": int(docs.size)})
+
+    def spread(labels: np.ndarray) -> float:
+        sums = np.bincount(labels, weights=per_doc_sum, minlength=len(names))
+        counts = np.bincount(labels, weights=per_doc_n, minlength=len(names))
+        valid = counts > 0
+        return float(np.ptp(sums[valid] / counts[valid])) if valid.sum() > 1 else 0.0
+
+    observed = spread(doc_group)
+    exceed = sum(spread(rng.permutation(doc_group)) >= observed - 1e-12 for _ in range(permutations))
+    return {"name": axis["name"], "negative": list(axis["negative"]), "positive": list(axis["positive"]),
+            "groups": groups, "spread": round(observed, 5),
+            "p_value": round((1 + exceed) / (1 + permutations), 6) if permutations else None}

@@ -1,0 +1,164 @@
+"""The contrast stage: groups, bootstrap intervals over documents, permutation test, divergences, words."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import framing
+from framing.contrast import ContrastInput, compute_contrast, fightin_words, load_codebook, resolve_groups
+from framing.errors import FramingError
+
+
+def toy_input(n_docs: int = 12, per_doc: int = 6, separated: bool = True, seed: int = 0) -> ContrastInput:
+    """Documents of two outlets; with ``separated`` outlet A uses framing 0 and outlet B framing 1."""
+    rng = np.random.default_rng(seed)
+    unit_ids, texts, doc_ids, sources, framings_ = [], [], [], [], []
+    words = {0: "siege hunger civilians bombed hospital", 1: "liberated terrorists restored order army"}
+    for d in range(n_docs):
+        source = "A" if d % 2 == 0 else "B"
+        for k in range(per_doc):
+            f = (0 if source == "A" else 1) if separated else int(rng.integers(2))
+            if rng.random() < 0.15:
+                f = 1 - f
+            unit_ids.append(f"d{d}#{k}")
+            texts.append(f"{words[f]} {'outlet' + source.lower()} sentence {k}")
+            doc_ids.append(f"d{d}")
+            sources.append(source)
+            framings_.append(f)
+    embeddings = rng.normal(size=(len(texts), 8)).astype(np.float32)
+    embeddings[np.array(framings_) == 0, 0] += 4
+    embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
+    return ContrastInput(unit_ids, texts, doc_ids, sources, ["body"] * len(texts), np.array(framings_), embeddings,
+                         {0: "siege", 1: "liberation"}, {f"d{d}": {"leaning": "x" if d % 2 == 0 else "y"}
+                                                          for d in range(n_docs)})
+
+
+def no_encode(texts):
+    raise AssertionError("nothing should be embedded without a codebook or axes")
+
+
+def test_separated_groups_are_detected_with_intervals_and_words():
+    c = compute_contrast(toy_input(), no_encode, bootstrap=300, permutations=300, min_units=3)
+    assert c.grouping == "source" and c.groups == {"A": ["A"], "B": ["B"]}
+    assert c.test["p_value"] < 0.01 and c.test["documents"] == 12
+    row = c.table[(c.table["group"] == "A") & (c.table["framing"] == 0)].iloc[0]
+    assert row["share"] > 0.6 and row["low"] <= row["share"] <= row["high"] and row["documents"] == 6
+    assert c.divergence.loc["A", "B"] > 0.3 and c.divergence.loc["A", "A"] == 0.0
+    words_0 = c.words_for(0, "A", "B")
+    assert words_0[words_0["side"] == "a"]["word"].iloc[0] == "outleta"
+    assert words_0[words_0["side"] == "b"]["word"].iloc[0] == "outletb"
+    assert (c.words_for(0, "B", "A")["z"].to_numpy() == -words_0["z"].to_numpy()).all()
+    assert all(uid.startswith("d") for uids in c.words["unit_ids"] for uid in uids)
+    assert c.narratives and set(c.narratives[0]) >= {"passages_a", "passages_b"}
+
+
+def test_no_dependence_gives_a_large_p_value():
+    c = compute_contrast(toy_input(n_docs=20, separated=False, seed=0), no_encode, bootstrap=0, permutations=500,
+                         min_units=3)
+    assert c.test["p_value"] > 0.05
+    assert np.isnan(c.table["low"]).all()  # bootstrap off: no intervals, not fake ones
+
+
+def test_bootstrap_resamples_documents_not_units():
+    # one document of B holds all of B's framing-1 units: resampling documents must show that uncertainty
+    data = toy_input(n_docs=4, per_doc=10, separated=True, seed=1)
+    c = compute_contrast(data, no_encode, bootstrap=500, permutations=0, min_units=1)
+    rows = c.table[c.table["framing"] == 1].set_index("group")
+    assert rows.loc["B", "high"] - rows.loc["B", "low"] > 0.0
+    assert rows.loc["B", "documents"] == 2
+
+
+def test_groups_by_definition_field_and_errors():
+    data = toy_input()
+    labels, defs, how = resolve_groups(data.sources, data.doc_ids, data.sections, {"left": ["A"], "right": ["B"]},
+                                       None, data.doc_meta)
+    assert how == "groups" and set(labels) == {"left", "right"}
+    labels, defs, how = resolve_groups(data.sources, data.doc_ids, data.sections, None, "leaning", data.doc_meta)
+    assert defs == {"x": ["A"], "y": ["B"]}
+    with pytest.raises(FramingError, match="not in the corpus: C"):
+        resolve_groups(data.sources, data.doc_ids, data.sections, {"g": ["C"]}, None, data.doc_meta)
+    with pytest.raises(FramingError, match="no document has a 'stance' field"):
+        resolve_groups(data.sources, data.doc_ids, data.sections, None, "stance", data.doc_meta)
+    with pytest.raises(FramingError, match="in both"):
+        resolve_groups(data.sources, data.doc_ids, data.sections, {"g": ["A"], "h": ["A", "B"]}, None, data.doc_meta)
+
+
+def test_fightin_words_shrinks_rare_words():
+    a = np.array([50.0, 1.0, 10.0])
+    b = np.array([10.0, 0.0, 10.0])
+    delta, z = fightin_words(a, b, prior=a + b)
+    assert z[0] > 1.96 and abs(z[1]) < 1.0 and z[0] > z[2]
+
+
+def test_codebooks_load_and_validate(tmp_path):
+    policy = load_codebook("policy-frames")
+    assert len(policy["frames"]) == 15 and policy["frames"][7]["name"] == "security and defense"
+    assert len(load_codebook("conflict")["frames"]) >= 6
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("frames: [{name: x}]\n")
+    with pytest.raises(FramingError, match="needs 'frames'"):
+        load_codebook(str(bad))
+    with pytest.raises(FramingError, match="no such file"):
+        load_codebook("nope.yaml")
+
+
+@pytest.mark.slow
+def test_example_corpus_contrast_recovers_the_construction(cache_dir, tmp_path):
+    """The example corpus is written with a state and an opposition telling; the contrast must show it."""
+    result = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
+                             contrast__group_by="leaning", contrast__codebook="conflict",
+                             contrast__axes=[{"name": "threat-suffering",
+                                              "negative": ["terrorists and militants", "armed gangs"],
+                                              "positive": ["civilians suffering", "starving families"]}])
+    c = result.contrast()
+    by_group = {row["group"]: row for row in c.codebook["by_group"]}
+    assert by_group["opposition"]["humanitarian suffering"] > by_group["state"]["humanitarian suffering"]
+    assert by_group["state"]["liberation and restored order"] > by_group["opposition"]["liberation and restored order"]
+    axis = {g["group"]: g["mean"] for g in c.axes[0]["groups"]}
+    assert axis["opposition"] > axis["state"]
+    assert "frame: humanitarian suffering" in result.units.columns and "axis: threat-suffering" in result.units.columns
+    # which framings have five units of both groups shifts with the clustering; every pair's view must work
+    assert c.narratives
+    first = c.narratives[0]
+    view = result.contrast(first["group_a"], first["group_b"])
+    assert view["narratives"] and set(view["narratives"][0]) >= {first["group_a"], first["group_b"], "label"}
+    texts = set(result.units["text"])
+    assert all(t in texts for t in view["narratives"][0][first["group_a"]])
+    assert 0.0 < view["divergence"] <= 1.0
+    target = result.save(tmp_path / "run")
+    for name in ("contrast.json", "contrast_table.csv", "contrast_divergence.csv", "contrast_words.csv",
+                 "contrast_codebook.csv", "contrast_axes.csv"):
+        assert (target / name).is_file()
+    loaded = framing.load_result(target).contrast()
+    pd.testing.assert_frame_equal(loaded.divergence, c.divergence, check_exact=False, atol=1e-5)
+    assert loaded.test == c.test and len(loaded.words) == len(c.words)
+
+
+def test_closed_form_ari_matches_sklearn():
+    from sklearn.metrics import adjusted_rand_score
+
+    from framing.contrast import _ari_binary
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n = int(rng.integers(4, 60))
+        a, b = rng.integers(0, 2, n), rng.integers(0, 2, n)
+        if a.sum() in (0, n) or b.sum() in (0, n):
+            continue
+        ours = float(_ari_binary(np.float64((a & b).sum()), int(a.sum()), int(b.sum()), n))
+        assert ours == pytest.approx(adjusted_rand_score(a, b), abs=1e-9)
+
+
+def test_a_group_of_one_document_has_no_interval_and_valid_json():
+    import json
+
+    data = toy_input(n_docs=6)
+    c = compute_contrast(data, no_encode, groups={"one": ["A"], "rest": ["B"]}, bootstrap=200, permutations=50,
+                         min_units=1)
+    assert c.table.set_index("group").loc["one", "documents"].iloc[0] == 3
+    single = ContrastInput(data.unit_ids[:6] + data.unit_ids[6:], data.texts, data.doc_ids, ["A"] * 6 + ["B"] * 30,
+                           data.sections, data.framings, data.embeddings, data.framing_labels, {})
+    c = compute_contrast(single, no_encode, bootstrap=200, permutations=50, min_units=1)
+    rows = c.table[c.table["group"] == "A"]
+    assert rows["documents"].iloc[0] == 1 and rows["low"].isna().all() and rows["high"].isna().all()
+    text = json.dumps(c.to_dict(), allow_nan=False)
+    assert json.loads(text)["table"][0]["low"] is None
