@@ -58,11 +58,15 @@ class Page:
         self.page.close()
 
 
+def saved_report(result, tmp_path_factory, name: str) -> Path:
+    folder = tmp_path_factory.mktemp(name) / "run"
+    result.save(folder)
+    return folder / "report.html"
+
+
 @pytest.fixture(scope="module")
 def demo(example_result, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo") / "example"
-    example_result.save(folder)
-    return example_result, folder / "report.html"
+    return example_result, saved_report(example_result, tmp_path_factory, "demo")
 
 
 def unit_row(result, index: int):
@@ -185,9 +189,7 @@ def hostile_report(cache_dir, tmp_path_factory):
     result = framing.analyze(Corpus(docs), embedding__cache_dir=str(cache_dir), reduce__n_neighbors=5,
                              cluster__min_cluster_size=3, units__near_duplicates=None, units__deduplicate=False,
                              progress=False)
-    folder = tmp_path_factory.mktemp("hostile") / "run"
-    result.save(folder)
-    return result, folder / "report.html"
+    return result, saved_report(result, tmp_path_factory, "hostile")
 
 
 def test_hostile_text_never_runs_and_shows_literally(browser, hostile_report):
@@ -206,17 +208,8 @@ def test_hostile_text_never_runs_and_shows_literally(browser, hostile_report):
     page.close()
 
 
-@pytest.fixture(scope="module")
-def contrast_report(cache_dir, tmp_path_factory):
-    result = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
-                             contrast__group_by="leaning")
-    folder = tmp_path_factory.mktemp("contrast") / "run"
-    result.save(folder)
-    return result, folder / "report.html"
-
-
-def test_contrast_panel_words_and_narratives_open_their_passages(browser, contrast_report):
-    result, path = contrast_report
+def test_contrast_panel_words_and_narratives_open_their_passages(browser, demo):
+    result, path = demo  # the example config contrasts the outlets' leanings
     page = Page(browser, path)
     contrast = result.contrast()
     assert contrast.test["statistic"] in page.page.text_content("#contrast-test")
