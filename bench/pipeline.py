@@ -1,6 +1,8 @@
 """Seconds per stage and peak memory of a whole run, cold (empty embedding cache) and cached.
 
 Each measurement is a fresh process (so numba compilation and model loading are counted as a user meets them)
+and "total" includes imports; the contrast stage runs with the config's contrast settings (the synthetic corpus:
+every source on its own, 8 sources)
 and each case runs several times; the script prints medians. Corpora: ../shared/corpora/aleppo-2016 (if present)
 and a synthetic corpus of 10,000 distinct sentences made by bench/make_corpus.py.
 
@@ -50,8 +52,9 @@ def summarise(name: str, runs: list[dict]) -> None:
     total = statistics.median(r["total"] for r in runs)
     peak = statistics.median(r["peak_mb"] for r in runs)
     cells = "  ".join(f"{s} {median[s]:6.2f}" for s in stages)
+    share = f"  contrast {100 * median['contrast'] / total:4.1f}% of total" if "contrast" in median else ""
     print(f"{name:<24} units {runs[0]['units']:>6}  framings {runs[0]['framings']:>3}  embedded {runs[0]['computed']:>6}  "
-          f"{cells}  total {total:6.2f} s  peak {peak:6.0f} MB", flush=True)
+          f"{cells}  total {total:6.2f} s  peak {peak:6.0f} MB{share}", flush=True)
 
 
 def bench(name: str, config: str, overrides: list[str], runs: int) -> None:

@@ -124,7 +124,8 @@ def _cmd_contrast(args: argparse.Namespace) -> int:
         for side, name in (("a", a), ("b", b)):
             top = words[words["side"] == side].head(args.words)
             if not top.empty:
-                print(f"  words of {name}: " + ", ".join(f"{w} (z {z:+.1f})" for w, z in zip(top["word"], top["z"])))
+                print(f"  words of {name} (z towards {name}): "
+                      + ", ".join(f"{w} (+{abs(z):.1f})" for w, z in zip(top["word"], top["z"])))
         for item in view["narratives"]:
             if item["framing"] == framing.id:
                 for name in (a, b):
@@ -162,6 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("framing: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head or less that closed early: not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -110,3 +110,18 @@ def test_run_writes_the_run_folder_and_says_where_the_report_is(tmp_path, cache_
     assert proc.returncode == 0
     assert "0 embedded" in proc.stderr and "INFO" in proc.stderr
     assert [p.name for p in out.parent.iterdir()] == ["example"]
+
+    # asking how two groups differ, from the saved run
+    proc = framing_cli("contrast", str(out))
+    assert proc.returncode == 0 and "groups (leaning): opposition = Meridian Observer, Varno Voices" in proc.stdout
+    from framing import load_result
+
+    pair = load_result(out).contrast().narratives[0]  # a pair with five units each in some framing
+    proc = framing_cli("contrast", str(out), pair["group_a"], pair["group_b"])
+    assert proc.returncode == 0
+    assert "Jensen-Shannon divergence of their framing use" in proc.stdout
+    assert f"{pair['group_a']} tells it:" in proc.stdout and f"{pair['group_b']} tells it:" in proc.stdout
+    assert_one_line_error(framing_cli("contrast", str(out), "state", "nobody"), "no group 'nobody'")
+    assert_one_line_error(framing_cli("report", str(tmp_path / "missing")), "is not a framing run folder")
+    proc = framing_cli("report", str(out))
+    assert proc.returncode == 0 and proc.stdout.strip() == f"report: {(out / 'report.html').resolve()}"
