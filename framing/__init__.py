@@ -4,10 +4,12 @@
     >>> result = framing.analyze()                 # the bundled example corpus
     >>> result.framings[0].label, result.passages(0).head()
     >>> result.save("outputs/example")
+    >>> result.contrast("state", "opposition")      # with configs/example.yaml: groups by leaning
 """
 __version__ = "0.1.0"
 
 from .config import Config, load_config  # noqa: E402
+from .contrast import Contrast  # noqa: E402
 from .corpus import Corpus, Document, example_corpus_path, load_corpus  # noqa: E402
 from .errors import FramingError  # noqa: E402
 from .framings import Framing, FramingModel  # noqa: E402
@@ -17,5 +19,6 @@ from .units import Unit, segment  # noqa: E402
 
 __all__ = [
     "__version__", "analyze", "load_corpus", "load_result", "load_config", "example_corpus_path",
-    "Config", "Corpus", "Document", "Unit", "Framing", "FramingModel", "Result", "FramingError", "segment",
+    "Config", "Corpus", "Document", "Unit", "Framing", "FramingModel", "Result", "Contrast", "FramingError",
+    "segment",
 ]
