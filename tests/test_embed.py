@@ -87,3 +87,14 @@ def test_an_unavailable_model_is_a_user_error(monkeypatch):
     embedder = SentenceTransformerEmbedder(model="no-such-org/no-such-model-xyz", progress=False)
     with pytest.raises(FramingError, match="cannot load embedding model 'no-such-org/no-such-model-xyz'"):
         embedder.encode(["text"])
+
+
+@pytest.mark.slow
+def test_length_sorted_batches_return_vectors_in_input_order(embedder):
+    texts = ["Short one.", "A much longer sentence about the convoy that waited at the crossing for days on end.",
+             "Mid-length text about bread prices.", "Tiny.", "Another long sentence, about the ceasefire talks "
+             "in the port city, which ended without an agreement after three rounds."]
+    small = SentenceTransformerEmbedder(batch_size=2, progress=False)
+    together = small.encode(texts)
+    one_by_one = np.stack([embedder.encode([t])[0] for t in texts])
+    assert np.allclose(together, one_by_one, atol=1e-5)
