@@ -197,7 +197,7 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
     contrast = None
     if config.contrast.enabled:
         with timer.stage("contrast"):
-            contrast = _contrast(config, corpus, representatives, model, embeddings, framings, embedder)
+            contrast = _contrast(config, corpus, documents, representatives, model, embeddings, framings, embedder)
     table = _unit_table(units, documents, groups, model.labels_[groups.group], model.probabilities_[groups.group],
                         model.reassigned_[groups.group], model.map_[groups.group], {f.id: f.label for f in framings})
     if contrast is not None:
@@ -241,10 +241,8 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
     return Result(units=table, framings=framings, documents=doc_table, manifest=manifest, contrast_data=contrast)
 
 
-def _contrast(config: Config, corpus: Corpus, representatives, model: FramingModel, embeddings: np.ndarray,
-              framings, embedder) -> Contrast:
-    documents = {d.id: d for d in corpus.documents}
-
+def _contrast(config: Config, corpus: Corpus, documents: dict[str, Document], representatives,
+              model: FramingModel, embeddings: np.ndarray, framings, embedder) -> Contrast:
     def encode(texts: list[str]) -> np.ndarray:  # codebook phrases and axis poles, through the same cache
         cache = EmbeddingCache(config.embedding.cache_dir, embedder.fingerprint) if config.embedding.cache_dir else None
         try:

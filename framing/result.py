@@ -31,6 +31,13 @@ REPORT_FILE = "report.html"
 CONTRAST_FILE = "contrast.json"
 
 
+def _default_mode(bits: int) -> int:
+    """The permissions a newly created file or folder gets under the user's umask."""
+    umask = os.umask(0)  # reading the umask means setting it; put it straight back
+    os.umask(umask)
+    return bits & ~umask
+
+
 @contextmanager
 def atomic_folder(target: str | Path) -> Iterator[Path]:
     """Yield a temporary folder beside ``target``; on success it replaces ``target``, on error it vanishes."""
@@ -42,10 +49,7 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
     if target.exists() and not target.is_dir():
         raise FramingError(f"output path {target} exists and is not a folder")
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
-    # mkdtemp makes a private folder; a run folder gets the permissions of any folder the user creates
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)
+    staging.chmod(_default_mode(0o777))  # mkdtemp makes a private folder; a run folder is an ordinary one
     try:
         yield staging
         if target.exists():
@@ -69,9 +73,7 @@ def write_file_atomically(target: str | Path, write) -> Path:
     os.close(handle)
     try:
         write(Path(temporary))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
+        os.chmod(temporary, _default_mode(0o666))
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -16,6 +16,7 @@ purpose in several layouts, and on the aleppo pages against hand labels.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Sequence
 
@@ -133,12 +134,14 @@ def _comment_start(blocks: Sequence[str], plain: Sequence[bool]) -> int | None:
     """Index of the first block of the comment thread, or None when the page has none."""
     n = len(blocks)
     last_content = max((i for i in range(n) if plain[i]), default=-1)
+    # plain_before[i]: plain blocks before block i (one pass, not a sum per block: pages can be long)
+    plain_before = [0, *itertools.accumulate(plain)]
     for i, block in enumerate(blocks):
         # a comment header that comes after all content is only the comment form
         if _COMMENT_HEADER.search(block) and i < last_content:
             return i
     for i, block in enumerate(blocks):
-        if i >= 3 and _is_strong_byline(block) and sum(plain[:i]) >= 3:
+        if i >= 3 and _is_strong_byline(block) and plain_before[i] >= 3:
             return i
     for i, block in enumerate(blocks):
         if _END_OF_BODY.search(block) and sum(1 for b in blocks[i + 1:] if _NUMBERED_REPLY.match(b)
@@ -146,13 +149,13 @@ def _comment_start(blocks: Sequence[str], plain: Sequence[bool]) -> int | None:
             return i
     # Reply signatures: two or more byline-like lines in a row ("#2 / handle / 12 Mar 2031, 09:40",
     # "NAME says: / March 3, 2031 at 4:12 pm"), at least twice, after the article.
-    signatures = [i for i in range(n - 1) if sum(plain[:i]) >= 3 and _is_signature(blocks, plain, i)
+    signatures = [i for i in range(n - 1) if plain_before[i] >= 3 and _is_signature(blocks, plain, i)
                   and (i == 0 or plain[i - 1] or not _is_signature(blocks, plain, i - 1))]
     if len(signatures) >= 2:
         return signatures[0]
     # A thread signed only by lone names: from some point on, names alternate with comments to the end.
     names = [i for i in range(1, n - 1) if plain[i] and _is_name_line(blocks[i]) and plain[i + 1]
-             and not _is_name_line(blocks[i + 1]) and sum(plain[:i]) >= 3]
+             and not _is_name_line(blocks[i + 1]) and plain_before[i] >= 3]
     for first in names:
         later = [i for i in names if i >= first]
         tail = sum(1 for i in range(first, n) if plain[i])

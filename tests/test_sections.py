@@ -3,8 +3,6 @@ import json
 import sys
 from pathlib import Path
 
-import pytest
-
 from framing.corpus import Document
 from framing.sections import classify_blocks
 from framing.units import segment, text_blocks
