@@ -73,10 +73,16 @@ class EmbeddingConfig(_Section):
         DEFAULT_MODEL,
         description="sentence-transformers model name or local path; the default is packaged and works offline",
     )
+    backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "torch",
+        description="torch: sentence-transformers; onnx: the model exported to ONNX Runtime (same vectors); "
+                    "onnx-int8: quantised, faster, vectors agree less (both need pip install 'framing[onnx]')",
+    )
     batch_size: int = Field(64, ge=1)
-    device: str = Field("cpu", description="cpu, cuda, cuda:0, mps ...")
+    device: str = Field("cpu", description="cpu, cuda, cuda:0, mps ... (torch only)")
     cache_dir: Optional[str] = Field(
-        "~/.cache/framing", description="embedding cache folder; null disables the cache"
+        "~/.cache/framing",
+        description="cache folder for vectors, ONNX exports and UMAP results; null disables the cache",
     )
 
 
@@ -86,6 +92,10 @@ class ReduceConfig(_Section):
     min_dist: float = Field(0.0, ge=0.0, le=1.0, description="min_dist of the clustering space")
     map_min_dist: float = Field(0.1, ge=0.0, le=1.0, description="min_dist of the 2-d map")
     metric: Literal["cosine", "euclidean"] = "cosine"
+    n_jobs: int = Field(2, ge=1, le=2, description="2: the clustering space and the map are laid out in two "
+                                                    "processes (from 20,000 units; same result as 1)")
+    cache: bool = Field(True, description="keep UMAP results in embedding.cache_dir: a re-run with other "
+                                          "cluster or describe settings skips UMAP")
 
 
 class ClusterConfig(_Section):
@@ -305,9 +315,10 @@ units:
 
 embedding:
   model: all-MiniLM-L6-v2 # packaged, offline; or any sentence-transformers name or local path
+  backend: torch          # torch | onnx (same vectors) | onnx-int8 (faster, agrees less): pip install 'framing[onnx]'
   batch_size: 64
-  device: cpu             # cpu | cuda | cuda:0 | mps
-  cache_dir: ~/.cache/framing   # null disables the embedding cache
+  device: cpu             # cpu | cuda | cuda:0 | mps (torch only)
+  cache_dir: ~/.cache/framing   # vectors, ONNX exports, UMAP results; null disables the cache
 
 reduce:                   # UMAP
   n_components: 5         # dimensions of the clustering space
@@ -315,6 +326,8 @@ reduce:                   # UMAP
   min_dist: 0.0
   map_min_dist: 0.1       # the 2-d map
   metric: cosine          # cosine | euclidean
+  n_jobs: 2               # 2: the two UMAP layouts run side by side (from 20,000 units; same result as 1)
+  cache: true             # keep UMAP results in embedding.cache_dir (re-runs that change only clustering skip UMAP)
 
 cluster:                  # HDBSCAN
   min_cluster_size: 8

@@ -149,6 +149,13 @@ def _doc_counts(doc_index: np.ndarray, columns: np.ndarray, n_docs: int, n_colum
     return counts
 
 
+def _draw_multiplicities(draws: np.ndarray, n: int) -> np.ndarray:
+    """``(n_draws, n)`` counts: how many times each bootstrap draw (a row of indices below ``n``) picks each item."""
+    n_draws = draws.shape[0]
+    flat = (np.arange(n_draws)[:, None] * n + draws).ravel()
+    return np.bincount(flat, minlength=n_draws * n).reshape(n_draws, n).astype(np.float64)
+
+
 def _chi2(table: np.ndarray) -> float:
     table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
     if table.shape[0] < 2 or table.shape[1] < 2:
@@ -269,7 +276,10 @@ def compute_contrast(data: ContrastInput, encode: Callable[[list[str]], np.ndarr
         total = observed.sum()
         if docs.size >= 2 and bootstrap > 0:  # one document has no between-document variation to resample
             draws = rng.integers(0, docs.size, size=(bootstrap, docs.size))
-            sampled = per_doc[docs][draws].sum(axis=1)
+            # how often each draw picks each document, times the documents' counts: the same sums as
+            # per_doc[docs][draws].sum(axis=1) without a (draws x documents x framings) array, which at 100k
+            # units and a thousand framings would not fit in memory
+            sampled = _draw_multiplicities(draws, docs.size) @ per_doc[docs]
             shares = sampled / np.maximum(sampled.sum(axis=1, keepdims=True), 1.0)
             low, high = np.percentile(shares, [2.5, 97.5], axis=0)
             boot_shares[name] = shares
@@ -283,10 +293,12 @@ def compute_contrast(data: ContrastInput, encode: Callable[[list[str]], np.ndarr
 
     # permutation test over documents, on assigned units
     assigned_cols = [column_of[f] for f in framing_ids]
+    assigned_per_doc = per_doc[:, assigned_cols]
+
     def group_table(labels: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(names), len(assigned_cols)))
-        np.add.at(out, labels, per_doc[:, assigned_cols])
-        return out
+        one_hot = np.zeros((len(names), labels.size))
+        one_hot[labels, np.arange(labels.size)] = 1.0
+        return one_hot @ assigned_per_doc
     observed_stat = _chi2(group_table(doc_group))
     if permutations > 0 and len(names) > 1 and assigned_cols:
         exceed = sum(_chi2(group_table(rng.permutation(doc_group))) >= observed_stat - 1e-12

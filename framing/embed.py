@@ -28,6 +28,7 @@ __all__ = [
     "embed_texts",
     "make_embedder",
     "resolve_model_path",
+    "BACKENDS",
 ]
 
 log = logging.getLogger(__name__)
@@ -164,10 +165,35 @@ class SentenceTransformerEmbedder:
         return _l2_normalise(vectors)
 
 
-def make_embedder(model: str = PACKAGED_MODEL_NAMES[0], device: str = "cpu", batch_size: int = 64,
-                  progress: bool | None = None) -> SentenceTransformerEmbedder:
-    """Build the embedding back-end named by the config."""
-    return SentenceTransformerEmbedder(model=model, device=device, batch_size=batch_size, progress=progress)
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
+def make_embedder(model: str = PACKAGED_MODEL_NAMES[0], backend: str = "torch", device: str = "cpu",
+                  batch_size: int = 64, progress: bool | None = None,
+                  cache_dir: str | Path | None = "~/.cache/framing") -> Embedder:
+    """Build an embedding back-end; its ``encode(texts)`` returns L2-normalised float32 rows.
+
+    Args:
+        model: a sentence-transformers name or local path; the default is the packaged offline copy.
+        backend: ``torch`` (sentence-transformers), ``onnx`` (the model exported to ONNX, run by onnxruntime:
+            same vectors to cosine 0.9999) or ``onnx-int8`` (dynamic int8 quantisation: faster, agrees less).
+            The ONNX back-ends need ``pip install 'framing[onnx]'``.
+        device: where torch runs (``cpu``, ``cuda`` ...); the ONNX back-ends run on the CPU.
+        batch_size: texts per forward pass.
+        progress: show a progress bar (``None``: only on a terminal).
+        cache_dir: where the ONNX export is kept (exported once per model); ``None``: a temporary folder.
+    """
+    if backend == "torch":
+        return SentenceTransformerEmbedder(model=model, device=device, batch_size=batch_size, progress=progress)
+    if backend in ("onnx", "onnx-int8"):
+        if device != "cpu":
+            raise FramingError(f"embedding.backend {backend} runs on the CPU; for device {device!r} use "
+                               "embedding.backend: torch")
+        from .embed_onnx import OnnxEmbedder
+
+        return OnnxEmbedder(model, quantized=backend == "onnx-int8", batch_size=batch_size, progress=progress,
+                            cache_dir=cache_dir)
+    raise FramingError(f"unknown embedding.backend {backend!r}; allowed: {', '.join(BACKENDS)}")
 
 
 def text_key(text: str) -> bytes:
@@ -175,44 +201,89 @@ def text_key(text: str) -> bytes:
 
 
 class EmbeddingCache:
-    """Vectors on disk keyed by (model fingerprint, text hash): one SQLite file per model fingerprint.
+    """Vectors on disk keyed by (embedder fingerprint, text hash), one folder per fingerprint.
 
-    SQLite gives atomic, concurrent-safe writes from the standard library; a killed run leaves no torn entry.
+    The vectors are rows of one raw float32 file, appended to and memory-mapped for reading; a SQLite index maps
+    each text hash to its row. Appends happen inside a SQLite write transaction, so concurrent runs take turns
+    and a killed run leaves at most unindexed bytes past the last row, which the next append overwrites.
     """
 
     def __init__(self, cache_dir: str | Path, fingerprint: str) -> None:
-        folder = Path(cache_dir).expanduser() / "embeddings"
+        folder = Path(cache_dir).expanduser() / "embeddings" / hashlib.sha256(fingerprint.encode()).hexdigest()[:24]
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise FramingError(f"cannot create embedding cache {folder}: {exc.strerror} (embedding.cache_dir)") from None
-        self.path = folder / (hashlib.sha256(fingerprint.encode()).hexdigest()[:24] + ".sqlite")
-        self._db = sqlite3.connect(self.path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
-        self._db.execute("CREATE TABLE IF NOT EXISTS info (fingerprint TEXT)")
+        self.folder = folder
+        self.vectors_path = folder / "vectors.f32"
+        self._db = sqlite3.connect(folder / "index.sqlite", timeout=600, isolation_level=None)
+        self._db.execute("CREATE TABLE IF NOT EXISTS rows (key BLOB PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID")
+        self._db.execute("CREATE TABLE IF NOT EXISTS info (fingerprint TEXT, dimension INTEGER)")
         if self._db.execute("SELECT COUNT(*) FROM info").fetchone()[0] == 0:
-            self._db.execute("INSERT INTO info VALUES (?)", (fingerprint,))
-        self._db.commit()
+            self._db.execute("INSERT INTO info VALUES (?, NULL)", (fingerprint,))
 
-    def get(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
-        found: dict[bytes, np.ndarray] = {}
+    @property
+    def dimension(self) -> int | None:
+        value = self._db.execute("SELECT dimension FROM info").fetchone()[0]
+        return None if value is None else int(value)
+
+    def rows(self, keys: Sequence[bytes]) -> dict[bytes, int]:
+        """The row of every key that is cached."""
+        found: dict[bytes, int] = {}
         for start in range(0, len(keys), 500):  # SQLite caps the number of bound parameters
             chunk = keys[start : start + 500]
-            rows = self._db.execute(
-                f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk
-            )
-            found.update((key, np.frombuffer(blob, dtype=np.float32)) for key, blob in rows)
+            found.update(self._db.execute(
+                f"SELECT key, row FROM rows WHERE key IN ({','.join('?' * len(chunk))})", chunk))
         return found
 
+    def matrix(self) -> np.ndarray:
+        """Every indexed vector, memory-mapped read-only: rows that later appends add are not visible."""
+        n_rows = self._db.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
+        dimension = self.dimension
+        if not n_rows or dimension is None:
+            return np.zeros((0, dimension or 0), dtype=np.float32)
+        return np.memmap(self.vectors_path, dtype=np.float32, mode="r", shape=(n_rows, dimension))
+
+    def get(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        """Cached vectors by key (copies; for many keys use ``rows`` and ``matrix``)."""
+        found = self.rows(keys)
+        matrix = self.matrix() if found else None
+        return {key: np.array(matrix[row]) for key, row in found.items()}
+
     def put(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
-        with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                ((key, np.ascontiguousarray(vec, dtype=np.float32).tobytes()) for key, vec in zip(keys, vectors)),
-            )
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if len(keys) != vectors.shape[0]:
+            raise ValueError(f"{len(keys)} keys for {vectors.shape[0]} vectors")
+        if not len(keys):
+            return
+        self._db.execute("BEGIN IMMEDIATE")  # one writer at a time, from here to COMMIT
+        try:
+            dimension = self.dimension
+            if dimension is None:
+                self._db.execute("UPDATE info SET dimension = ?", (vectors.shape[1],))
+            elif dimension != vectors.shape[1]:
+                raise ValueError(f"cache holds {dimension}-d vectors, got {vectors.shape[1]}-d")
+            known = self.rows(list(keys))  # another run may have added some meanwhile
+            first_of: dict[bytes, int] = {}
+            for i, key in enumerate(keys):
+                if key not in known:
+                    first_of.setdefault(key, i)
+            new = list(first_of.values())
+            first_row = self._db.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
+            with open(self.vectors_path, "r+b" if self.vectors_path.exists() else "w+b") as handle:
+                handle.seek(first_row * vectors.shape[1] * 4)
+                handle.write(vectors[new].tobytes())
+                handle.flush()
+                os.fsync(handle.fileno())
+            self._db.executemany("INSERT INTO rows VALUES (?, ?)",
+                                 ((keys[i], first_row + n) for n, i in enumerate(new)))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def __len__(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+        return self._db.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
 
     def close(self) -> None:
         self._db.close()
@@ -232,25 +303,48 @@ class EmbeddingStats:
 
 def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None = None
                 ) -> tuple[np.ndarray, EmbeddingStats]:
-    """Embed ``texts`` through the cache: each distinct text is embedded at most once, ever, per model."""
+    """Embed ``texts`` through the cache: each distinct text is embedded at most once, ever, per embedder.
+
+    With a cache the result is read from it: when the texts' rows lie in order, one after another (a re-run of
+    the same corpus, or a first run, which appends them so), it is a read-only memory map of the cache file and
+    costs no memory of its own.
+    """
     keys = [text_key(t) for t in texts]
     unique: dict[bytes, str] = {}
     for key, text in zip(keys, texts):
         unique.setdefault(key, text)
-    known = cache.get(list(unique)) if cache is not None else {}
-    missing = [key for key in unique if key not in known]
+    if cache is None:
+        vectors = embedder.encode(list(unique.values())) if unique else np.zeros((0, 0), dtype=np.float32)
+        _check_count(vectors, len(unique))
+        vectors = _l2_normalise(vectors)
+        position = {key: i for i, key in enumerate(unique)}
+        stats = EmbeddingStats(len(texts), len(unique), 0, len(unique), vectors.shape[1], embedder.fingerprint)
+        if len(position) == len(keys):
+            return vectors, stats
+        return vectors[[position[key] for key in keys]], stats
+    rows = cache.rows(list(unique))
+    missing = [key for key in unique if key not in rows]
     if missing:
-        log.info("embedding %d new texts (%d from cache)", len(missing), len(known))
+        log.info("embedding %d new texts (%d from cache)", len(missing), len(rows))
         computed = embedder.encode([unique[key] for key in missing])
-        if computed.shape[0] != len(missing):
-            raise RuntimeError(f"embedder returned {computed.shape[0]} vectors for {len(missing)} texts")
-        computed = _l2_normalise(computed)
-        if cache is not None:
-            cache.put(missing, computed)
-        known.update(zip(missing, computed))
+        _check_count(computed, len(missing))
+        cache.put(missing, _l2_normalise(computed))
+        del computed
+        rows = cache.rows(list(unique))
     if not texts:
         return np.zeros((0, 0), dtype=np.float32), EmbeddingStats(0, 0, 0, 0, 0, embedder.fingerprint)
-    vectors = np.stack([known[key] for key in keys]).astype(np.float32, copy=False)
+    matrix = cache.matrix()
+    indices = np.fromiter((rows[key] for key in keys), dtype=np.int64, count=len(keys))
+    first = int(indices[0])
+    if np.array_equal(indices, np.arange(first, first + len(keys))):
+        vectors = matrix[first : first + len(keys)]  # a view: memory-mapped, nothing copied
+    else:
+        vectors = np.asarray(matrix[indices])
     stats = EmbeddingStats(len(texts), len(unique), len(unique) - len(missing), len(missing), vectors.shape[1],
                            embedder.fingerprint)
     return vectors, stats
+
+
+def _check_count(vectors: np.ndarray, expected: int) -> None:
+    if vectors.shape[0] != expected:
+        raise RuntimeError(f"embedder returned {vectors.shape[0]} vectors for {expected} texts")

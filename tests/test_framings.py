@@ -96,3 +96,33 @@ def test_describe_framings_shares_exemplars_and_reposts():
     assert first.source_rates == {"A": pytest.approx(2 / 3), "B": pytest.approx(1 / 3)}
     assert first.exemplars == ["u0", "u2"]  # the repost is not shown twice
     assert framings[1].exemplars[0] in {"u3", "u4"}
+
+
+@pytest.mark.slow
+def test_layouts_in_two_processes_equal_layouts_in_turn(monkeypatch):
+    import framing.framings as framings_module
+
+    X, _ = blobs(n_per=80)
+    in_turn = FramingModel(min_cluster_size=10, random_state=5, n_jobs=1).fit(X)
+    monkeypatch.setattr(framings_module, "_PARALLEL_LAYOUT_MIN_UNITS", 0)  # the 100k path, on a small input
+    side_by_side = FramingModel(min_cluster_size=10, random_state=5, n_jobs=2).fit(X)
+    assert np.array_equal(in_turn.space_, side_by_side.space_)
+    assert np.array_equal(in_turn.map_, side_by_side.map_)
+    assert np.array_equal(in_turn.labels_, side_by_side.labels_)
+
+
+@pytest.mark.slow
+def test_memory_caches_umap_by_content_and_parameters(tmp_path, monkeypatch):
+    import umap
+
+    X, _ = blobs()
+    first = FramingModel(min_cluster_size=10, memory=tmp_path).fit(X)
+    calls = []
+    real_umap = umap.UMAP
+    monkeypatch.setattr(umap, "UMAP", lambda *a, **k: calls.append(k) or real_umap(*a, **k))
+    again = FramingModel(min_cluster_size=20, memory=tmp_path).fit(X)  # only clustering changed: no UMAP
+    assert calls == [] and np.array_equal(first.map_, again.map_)
+    FramingModel(min_cluster_size=10, n_neighbors=10, memory=tmp_path).fit(X)  # a reduce parameter changed
+    assert len(calls) == 2
+    FramingModel(min_cluster_size=10, memory=tmp_path).fit(X[::-1].copy())  # other embeddings
+    assert len(calls) == 4

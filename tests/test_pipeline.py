@@ -111,17 +111,30 @@ def test_passages_context_and_save_load(example_result, tmp_path):
 
 
 def test_same_input_config_and_seed_give_the_same_framings(example_result, cache_dir):
-    again = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False)
+    # reduce.cache off: UMAP and HDBSCAN really run again, they do not just read the first run's results
+    again = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
+                            reduce__cache=False)
     assert again.manifest["embedding"]["computed"] == 0  # the re-run embeds nothing
     assert np.array_equal(again.units["framing"].to_numpy(), example_result.units["framing"].to_numpy())
     assert np.allclose(again.units[["x", "y"]].to_numpy(), example_result.units[["x", "y"]].to_numpy())
     assert [f.to_dict() for f in again.framings] == [f.to_dict() for f in example_result.framings]
 
 
-def test_other_clustering_settings_reuse_the_embeddings(cache_dir):
+def test_other_clustering_settings_reuse_the_embeddings_and_the_umap_results(example_result, cache_dir,
+                                                                            monkeypatch):
+    import umap
+
+    from framing.embed import SentenceTransformerEmbedder
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a cached re-run loaded the model or ran UMAP")
+
+    monkeypatch.setattr(SentenceTransformerEmbedder, "_load", must_not_run)
+    monkeypatch.setattr(umap, "UMAP", must_not_run)
     result = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
                              cluster__min_cluster_size=12, cluster__reassign_threshold=0.3)
     assert result.manifest["embedding"]["computed"] == 0
+    assert np.allclose(result.units[["x", "y"]].to_numpy(), example_result.units[["x", "y"]].to_numpy())
     assert result.manifest["counts"]["reassigned"] > 0
     assert result.units["reassigned"].sum() == result.manifest["counts"]["reassigned"]
     check_invariants(result)

@@ -1,0 +1,267 @@
+"""The ONNX Runtime embedding back-ends (``embedding.backend: onnx`` and ``onnx-int8``).
+
+A sentence-transformers model made of a Transformer, a Pooling (mean, cls or max) and optionally a Normalize
+module is exported once, offline, with ``torch.onnx`` — pooling inside the graph, batch and sequence axes
+dynamic — and cached under ``<cache_dir>/onnx/``; ``onnx-int8`` adds onnxruntime's dynamic int8 quantisation of
+the matrix multiplications. Later runs load the cached file and never touch torch.
+
+Texts are tokenised with the model's own tokenizer, padded only to the longest text of each batch: the
+packaged ``tokenizer.json`` of all-MiniLM-L6-v2 pads to a fixed 128 tokens, which would both slow the model and
+change mean-pooled vectors if it were used as saved.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .errors import FramingError
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("onnx", "onnx-int8")
+_FORMAT = 1  # bump when the exported graph changes, so stale exports are not reused
+_POOLING = ("mean", "cls", "max")
+
+
+def _require_onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ImportError(
+            "embedding.backend onnx / onnx-int8 needs onnxruntime and onnx: pip install 'framing[onnx]' "
+            "(or use embedding.backend: torch)"
+        ) from None
+    return onnxruntime
+
+
+def _require_onnx():
+    try:
+        import onnx  # noqa: F401  (torch.onnx and the quantiser both need it)
+    except ImportError:
+        raise ImportError(
+            "exporting a model to ONNX needs the onnx package: pip install 'framing[onnx]' "
+            "(or use embedding.backend: torch)"
+        ) from None
+
+
+def _pooling_mode(module) -> str:
+    config = module.get_config_dict() if hasattr(module, "get_config_dict") else {}
+    if "pooling_mode" in config:  # sentence-transformers >= 5
+        return str(config["pooling_mode"])
+    for mode in _POOLING:  # older releases: one boolean per mode
+        key = "pooling_mode_" + {"mean": "mean_tokens", "cls": "cls_token", "max": "max_tokens"}[mode]
+        if config.get(key):
+            return mode
+    return "unknown"
+
+
+def _export(sentence_transformer, folder: Path, model_name: str) -> None:
+    """Write ``model.onnx``, the tokenizer and ``framing-onnx.json`` for a loaded sentence-transformers model."""
+    import torch
+
+    _require_onnx()
+    modules = list(sentence_transformer)
+    kinds = [type(m).__name__ for m in modules]
+    if len(modules) < 2 or kinds[0] != "Transformer" or kinds[1] != "Pooling" or any(
+            k != "Normalize" for k in kinds[2:]):
+        raise FramingError(
+            f"embedding.backend onnx supports models made of Transformer, Pooling and Normalize; {model_name!r} "
+            f"has {', '.join(kinds)} (use embedding.backend: torch)"
+        )
+    mode = _pooling_mode(modules[1])
+    if mode not in _POOLING:
+        raise FramingError(f"embedding.backend onnx supports {', '.join(_POOLING)} pooling; {model_name!r} uses "
+                           f"{mode} (use embedding.backend: torch)")
+    transformer = modules[0]
+    tokenizer = transformer.tokenizer
+    encoder = transformer.auto_model.eval()
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in tokenizer.model_input_names]
+
+    class Pooled(torch.nn.Module):
+        """Encoder plus pooling with a positional signature (BertModel's keyword forward does not trace)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, *inputs):
+            named = dict(zip(names, inputs))
+            hidden = self.encoder(**named)[0]
+            mask = named["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            if mode == "cls":
+                return hidden[:, 0]
+            if mode == "max":
+                return hidden.masked_fill(mask == 0, torch.finfo(hidden.dtype).min).max(dim=1).values
+            return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+
+    sample = tokenizer(["A first sentence.", "A second, somewhat longer sentence for tracing."], padding=True,
+                       return_tensors="pt")
+    import warnings
+
+    # the tracer's notes on Python control flow and index ops concern graphs we do not build (fixed shapes,
+    # negative indices); the agreement with torch is tested instead
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Pooled(), tuple(sample[n] for n in names), str(folder / "model.onnx"), input_names=names,
+            output_names=["sentence_embedding"], opset_version=17, dynamo=False,
+            dynamic_axes={**{n: {0: "batch", 1: "sequence"} for n in names}, "sentence_embedding": {0: "batch"}},
+        )
+    tokenizer.save_pretrained(str(folder / "tokenizer"))
+    meta = {"format": _FORMAT, "inputs": names, "pooling": mode,
+            "max_seq_length": int(sentence_transformer.max_seq_length or tokenizer.model_max_length),
+            "dimension": int(modules[1].get_config_dict().get("embedding_dimension")
+                             or encoder.config.hidden_size)}
+    (folder / "framing-onnx.json").write_text(json.dumps(meta, indent=1))
+
+
+def _quantize(fp32: Path, int8: Path) -> None:
+    _require_onnx()
+
+    class _NoPreprocessingAdvice(logging.Filter):  # the quantiser logs this advice on the root logger
+        def filter(self, record: logging.LogRecord) -> bool:
+            return "pre-processing before quantization" not in record.getMessage()
+
+    advice = _NoPreprocessingAdvice()
+    logging.getLogger().addFilter(advice)
+    try:
+        _quantize_dynamic(fp32, int8)
+    finally:
+        logging.getLogger().removeFilter(advice)
+
+
+def _quantize_dynamic(fp32: Path, int8: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # Weights of the matrix multiplications only, per output channel: with onnxruntime's default settings
+    # (per-tensor, embedding table too) the aleppo units kept a mean cosine of 0.958 to torch, with these 0.991.
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
+                     op_types_to_quantize=["MatMul"])
+
+
+class OnnxEmbedder:
+    """Embeds with a sentence-transformers model exported to ONNX and run by onnxruntime on the CPU.
+
+    Args:
+        model: a sentence-transformers name or local path (as for the torch back-end).
+        quantized: use the dynamic int8 model (faster; vectors agree less, see docs/architecture.md).
+        batch_size: texts per forward pass (texts are sorted by length first).
+        progress: show a progress bar (``None``: only on a terminal).
+        cache_dir: where exports are kept (``<cache_dir>/onnx/``); ``None`` exports to a temporary folder
+            that lives as long as this object.
+        threads: onnxruntime intra-op threads; ``None`` lets onnxruntime choose (the physical cores).
+    """
+
+    def __init__(self, model: str, quantized: bool = False, batch_size: int = 64, progress: bool | None = None,
+                 cache_dir: str | Path | None = "~/.cache/framing", threads: int | None = None) -> None:
+        from .embed import model_fingerprint, resolve_model_path
+
+        _require_onnxruntime()
+        self.model = model
+        self.quantized = quantized
+        self.backend = "onnx-int8" if quantized else "onnx"
+        self.batch_size = batch_size
+        self.progress = progress
+        self.threads = threads
+        self.model_path = resolve_model_path(model)
+        self.model_fingerprint = model_fingerprint(self.model_path)
+        # Different arithmetic, different vectors (by ~1e-6 for fp32): never share cache entries with torch.
+        self.fingerprint = f"{self.model_fingerprint}|{self.backend}"
+        self._cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else None
+        self._temporary: tempfile.TemporaryDirectory | None = None
+        self._session = None
+        self._tokenizer = None
+        self._meta: dict | None = None
+
+    def export_folder(self) -> Path:
+        """The folder holding this model's export (created on first use)."""
+        import hashlib
+
+        if self._cache_dir is None:
+            if self._temporary is None:
+                self._temporary = tempfile.TemporaryDirectory(prefix="framing-onnx-")
+            return Path(self._temporary.name)
+        key = hashlib.sha256(f"{self.model_fingerprint}|format{_FORMAT}".encode()).hexdigest()[:24]
+        return self._cache_dir / "onnx" / key
+
+    def _ensure_exported(self) -> Path:
+        folder = self.export_folder()
+        if not (folder / "framing-onnx.json").exists():
+            from .embed import SentenceTransformerEmbedder
+
+            log.warning("exporting %s to ONNX (once per model; kept in %s)", self.model, folder)
+            loaded = SentenceTransformerEmbedder(self.model, device="cpu")._load()
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            # Export beside the target and rename: a killed export never leaves a half-written model behind,
+            # and of two processes exporting at once the first rename wins.
+            staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
+            try:
+                _export(loaded, staging, self.model)
+                try:
+                    os.replace(staging, folder)
+                except OSError:
+                    if not (folder / "framing-onnx.json").exists():
+                        raise
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        if self.quantized and not (folder / "model-int8.onnx").exists():
+            log.warning("quantising the ONNX export of %s to int8 (once per model)", self.model)
+            handle, staging_file = tempfile.mkstemp(prefix=".int8-", suffix=".onnx", dir=folder)
+            os.close(handle)
+            try:
+                _quantize(folder / "model.onnx", Path(staging_file))
+                os.replace(staging_file, folder / "model-int8.onnx")
+            finally:
+                Path(staging_file).unlink(missing_ok=True)
+        return folder
+
+    def _load(self):
+        if self._session is None:
+            ort = _require_onnxruntime()
+            from transformers import AutoTokenizer
+
+            folder = self._ensure_exported()
+            self._meta = json.loads((folder / "framing-onnx.json").read_text())
+            options = ort.SessionOptions()
+            options.log_severity_level = 3  # its graph-optimiser notices are not for our users
+            if self.threads:
+                options.intra_op_num_threads = self.threads
+            model_file = folder / ("model-int8.onnx" if self.quantized else "model.onnx")
+            log.info("loading %s", model_file)
+            self._session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+            self._tokenizer = AutoTokenizer.from_pretrained(str(folder / "tokenizer"))
+        return self._session
+
+    @property
+    def dimension(self) -> int:
+        self._load()
+        return int(self._meta["dimension"])
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts``; returns float32 ``(n, d)`` with unit-length rows."""
+        from .embed import _l2_normalise
+
+        session = self._load()
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return vectors
+        from tqdm.auto import tqdm
+
+        names = self._meta["inputs"]
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # batches of similar length pad little
+        disable = None if self.progress is None else not self.progress
+        for start in tqdm(range(0, len(texts), self.batch_size), desc="embedding", unit="batch", disable=disable,
+                          leave=False):
+            rows = order[start : start + self.batch_size]
+            batch = self._tokenizer([texts[i] for i in rows], padding="longest", truncation=True,
+                                    max_length=self._meta["max_seq_length"], return_tensors="np")
+            feeds = {name: np.asarray(batch[name], dtype=np.int64) for name in names}
+            vectors[rows] = session.run(None, feeds)[0]
+        return _l2_normalise(vectors)
