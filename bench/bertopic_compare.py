@@ -14,7 +14,7 @@ Each side runs in a fresh process (numba compilation counted as a user meets it;
 warm after the first run), --runs times; the script prints medians and framing's time as a share of BERTopic's.
 
     pip install -e '.[bench]'
-    python bench/bertopic_compare.py [--units 10000] [--runs 3]
+    python bench/bertopic_compare.py [--units 10000] [--runs 3] [--cache-dir ~/.cache/framing]
 """
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ print(json.dumps({"seconds": time.perf_counter() - start, "clusters": int(len(se
 """
 
 
-def prepare(n: int, folder: Path) -> tuple[Path, Path]:
+def prepare(n: int, folder: Path, cache_dir: str) -> tuple[Path, Path]:
     sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(ROOT))
     import framing
@@ -86,7 +86,7 @@ def prepare(n: int, folder: Path) -> tuple[Path, Path]:
     groups = find_duplicates([u.text for u in units])
     texts = [units[i].text for i in groups.representative]
     embedder = make_embedder(progress=False)
-    cache = EmbeddingCache(Path("~/.cache/framing").expanduser(), embedder.fingerprint)  # reused across runs
+    cache = EmbeddingCache(cache_dir, embedder.fingerprint)  # vectors are reused across runs
     vectors, _ = embed_texts(texts, embedder, cache)
     np.save(folder / "embeddings.npy", np.asarray(vectors))
     (folder / "texts.json").write_text(json.dumps(texts))
@@ -105,13 +105,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--units", type=int, default=10000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--cache-dir", default="~/.cache/framing", help="embedding cache (the vectors are shared)")
     args = parser.parse_args()
     import bertopic
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; BERTopic {bertopic.__version__}; "
           f"medians of {args.runs} fresh processes per side")
     with tempfile.TemporaryDirectory() as folder:
-        embeddings, texts = prepare(args.units, Path(folder))
+        embeddings, texts = prepare(args.units, Path(folder), args.cache_dir)
         n = len(json.loads(texts.read_text()))
         sides = {"framing": [], "BERTopic": []}
         for _ in range(args.runs):  # alternate, so drift on the machine hits both sides alike
@@ -120,8 +121,9 @@ def main() -> None:
     medians = {}
     for name, runs in sides.items():
         medians[name] = statistics.median(r["seconds"] for r in runs)
+        each = ", ".join(f"{r['seconds']:.1f}" for r in runs)
         print(f"{name:<9} {n} units  fit + document map {medians[name]:6.1f} s  "
-              f"(runs: {', '.join(f'{r['seconds']:.1f}' for r in runs)})  clusters {runs[0]['clusters']}  "
+              f"(runs: {each})  clusters {runs[0]['clusters']}  "
               f"unassigned {100 * runs[0]['unassigned']:.0f}%  peak {statistics.median(r['peak_mb'] for r in runs):.0f} MB")
     print(f"framing / BERTopic: {medians['framing'] / medians['BERTopic']:.2f}")
 

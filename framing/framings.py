@@ -123,6 +123,7 @@ def _layout(X: np.ndarray, knn, n_components: int, n_neighbors: int, min_dist: f
         # on purpose: both facts are expected, not worth a warning to the user.
         warnings.filterwarnings("ignore", message=".*knn_search_index.*")
         warnings.filterwarnings("ignore", message=".*n_jobs value.*overridden.*")
+        warnings.filterwarnings("ignore", message="Cannot cache compiled function")  # numba: some cannot be
         model = umap.UMAP(n_components=n_components, n_neighbors=n_neighbors, min_dist=min_dist, metric=metric,
                           random_state=random_state, init=init,
                           # copies: UMAP marks disconnected neighbours in place, and a worker's arrays are read-only
