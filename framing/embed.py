@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -149,20 +149,30 @@ class SentenceTransformerEmbedder:
         model = self._load()
         if not texts:
             return np.zeros((0, _dimension(model)), dtype=np.float32)
-        from tqdm.auto import tqdm
+        return encode_in_length_sorted_batches(
+            texts, _dimension(model), self.batch_size, self.progress,
+            lambda batch: model.encode(batch, batch_size=self.batch_size, convert_to_numpy=True,
+                                       normalize_embeddings=False, show_progress_bar=False))
 
-        # Longest first, so each batch pads to texts of about its own length: on scraped pages, where one-line
-        # comments sit beside long paragraphs, batches in corpus order ran 2.7 times slower.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        vectors = np.zeros((len(texts), _dimension(model)), dtype=np.float32)
-        # disable=None lets tqdm show the bar only on a terminal.
-        disable = None if self.progress is None else not self.progress
-        for start in tqdm(range(0, len(texts), self.batch_size), desc="embedding", unit="batch", disable=disable,
-                          leave=False):
-            rows = order[start : start + self.batch_size]
-            vectors[rows] = model.encode([texts[i] for i in rows], batch_size=self.batch_size,
-                                         convert_to_numpy=True, normalize_embeddings=False, show_progress_bar=False)
-        return _l2_normalise(vectors)
+
+def encode_in_length_sorted_batches(texts: Sequence[str], dimension: int, batch_size: int, progress: bool | None,
+                                    encode_batch: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """Run ``encode_batch(list_of_texts) -> (k, dimension)`` over batches of similar length; rows in input order.
+
+    Longest first, so each batch pads to texts of about its own length: on scraped pages, where one-line comments
+    sit beside long paragraphs, batches in corpus order ran 2.7 times slower. Returns L2-normalised float32 rows.
+    """
+    from tqdm.auto import tqdm
+
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+    # disable=None lets tqdm show the bar only on a terminal.
+    disable = None if progress is None else not progress
+    for start in tqdm(range(0, len(texts), batch_size), desc="embedding", unit="batch", disable=disable,
+                      leave=False):
+        rows = order[start : start + batch_size]
+        vectors[rows] = encode_batch([texts[i] for i in rows])
+    return _l2_normalise(vectors)
 
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
@@ -243,12 +253,6 @@ class EmbeddingCache:
         if not n_rows or dimension is None:
             return np.zeros((0, dimension or 0), dtype=np.float32)
         return np.memmap(self.vectors_path, dtype=np.float32, mode="r", shape=(n_rows, dimension))
-
-    def get(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
-        """Cached vectors by key (copies; for many keys use ``rows`` and ``matrix``)."""
-        found = self.rows(keys)
-        matrix = self.matrix() if found else None
-        return {key: np.array(matrix[row]) for key, row in found.items()}
 
     def put(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)

@@ -11,6 +11,7 @@ change mean-pooled vectors if it were used as saved.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -182,8 +183,6 @@ class OnnxEmbedder:
 
     def export_folder(self) -> Path:
         """The folder holding this model's export (created on first use)."""
-        import hashlib
-
         if self._cache_dir is None:
             if self._temporary is None:
                 self._temporary = tempfile.TemporaryDirectory(prefix="framing-onnx-")
@@ -246,22 +245,14 @@ class OnnxEmbedder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts``; returns float32 ``(n, d)`` with unit-length rows."""
-        from .embed import _l2_normalise
+        from .embed import encode_in_length_sorted_batches
 
         session = self._load()
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if not texts:
-            return vectors
-        from tqdm.auto import tqdm
-
         names = self._meta["inputs"]
-        order = np.argsort([-len(t) for t in texts], kind="stable")  # batches of similar length pad little
-        disable = None if self.progress is None else not self.progress
-        for start in tqdm(range(0, len(texts), self.batch_size), desc="embedding", unit="batch", disable=disable,
-                          leave=False):
-            rows = order[start : start + self.batch_size]
-            batch = self._tokenizer([texts[i] for i in rows], padding="longest", truncation=True,
+
+        def encode_batch(batch_texts: list[str]) -> np.ndarray:
+            batch = self._tokenizer(batch_texts, padding="longest", truncation=True,
                                     max_length=self._meta["max_seq_length"], return_tensors="np")
-            feeds = {name: np.asarray(batch[name], dtype=np.int64) for name in names}
-            vectors[rows] = session.run(None, feeds)[0]
-        return _l2_normalise(vectors)
+            return session.run(None, {name: np.asarray(batch[name], dtype=np.int64) for name in names})[0]
+
+        return encode_in_length_sorted_batches(texts, self.dimension, self.batch_size, self.progress, encode_batch)
