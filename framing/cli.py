@@ -80,12 +80,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .result import REPORT_FILE, load_result, write_file_atomically
-    from .report import write_report
+    from .outputs import write_file_atomically
+    from .report import is_framing_report, write_report
+    from .result import REPORT_FILE, load_result
 
-    result = load_result(args.run_dir)
     target = Path(args.out) if args.out else Path(args.run_dir) / REPORT_FILE
-    write_file_atomically(target, lambda path: write_report(result, path))
+    if target.is_dir():
+        raise FramingError(f"--out {target} is a folder; give the page's file name, e.g. {target / REPORT_FILE}")
+    if target.exists() and not is_framing_report(target):
+        raise FramingError(f"{target} exists and was not written by framing; not replacing it")
+    result = load_result(args.run_dir)
+    write_file_atomically(target, lambda path: write_report(result, path), replaceable=is_framing_report)
     print(f"report: {target.resolve()}")
     return 0
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import FramingError
 
@@ -25,9 +25,19 @@ class _Section(BaseModel):
 
 
 class RunConfig(_Section):
-    name: str = Field("example", min_length=1, description="run name: outputs go to <out_dir>/<name>/")
+    name: str = Field("example", min_length=1, max_length=200,
+                      description="run name: outputs go to <out_dir>/<name>/ (a plain folder name)")
     seed: int = Field(42, description="seed for UMAP; same corpus, config and seed give the same framings")
     out_dir: str = Field("outputs", description="folder that holds one sub-folder per run")
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        # The run folder replaces <out_dir>/<name> whole: "." would be out_dir itself, ".." or "a/b" a folder
+        # outside it.
+        if name in (".", "..") or any(c in name for c in "/\\\0") or name != name.strip():
+            raise ValueError("must be a plain folder name: no / or \\, not . or .., no surrounding spaces")
+        return name
 
 
 class CorpusConfig(_Section):

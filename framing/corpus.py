@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 from .config import CorpusConfig
 from .errors import FramingError
 
-__all__ = ["Document", "Corpus", "load_corpus", "example_corpus_path"]
+__all__ = ["Document", "Corpus", "load_corpus", "example_corpus_path", "corpus_root", "input_bytes"]
 
 log = logging.getLogger(__name__)
 
@@ -170,9 +170,33 @@ def _document(doc_id: str, text: str, meta: dict[str, Any], config: CorpusConfig
     )
 
 
+def _folder_files(root: Path, config: CorpusConfig) -> list[Path]:
+    return sorted({p for pattern in config.glob for p in root.rglob(pattern)
+                   if p.is_file() and not any(fnmatch.fnmatch(p.name, skip) for skip in config.exclude)})
+
+
+def corpus_root(path: str | Path | None, config: CorpusConfig) -> Path:
+    """The folder or file a corpus is read from (``None``: ``config.path``, else the bundled example)."""
+    raw = path if path is not None else config.path
+    return Path(raw).expanduser() if raw is not None else example_corpus_path()
+
+
+def input_bytes(path: str | Path | None = None, config: CorpusConfig | None = None) -> int:
+    """The size of the files a corpus would be read from, without reading them (0 when it does not exist)."""
+    config = config or CorpusConfig()
+    root = corpus_root(path, config)
+    files = _folder_files(root, config) if root.is_dir() else [root]
+    total = 0
+    for file in files:
+        try:
+            total += file.stat().st_size
+        except OSError:
+            pass
+    return total
+
+
 def _load_folder(root: Path, config: CorpusConfig, corpus: Corpus) -> None:
-    files = sorted({p for pattern in config.glob for p in root.rglob(pattern)
-                    if p.is_file() and not any(fnmatch.fnmatch(p.name, skip) for skip in config.exclude)})
+    files = _folder_files(root, config)
     sidecar_path = Path(config.metadata) if config.metadata else next(
         (root / name for name in _SIDECAR_NAMES if (root / name).is_file()), None
     )
@@ -283,8 +307,7 @@ def load_corpus(path: str | Path | None = None, config: CorpusConfig | None = No
     are skipped and listed in a warning; non-UTF-8 files are decoded by detection with a warning.
     """
     config = config or CorpusConfig()
-    raw = path if path is not None else config.path
-    root = Path(raw).expanduser() if raw is not None else example_corpus_path()
+    root = corpus_root(path, config)
     if not root.exists():
         raise FramingError(f"corpus not found: {root}")
     corpus = Corpus(documents=[], origin=str(root))

@@ -16,11 +16,12 @@ import pandas as pd
 from . import __version__
 from .config import Config, apply_overrides
 from .contrast import Contrast, ContrastInput, compute_contrast
-from .corpus import Corpus, Document, load_corpus
+from .corpus import Corpus, Document, corpus_root, input_bytes, load_corpus
 from .duplicates import DuplicateGroups, find_duplicates, find_reposts
 from .embed import EmbeddingCache, embed_texts, make_embedder
 from .errors import FramingError
 from .framings import UNASSIGNED, FramingModel, describe_framings
+from .outputs import check_free_space, check_run_target
 from .result import Result
 from .units import segment
 
@@ -275,9 +276,15 @@ def _contrast(config: Config, corpus: Corpus, documents: dict[str, Document], re
 
 
 def run(config: Config, out: str | Path | None = None, progress: bool | None = None) -> tuple[Result, Path]:
-    """Analyse the configured corpus and write the run folder (``out`` or ``<run.out_dir>/<run.name>``)."""
-    result = analyze(None, config, progress=progress)
+    """Analyse the configured corpus and write the run folder (``out`` or ``<run.out_dir>/<run.name>``).
+
+    The output path is checked before any work: it must be new, empty or an earlier run folder of framing's
+    (never the corpus, the current folder or a folder of other files), writable, with room for the run.
+    """
     target = Path(out) if out is not None else Path(config.run.out_dir).expanduser() / config.run.name
+    check_run_target(target, corpus_path=corpus_root(None, config.corpus), cache_dir=config.embedding.cache_dir)
+    check_free_space(target, input_bytes(None, config.corpus))
+    result = analyze(None, config, progress=progress)
     start = time.perf_counter()
     result.save(target, report=config.report.enabled)
     log.info("wrote %s in %.2f s", target, time.perf_counter() - start)

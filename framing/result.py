@@ -7,78 +7,24 @@ sibling and moved into place, so an interrupted or failed run never leaves a hal
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 
 from .contrast import Contrast
 from .errors import FramingError
 from .framings import UNASSIGNED, Framing
+from .outputs import MANIFEST_FILE, atomic_folder, list_files
 
-__all__ = ["Result", "load_result", "atomic_folder", "write_file_atomically"]
+__all__ = ["Result", "load_result"]
 
 UNIT_FILE = "units.parquet"
 DOCUMENT_FILE = "documents.parquet"
 FRAMING_FILE = "framings.json"
-MANIFEST_FILE = "run.json"
 REPORT_FILE = "report.html"
 CONTRAST_FILE = "contrast.json"
-
-
-def _default_mode(bits: int) -> int:
-    """The permissions a newly created file or folder gets under the user's umask."""
-    umask = os.umask(0)  # reading the umask means setting it; put it straight back
-    os.umask(umask)
-    return bits & ~umask
-
-
-@contextmanager
-def atomic_folder(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder beside ``target``; on success it replaces ``target``, on error it vanishes."""
-    target = Path(target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise FramingError(f"cannot create output folder {target.parent}: {exc.strerror}") from None
-    if target.exists() and not target.is_dir():
-        raise FramingError(f"output path {target} exists and is not a folder")
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
-    staging.chmod(_default_mode(0o777))  # mkdtemp makes a private folder; a run folder is an ordinary one
-    try:
-        yield staging
-        if target.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            target.rename(retired / target.name)
-            staging.rename(target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def write_file_atomically(target: str | Path, write) -> Path:
-    """Call ``write(temporary_path)`` beside ``target``, then move the file into place (never half-written)."""
-    target = Path(target)
-    if not target.parent.is_dir():
-        raise FramingError(f"cannot write {target}: folder {target.parent} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.chmod(temporary, _default_mode(0o666))
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
 
 
 @dataclass
@@ -175,14 +121,16 @@ class Result:
             self.documents.to_parquet(staging / DOCUMENT_FILE, index=False)
             (staging / FRAMING_FILE).write_text(
                 json.dumps([f.to_dict() for f in self.framings], indent=2, ensure_ascii=False), encoding="utf-8")
-            (staging / MANIFEST_FILE).write_text(
-                json.dumps(self.manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
             if self.contrast_data is not None:
                 _save_contrast(self.contrast_data, staging)
             if report:
                 from .report import write_report
 
                 write_report(self, staging / REPORT_FILE)
+            # Last, and listing what was written: a folder is framing's to replace only if it holds just these.
+            manifest = {**self.manifest, "files": sorted([*list_files(staging), MANIFEST_FILE])}
+            (staging / MANIFEST_FILE).write_text(
+                json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         return directory
 
 

@@ -22,7 +22,7 @@ from ..framings import UNASSIGNED
 if TYPE_CHECKING:  # the report reads a finished Result; it never runs an earlier stage
     from ..result import Result
 
-__all__ = ["map_figure", "write_report", "report_data"]
+__all__ = ["map_figure", "write_report", "report_data", "is_framing_report"]
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
            "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1",
@@ -153,6 +153,18 @@ def _script_json(data: Any) -> str:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+_PAGE_SIGNATURE = b"<title>framing report: "
+
+
+def is_framing_report(path: str | Path) -> bool:
+    """True when ``path`` is a page that ``write_report`` wrote (so rewriting it loses nothing of the user's)."""
+    try:
+        with open(path, "rb") as handle:
+            return _PAGE_SIGNATURE in handle.read(4096)
+    except OSError:
+        return False
 
 
 def write_report(result: "Result", path: str | Path) -> Path:

@@ -1,0 +1,319 @@
+"""Where runs are written: the checks made before any work, and writes that are never half done.
+
+A run folder is written to a hidden staging folder beside its target and renamed into place. The target is
+replaced only when it is a run folder that framing wrote (its ``run.json`` is framing's manifest and it holds
+nothing else than the files that manifest lists), or an empty folder: a corpus, a thesis or the current folder
+is never deleted because it was named as ``--out``. Staging folders carry the writing process's id, so one that
+a killed run left behind is removed by the next write to the same place, and one that a live run is still
+filling is left alone.
+"""
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .errors import FramingError
+
+__all__ = ["MANIFEST_FILE", "RUN_FILES", "is_run_folder", "check_run_target", "check_free_space", "atomic_folder",
+           "write_file_atomically", "disk_error", "clean_stale_staging"]
+
+log = logging.getLogger(__name__)
+
+MANIFEST_FILE = "run.json"
+# Every file a run folder has held in any version: a folder whose manifest predates the manifest's own file list
+# is recognised by these names.
+RUN_FILES = frozenset({
+    "units.parquet", "documents.parquet", "framings.json", MANIFEST_FILE, "report.html", "contrast.json",
+    "contrast_table.csv", "contrast_divergence.csv", "contrast_words.csv", "contrast_codebook.csv",
+    "contrast_axes.csv",
+})
+_STAGING_KINDS = ("partial", "old")
+# Room for the page's own code (plotly.js is about 4.6 MB) on top of what grows with the corpus.
+_FIXED_OUTPUT_BYTES = 8 << 20
+# units.parquet, documents.parquet and the report each hold the corpus text about once (compressed or not).
+_OUTPUT_BYTES_PER_CORPUS_BYTE = 4
+
+
+def _default_mode(bits: int) -> int:
+    """The permissions a newly created file or folder gets under the user's umask."""
+    umask = os.umask(0)  # reading the umask means setting it; put it straight back
+    os.umask(umask)
+    return bits & ~umask
+
+
+def _manifest_files(folder: Path) -> frozenset[str] | None:
+    """The files a run folder's manifest says framing wrote; ``None`` when ``run.json`` is not framing's."""
+    try:
+        with open(folder / MANIFEST_FILE, "rb") as handle:
+            data = json.loads(handle.read(64 << 20))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or "framing_version" not in data or "config" not in data:
+        return None
+    listed = data.get("files")
+    if isinstance(listed, list) and all(isinstance(name, str) for name in listed):
+        return frozenset(listed) | {MANIFEST_FILE}
+    return RUN_FILES
+
+
+def _ours(name: str, files: frozenset[str]) -> bool:
+    # A hidden ".report.html.partial-..." file is what an interrupted `framing report` left; it is ours too.
+    return name in files or any(name.startswith(f".{f}.partial-") for f in files)
+
+
+def is_run_folder(folder: str | Path) -> bool:
+    """True when ``folder`` holds a run that framing wrote and nothing else."""
+    folder = Path(folder)
+    files = _manifest_files(folder) if folder.is_dir() else None
+    if files is None:
+        return False
+    try:
+        return all(_ours(entry.name, files) for entry in folder.iterdir())
+    except OSError:
+        return False
+
+
+def _describe_foreign(folder: Path) -> str:
+    try:
+        entries = sorted(entry.name for entry in folder.iterdir())
+    except OSError as exc:
+        return f"cannot be listed ({exc.strerror})"
+    files = _manifest_files(folder)
+    if files is None:
+        shown = ", ".join(entries[:3]) + (" ..." if len(entries) > 3 else "")
+        return f"is not a framing run folder (it holds {shown})"
+    foreign = [name for name in entries if not _ours(name, files)]
+    shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+    return f"is a framing run folder that also holds files framing did not write ({shown})"
+
+
+def _replaceable(target: Path) -> None:
+    """Raise unless ``target`` is missing, an empty folder, or a run folder framing wrote."""
+    if not target.exists() and not target.is_symlink():
+        return
+    if not target.is_dir():
+        raise FramingError(f"output path {target} exists and is not a folder; choose another --out or run.name")
+    try:
+        empty = not any(True for _ in target.iterdir())
+    except OSError as exc:
+        raise FramingError(f"cannot read output folder {target}: {exc.strerror}") from None
+    if not empty and not is_run_folder(target):
+        raise FramingError(f"output folder {target} {_describe_foreign(target)}: framing replaces only its own run "
+                           "folders; choose another --out or run.name")
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _existing_ancestor(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_run_target(target: str | Path, *, corpus_path: str | Path | None = None,
+                     cache_dir: str | Path | None = None) -> Path:
+    """Check, before any work, that a run may be written to ``target``; returns it.
+
+    Refuses the current folder or one that contains it, the corpus folder, a folder inside the corpus or one
+    that contains it, a folder that holds the embedding cache, an existing path that is not a replaceable run
+    folder, and a place without write access. Leaves no trace: nothing is created.
+    """
+    target = Path(target).expanduser()
+    resolved = target.resolve()
+    if _within(Path.cwd().resolve(), resolved):
+        raise FramingError(f"output folder {target} is the current folder or contains it; a run replaces its "
+                           "folder whole, so name a new sub-folder (--out outputs/my-run)")
+    if corpus_path is not None:
+        corpus = Path(corpus_path).expanduser().resolve()
+        if _within(corpus, resolved):
+            raise FramingError(f"output folder {target} holds the corpus {corpus_path} (corpus.path); choose "
+                               "another --out or run.name")
+        if corpus.is_dir() and _within(resolved, corpus):
+            raise FramingError(f"output folder {target} is inside the corpus folder {corpus_path}; its files would "
+                               "be read as documents next time: choose another --out or run.name")
+    if cache_dir is not None and _within(Path(cache_dir).expanduser().resolve(), resolved):
+        raise FramingError(f"output folder {target} holds the embedding cache {cache_dir} "
+                           "(embedding.cache_dir); choose another --out or run.name")
+    _replaceable(target)
+    _check_writable(_existing_ancestor(target.parent if target.parent != target else target), target)
+    return target
+
+
+def _check_writable(folder: Path, target: Path) -> None:
+    if not folder.is_dir():
+        raise FramingError(f"cannot create output folder {target}: {folder} is not a folder")
+    try:  # os.access says yes to root even on a read-only mount: try it
+        handle, probe = tempfile.mkstemp(prefix=".framing-write-test-", dir=folder)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise FramingError(f"cannot write output folder {target}: {folder} is not writable "
+                           f"({exc.strerror})") from None
+
+
+def estimated_output_bytes(corpus_bytes: int) -> int:
+    """A generous estimate of a run folder's size for a corpus of ``corpus_bytes``."""
+    return _FIXED_OUTPUT_BYTES + _OUTPUT_BYTES_PER_CORPUS_BYTE * corpus_bytes
+
+
+def check_free_space(target: str | Path, corpus_bytes: int) -> None:
+    """Raise when the file system of ``target`` has clearly too little room for the run folder."""
+    target = Path(target).expanduser()
+    folder = _existing_ancestor(target.parent)
+    needed = estimated_output_bytes(corpus_bytes)
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if free < needed:
+        raise FramingError(f"not enough free space for output folder {target}: about {_megabytes(needed)} needed, "
+                           f"{_megabytes(free)} free on {folder}")
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+_DISK_ERRORS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+                errno.EFBIG: "a file grew past the size this process may write", errno.EROFS: "read-only file system",
+                errno.EACCES: "permission denied", errno.EPERM: "operation not permitted"}
+
+
+def disk_error(exc: OSError, what: str, path: str | Path) -> FramingError | None:
+    """A one-line ``FramingError`` for an OS error the user can fix (full disk, no permission); else ``None``."""
+    reason = _DISK_ERRORS.get(exc.errno or 0)
+    if reason is None:
+        return None
+    return FramingError(f"cannot write {what} {path}: {reason} ({exc.strerror})")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _staging_prefix(name: str, kind: str) -> str:
+    return f".{name}.{kind}-"
+
+
+def _stale(entry: Path, prefix: str) -> bool:
+    pid = entry.name[len(prefix):].split("-", 1)[0]
+    # Names without a process id were made before ids were recorded: nothing can still be writing them.
+    return not pid.isdigit() or not _pid_alive(int(pid))
+
+
+def clean_stale_staging(target: Path) -> list[Path]:
+    """Remove staging folders and files for ``target`` that a killed writer left behind; returns them."""
+    removed = []
+    prefixes = [_staging_prefix(target.name, kind) for kind in _STAGING_KINDS]
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in siblings:
+        prefix = next((p for p in prefixes if entry.name.startswith(p)), None)
+        if prefix is None or entry.is_symlink() or not _stale(entry, prefix):
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry)
+    if removed:
+        log.info("removed %d staging folder(s) that an interrupted run left beside %s", len(removed), target)
+    return removed
+
+
+def _staging(target: Path, kind: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(target.name, kind)}{os.getpid()}-", dir=target.parent))
+
+
+@contextmanager
+def atomic_folder(target: str | Path) -> Iterator[Path]:
+    """Yield a staging folder beside ``target``; on success it replaces ``target``, on error it vanishes.
+
+    ``target`` must be missing, empty or a run folder framing wrote (checked again just before it is replaced).
+    """
+    target = Path(target)
+    _replaceable(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise disk_error(exc, "output folder", target.parent) or FramingError(
+            f"cannot create output folder {target.parent}: {exc.strerror}") from None
+    clean_stale_staging(target)
+    try:
+        staging = _staging(target, "partial")
+    except OSError as exc:
+        raise disk_error(exc, "output folder", target) or exc from None
+    staging.chmod(_default_mode(0o777))  # mkdtemp makes a private folder; a run folder is an ordinary one
+    try:
+        try:
+            yield staging
+        except OSError as exc:
+            raise disk_error(exc, "output folder", target) or exc from None
+        _replaceable(target)  # nothing else appeared there while we worked
+        if target.exists():
+            retired = _staging(target, "old")
+            target.rename(retired / target.name)
+            staging.rename(target)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_file_atomically(target: str | Path, write: Callable[[Path], object],
+                          replaceable: Callable[[Path], bool] | None = None) -> Path:
+    """Call ``write(temporary_path)`` beside ``target``, then move the file into place (never half-written).
+
+    An existing ``target`` is replaced only when ``replaceable(target)`` says so (default: never refuse a file;
+    a folder is always refused).
+    """
+    target = Path(target)
+    if target.is_dir():
+        raise FramingError(f"cannot write {target}: it is a folder; give a file name")
+    if target.exists() and replaceable is not None and not replaceable(target):
+        raise FramingError(f"{target} exists and was not written by framing; not replacing it")
+    if not target.parent.is_dir():
+        raise FramingError(f"cannot write {target}: folder {target.parent} does not exist")
+    clean_stale_staging(target)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f"{_staging_prefix(target.name, 'partial')}{os.getpid()}-",
+                                             dir=target.parent)
+    except OSError as exc:
+        raise disk_error(exc, "file", target) or exc from None
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.chmod(temporary, _default_mode(0o666))
+        os.replace(temporary, target)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise disk_error(exc, "file", target) or exc from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def list_files(folder: Path) -> list[str]:
+    """The names of the files in ``folder`` (for a manifest's list of what framing wrote)."""
+    return sorted(entry.name for entry in folder.iterdir() if entry.is_file())
+
