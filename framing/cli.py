@@ -156,6 +156,35 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _user_os_error(exc: BaseException) -> FramingError | None:
+    """A full disk, a quota or a permission met anywhere is the user's to fix: one line, not a traceback."""
+    import sqlite3
+
+    from .outputs import disk_error
+
+    if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
+        return FramingError(f"cannot write the embedding cache: the disk is full ({exc})")
+    if isinstance(exc, OSError):
+        return disk_error(exc, "file", exc.filename or "(unnamed)")
+    return None
+
+
+def _crash_log(exc: BaseException) -> Path | None:
+    """Write the traceback of an unexpected error to a file; its path, or ``None`` if it cannot be written."""
+    import tempfile
+    import time
+    import traceback
+
+    try:
+        handle, name = tempfile.mkstemp(prefix=f"framing-crash-{time.strftime('%Y%m%d-%H%M%S')}-", suffix=".log")
+        with open(handle, "w", encoding="utf-8") as log_file:
+            log_file.write(f"framing {__version__}, python {sys.version.split()[0]}\n")
+            log_file.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        return Path(name)
+    except OSError:
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     _setup_logging(args.verbose)
@@ -171,6 +200,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head or less that closed early: not an error
         sys.stderr.close()
         return 0
+    except Exception as exc:  # noqa: BLE001 - the last net: one line, and the traceback kept for a bug report
+        user_error = _user_os_error(exc)
+        if user_error is not None:
+            print(f"framing: error: {user_error}", file=sys.stderr)
+            return 2
+        if args.verbose:
+            log.error("unexpected error", exc_info=exc)
+        where = _crash_log(exc)
+        first_line = (str(exc).splitlines() or [""])[0][:200]
+        print(f"framing: internal error: {type(exc).__name__}: {first_line} (a bug in framing; the traceback is "
+              f"in {where or 'no file: the temporary folder is not writable'}; -v prints it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -8,16 +8,30 @@ from __future__ import annotations
 import copy
 import difflib
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import FramingError
 
 __all__ = ["Config", "load_config", "apply_overrides", "parse_override", "starter_config"]
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def _path_text(value: str) -> str:
+    if "\0" in value:
+        raise ValueError("a path cannot contain a NUL character")
+    try:
+        Path(value).expanduser()
+    except RuntimeError:
+        raise ValueError(f"{value.split('/')[0]} names no user with a home folder here") from None
+    return value
+
+
+# A file or folder name as typed: text that the operating system can take as a path.
+PathText = Annotated[str, AfterValidator(_path_text)]
 
 
 class _Section(BaseModel):
@@ -28,7 +42,7 @@ class RunConfig(_Section):
     name: str = Field("example", min_length=1, max_length=200,
                       description="run name: outputs go to <out_dir>/<name>/ (a plain folder name)")
     seed: int = Field(42, description="seed for UMAP; same corpus, config and seed give the same framings")
-    out_dir: str = Field("outputs", description="folder that holds one sub-folder per run")
+    out_dir: PathText = Field("outputs", description="folder that holds one sub-folder per run")
 
     @field_validator("name")
     @classmethod
@@ -41,7 +55,7 @@ class RunConfig(_Section):
 
 
 class CorpusConfig(_Section):
-    path: Optional[str] = Field(
+    path: Optional[PathText] = Field(
         None, description="folder of .txt/.md/.html, or a .jsonl/.csv/.parquet file; none: the bundled example")
     glob: list[str] = Field(["*.txt", "*.md", "*.html", "*.htm"],
                             description="file patterns read from a folder (recursively)")
@@ -49,7 +63,7 @@ class CorpusConfig(_Section):
                                description="file-name patterns never read as documents")
     text_field: str = "text"
     id_field: Optional[str] = None
-    metadata: Optional[str] = Field(
+    metadata: Optional[PathText] = Field(
         None, description="sidecar CSV keyed by file name; none: metadata.csv or sources.csv in the folder, if any"
     )
     metadata_key: str = Field("file", description="sidecar column holding the file name")
@@ -79,7 +93,7 @@ class UnitsConfig(_Section):
 
 
 class EmbeddingConfig(_Section):
-    model: str = Field(
+    model: PathText = Field(
         DEFAULT_MODEL,
         description="sentence-transformers model name or local path; the default is packaged and works offline",
     )
@@ -90,7 +104,7 @@ class EmbeddingConfig(_Section):
     )
     batch_size: int = Field(64, ge=1)
     device: str = Field("cpu", description="cpu, cuda, cuda:0, mps ... (torch only)")
-    cache_dir: Optional[str] = Field(
+    cache_dir: Optional[PathText] = Field(
         "~/.cache/framing",
         description="cache folder for vectors, ONNX exports and UMAP results; null disables the cache",
     )
@@ -187,6 +201,35 @@ class Config(_Section):
         return self.model_dump(mode="json")
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """YAML's safe loader without aliases: ``*name`` can expand a few lines into billions of nodes (an alias
+    bomb), and a config has no need of them."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a config",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def _parse_yaml(text: str):
+    """Parse YAML text with ``_ConfigLoader``; ``RecursionError`` for absurdly deep nesting is the caller's."""
+    return yaml.load(text, Loader=_ConfigLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters: an error message quotes a value, it never dumps it."""
+    import reprlib
+
+    shortener = reprlib.Repr()
+    shortener.maxstring = shortener.maxother = limit
+    shortener.maxlist = shortener.maxtuple = shortener.maxdict = shortener.maxset = 4
+    shortener.maxlevel = 2
+    text = shortener.repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
     for key in path:
         field = model.model_fields.get(str(key))
@@ -199,30 +242,30 @@ def _allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
 def _describe_error(exc: ValidationError, data: dict[str, Any], origin: str) -> str:
     error = exc.errors()[0]
     loc = tuple(error["loc"])
-    dotted = ".".join(str(part) for part in loc)
+    dotted = ".".join(str(part) if len(str(part)) <= 40 else _short(str(part), 40) for part in loc)
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     if error["type"] == "extra_forbidden":
         allowed = _allowed_keys(Config, loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        close = difflib.get_close_matches(str(loc[-1])[:100], allowed, n=1)
         hint = f"; did you mean {'.'.join([*map(str, loc[:-1]), close[0]])}?" if close else ""
         return f"{origin}: unknown key {dotted}{hint} (allowed here: {', '.join(allowed)}){more}"
     if error["type"] == "model_type":
         return f"{origin}: {dotted} must be a mapping of keys (allowed: {', '.join(_allowed_keys(Config, loc))}){more}"
     given = error.get("input")
-    return f"{origin}: {dotted}: {error['msg']} (got {given!r}){more}"
+    return f"{origin}: {dotted}: {error['msg']} (got {_short(given)}){more}"
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:
     """``"cluster.min_cluster_size=12"`` → ``(["cluster", "min_cluster_size"], 12)``; values are YAML scalars."""
     if "=" not in item:
-        raise FramingError(f"--set expects key=value, got {item!r}")
+        raise FramingError(f"--set expects key=value, got {_short(item)}")
     key, raw = item.split("=", 1)
     path = [part for part in key.strip().split(".")]
     if not all(path):
-        raise FramingError(f"--set key {key!r} is not a dotted path like cluster.min_cluster_size")
+        raise FramingError(f"--set key {_short(key)} is not a dotted path like cluster.min_cluster_size")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
+        value = _parse_yaml(raw) if raw.strip() else None
+    except (yaml.YAMLError, RecursionError):
         value = raw
     return path, value
 
@@ -253,19 +296,51 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any] | list[str] 
     return data
 
 
+# A config is a few kilobytes; a file far larger is not one (and would only make the parser work for nothing).
+_MAX_CONFIG_BYTES = 1 << 20
+
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The mapping in a YAML config file; every problem with the file is a one-line ``FramingError``."""
     path = Path(path)
+    if path.is_dir():
+        raise FramingError(f"config path {path} is a folder, not a YAML file")
     if not path.is_file():
         raise FramingError(f"config file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        with open(path, "rb") as handle:
+            raw = handle.read(_MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise FramingError(f"cannot read config file {path}: {exc.strerror}") from None
+    if len(raw) > _MAX_CONFIG_BYTES:
+        raise FramingError(f"{path} is larger than 1 MB; a config is a short YAML file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise FramingError(f"{path}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the config "
+                           "as UTF-8") from None
+    try:
+        data = _parse_yaml(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise FramingError(f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise FramingError(f"{path}:{where} is not valid YAML ({problem})") from None
+    except RecursionError:
+        raise FramingError(f"{path}: nested too deeply to be a config") from None
     if not isinstance(data, dict):
         raise FramingError(f"{path}: the top level must be a mapping of sections (run, corpus, units, ...)")
+    if not all(isinstance(key, str) for key in data):
+        raise FramingError(f"{path}: section names must be text, got {_short(next(k for k in data if not isinstance(k, str)))}")
     return data
+
+
+def _expand(path: str) -> Path:
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:  # "~someone" who has no home here: the path stays as written
+        return Path(path)
 
 
 def load_config(
@@ -284,7 +359,7 @@ def load_config(
     if path is not None and isinstance(corpus, dict):
         for key in ("path", "metadata"):
             value = corpus.get(key)
-            if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            if isinstance(value, str) and value and "\0" not in value and not _expand(value).is_absolute():
                 corpus[key] = str((Path(path).parent / value).resolve())
     data = apply_overrides(data, overrides)
     return Config.from_dict(data, origin=str(path) if path is not None else "config")

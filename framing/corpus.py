@@ -7,12 +7,15 @@ never normalised — because unit offsets point into it.
 """
 from __future__ import annotations
 
+import codecs
 import csv
+import dataclasses
 import fnmatch
 import hashlib
 import io
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -66,14 +69,27 @@ class Corpus:
         return iter(self.documents)
 
     @classmethod
+    def from_documents(cls, documents: Iterable[Document]) -> "Corpus":
+        """A corpus of documents made in memory; unpaired surrogates in them are replaced (with a warning)."""
+        corpus = cls([], origin="memory")
+        for doc in documents:
+            fields = {name: str(getattr(doc, name)) for name in ("id", "text", "source", "title", "date", "url")}
+            if any(_SURROGATE.search(value) for value in (*fields.values(), *map(str, doc.meta), *map(str, doc.meta.values()))):
+                replaced = {name: replace_lone_surrogates(value)[0] for name, value in fields.items()}
+                meta = {replace_lone_surrogates(str(k))[0]: replace_lone_surrogates(str(v))[0] for k, v in doc.meta.items()}
+                doc = dataclasses.replace(doc, **replaced, meta=meta)
+                _warn(corpus, f"{_short(doc.id)}: unpaired surrogate code points replaced with U+FFFD")
+            corpus.documents.append(doc)
+        return corpus
+
+    @classmethod
     def from_texts(cls, texts: Iterable[str], sources: Iterable[str] | None = None) -> "Corpus":
         """Build a corpus in memory: ids ``doc-0``, ``doc-1``, ...; sources default to ``unknown``."""
         texts = list(texts)
         sources = list(sources) if sources is not None else [UNKNOWN_SOURCE] * len(texts)
         if len(sources) != len(texts):
             raise FramingError(f"{len(texts)} texts but {len(sources)} sources")
-        docs = [Document(f"doc-{i}", t, source=str(s)) for i, (t, s) in enumerate(zip(texts, sources))]
-        return cls(docs, origin="memory")
+        return cls.from_documents(Document(f"doc-{i}", t, source=str(s)) for i, (t, s) in enumerate(zip(texts, sources)))
 
 
 def example_corpus_path() -> Path:
@@ -86,34 +102,84 @@ def _warn(corpus: Corpus, message: str) -> None:
     corpus.warnings.append(message)
 
 
-def _decode(data: bytes, name: str, corpus: Corpus) -> str | None:
-    """Decode bytes as UTF-8, else by detection (with a warning); ``None`` for binary data."""
-    if b"\x00" in data[:8192]:
-        corpus.skipped.append((name, "binary"))
+# Byte-order marks, longest first: the UTF-32 LE mark begins with the UTF-16 LE one.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# Share of control characters (other than whitespace) and U+FFFD above which decoded "text" is taken for binary
+# data: prose has next to none, while random bytes decoded as Windows-1252 have about 12% and as UTF-8 over 50%.
+_BINARY_SHARE = 0.05
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _binary_share(text: str) -> float:
+    sample = text[:65536]
+    return len(_CONTROL.findall(sample)) / max(len(sample), 1)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text without a byte-order mark: NUL bytes nearly all on one side of each byte pair."""
+    sample = data[:8192 - (min(len(data), 8192) % 2)]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if len(data) % 2 or max(even, odd) < 0.3 * len(sample) / 2 or min(even, odd) > 0.02 * len(sample) / 2:
         return None
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-16-le" if odd > even else "utf-16-be")
+    except UnicodeDecodeError:
+        return None
+
+
+def _decode_bytes(data: bytes) -> tuple[str | None, str]:
+    """``(text, encoding)``; ``text`` is ``None`` for binary data. Never raises."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace"), encoding
+    if b"\x00" in data[:8192]:
+        text = _utf16_without_bom(data)
+        return (text, "utf-16") if text is not None and _binary_share(text) <= _BINARY_SHARE else (None, "binary")
+    try:
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
-    if best is not None and best.encoding:
-        encoding = best.encoding
-        # On short Latin-script text detectors pick Baltic or DOS code pages at random (a French paragraph comes
-        # back as cp1257); like browsers, fall back to Windows-1252 unless the language needs another Latin page.
-        if encoding in _LATIN_SINGLE_BYTE and best.language not in _NON_WESTERN_LATIN_LANGUAGES:
-            try:
-                text = data.decode("cp1252")
-                encoding = "cp1252"
-            except UnicodeDecodeError:
-                text = str(best)
-        else:
-            text = str(best)
+    if best is None or not best.encoding:
+        return data.decode("utf-8", errors="replace"), "utf-8 with undecodable bytes replaced"
+    encoding = best.encoding
+    # On short Latin-script text detectors pick Baltic or DOS code pages at random (a French paragraph comes
+    # back as cp1257); like browsers, fall back to Windows-1252 unless the language needs another Latin page.
+    if encoding in _LATIN_SINGLE_BYTE and best.language not in _NON_WESTERN_LATIN_LANGUAGES:
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
+    return str(best), encoding
+
+
+def _decode(data: bytes, name: str, corpus: Corpus) -> str | None:
+    """Decode bytes (byte-order mark, UTF-8, else detection, with a warning); ``None`` for binary data.
+
+    Binary is told by content: NUL bytes that are not UTF-16, or decoded text with more than 5% control
+    characters and undecodable bytes.
+    """
+    text, encoding = _decode_bytes(data)
+    if text is None or _binary_share(text) > _BINARY_SHARE:
+        corpus.skipped.append((name, "binary"))
+        return None
+    if encoding not in ("utf-8", "utf-8-sig"):
         _warn(corpus, f"{name}: not UTF-8; decoded as {encoding}")
-        return text
-    _warn(corpus, f"{name}: undecodable bytes replaced with U+FFFD")
-    return data.decode("utf-8", errors="replace")
+    return text
+
+
+def replace_lone_surrogates(text: str) -> tuple[str, int]:
+    """Replace unpaired UTF-16 surrogates (which JSON's ``\\ud83d`` escapes can produce) with U+FFFD.
+
+    One code point for one, so offsets into the text stay valid; returns the text and how many were replaced.
+    """
+    if not _SURROGATE.search(text):
+        return text, 0
+    return _SURROGATE.subn("\ufffd", text)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -123,9 +189,52 @@ def _read_bytes(path: Path) -> bytes:
         raise FramingError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+def _csv_rows(text: str, path: Path, corpus: Corpus) -> list[dict[str, str]]:
+    """Records of a CSV text, read strictly: a broken quote or a wrong number of fields is an error naming the
+    line where its record starts; a quoted field that swallows lines looking like records of their own is warned
+    about. The field-size limit follows the data, so one long article is not an error."""
+    previous_limit = csv.field_size_limit()
+    csv.field_size_limit(max(previous_limit, len(text) + 1))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[dict[str, str]] = []
+    record_line = 1
+    try:
+        header = next(reader, None)
+        if header is None:
+            return rows
+        record_line = reader.line_num + 1
+        for fields in reader:
+            if fields:
+                if len(fields) != len(header):
+                    raise FramingError(f"{path}: line {record_line}: {len(fields)} field(s) where the header has "
+                                       f"{len(header)}; check the quotes and commas of that record")
+                _warn_swallowed_lines(fields, header, path, record_line, corpus)
+                rows.append(dict(zip(header, fields)))
+            record_line = reader.line_num + 1
+    except csv.Error as exc:
+        where = f"line {record_line}" + (f" (read to line {reader.line_num})" if reader.line_num > record_line else "")
+        raise FramingError(f"{path}: {where}: not valid CSV ({exc}); a quote opened in the record of line "
+                           f"{record_line} may not be closed") from None
+    finally:
+        csv.field_size_limit(previous_limit)
+    return rows
+
+
+def _warn_swallowed_lines(fields: list[str], header: list[str], path: Path, line: int, corpus: Corpus) -> None:
+    for field_text in fields:
+        inner = [row for row in field_text.split("\n")[1:] if row.strip()]
+        if len(header) < 2 or len(inner) < 2:
+            continue
+        record_like = sum(1 for row in inner if len(next(csv.reader([row]), [])) == len(header))
+        if record_like >= 2 and record_like * 3 >= len(inner) * 2:
+            _warn(corpus, f"{path.name}: line {line}: a quoted field spans {len(inner) + 1} lines that look like "
+                          "records of their own; check its quotes")
+            return
+
+
 def _read_sidecar(path: Path, key: str, corpus: Corpus) -> dict[str, dict[str, str]]:
     text = _decode(_read_bytes(path), path.name, corpus) or ""
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = _csv_rows(text, path, corpus)
     if rows and key not in rows[0]:
         raise FramingError(
             f"metadata file {path} has no column {key!r} (set corpus.metadata_key; columns: {', '.join(rows[0])})"
@@ -157,8 +266,31 @@ def extract_html(page: str) -> tuple[str, dict[str, str]] | None:
     return text, {k: v for k, v in meta.items() if v}
 
 
-def _document(doc_id: str, text: str, meta: dict[str, Any], config: CorpusConfig) -> Document:
-    meta = {str(k): "" if v is None else str(v) for k, v in meta.items()}
+def _short(value: str, limit: int = 60) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _no_text_reason(text: Any, field_name: str) -> str:
+    if text is None:
+        return f"no {field_name!r} field"
+    if not isinstance(text, str):
+        return f"{field_name!r} is {type(text).__name__}, not text"
+    return "" if text.strip() else "empty"
+
+
+def _document(doc_id: str, text: str, meta: dict[str, Any], config: CorpusConfig, corpus: Corpus) -> Document:
+    replaced = 0
+
+    def clean(value: Any) -> str:
+        nonlocal replaced
+        cleaned, n = replace_lone_surrogates("" if value is None else str(value))
+        replaced += n
+        return cleaned
+
+    meta = {clean(k): clean(v) for k, v in meta.items()}
+    doc_id, text = clean(doc_id), clean(text)
+    if replaced:
+        _warn(corpus, f"{_short(doc_id)}: {replaced} unpaired surrogate code point(s) replaced with U+FFFD")
     return Document(
         id=doc_id,
         text=text,
@@ -232,7 +364,7 @@ def _load_folder(root: Path, config: CorpusConfig, corpus: Corpus) -> None:
         # The sidecar wins over what the page says of itself; the site's name stands in for a missing source.
         meta = {**_page_fields(page_meta, config), **{k: v for k, v in meta.items() if v}}
         meta.setdefault(config.title_field, "")
-        corpus.documents.append(_document(rel, text, meta, config))
+        corpus.documents.append(_document(rel, text, meta, config, corpus))
     if sidecar and without_metadata:
         _warn(corpus, f"{len(without_metadata)} file(s) have no row in {sidecar_path.name}: "
                       f"{', '.join(without_metadata[:5])}{' ...' if len(without_metadata) > 5 else ''}")
@@ -265,7 +397,7 @@ def _records(path: Path, corpus: Corpus) -> list[dict[str, Any]]:
     if text is None:
         raise FramingError(f"{path} is a binary file, not {path.suffix[1:]}")
     if path.suffix.lower() == ".csv":
-        return list(csv.DictReader(io.StringIO(text)))
+        return _csv_rows(text, path, corpus)
     records = []
     for line_no, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -282,22 +414,22 @@ def _records(path: Path, corpus: Corpus) -> list[dict[str, Any]]:
 
 def _load_records(path: Path, config: CorpusConfig, corpus: Corpus) -> None:
     records = _records(path, corpus)
-    if records and config.text_field not in records[0]:
-        raise FramingError(
-            f"{path} has no field {config.text_field!r} (set corpus.text_field; fields: {', '.join(records[0])})"
-        )
+    if records and not any(config.text_field in record for record in records):
+        fields = ", ".join(_short(str(k)) for k in list(records[0])[:20])
+        raise FramingError(f"{path} has no field {config.text_field!r} (set corpus.text_field; fields: {fields})")
     seen: set[str] = set()
     for row_no, record in enumerate(records, 1):
         text = record.pop(config.text_field, None)
         doc_id = str(record.pop(config.id_field)) if config.id_field and record.get(config.id_field) is not None \
             else f"{path.name}:{row_no}"
         if doc_id in seen:
-            raise FramingError(f"{path}: duplicate document id {doc_id!r} in {config.id_field!r}")
+            raise FramingError(f"{path}: duplicate document id {_short(doc_id)!r} in {config.id_field!r}")
         seen.add(doc_id)
-        if not isinstance(text, str) or not text.strip():
-            corpus.skipped.append((doc_id, "empty"))
+        reason = _no_text_reason(text, config.text_field)
+        if reason:
+            corpus.skipped.append((doc_id, reason))
             continue
-        corpus.documents.append(_document(doc_id, text, record, config))
+        corpus.documents.append(_document(doc_id, text, record, config, corpus))
 
 
 def load_corpus(path: str | Path | None = None, config: CorpusConfig | None = None) -> Corpus:

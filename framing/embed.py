@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import sqlite3
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Callable, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from .errors import FramingError
+from .outputs import disk_error
 
 __all__ = [
     "Embedder",
@@ -214,8 +216,13 @@ class EmbeddingCache:
     """Vectors on disk keyed by (embedder fingerprint, text hash), one folder per fingerprint.
 
     The vectors are rows of one raw float32 file, appended to and memory-mapped for reading; a SQLite index maps
-    each text hash to its row. Appends happen inside a SQLite write transaction, so concurrent runs take turns
-    and a killed run leaves at most unindexed bytes past the last row, which the next append overwrites.
+    each text hash to its row and the row's CRC-32. Appends happen inside a SQLite write transaction, so
+    concurrent runs take turns and a killed run leaves at most unindexed bytes past the last row, which the next
+    append overwrites.
+
+    Damage is found and repaired, never passed on: an index that fails SQLite's ``quick_check`` is reset, index
+    rows past the end of a truncated vector file are dropped, and a vector whose bytes no longer match its CRC is
+    dropped when it is looked up (``lookup``), so the caller embeds it again. Each repair is one warning line.
     """
 
     def __init__(self, cache_dir: str | Path, fingerprint: str) -> None:
@@ -226,40 +233,146 @@ class EmbeddingCache:
             raise FramingError(f"cannot create embedding cache {folder}: {exc.strerror} (embedding.cache_dir)") from None
         self.folder = folder
         self.vectors_path = folder / "vectors.f32"
-        self._db = sqlite3.connect(folder / "index.sqlite", timeout=600, isolation_level=None)
-        self._db.execute("CREATE TABLE IF NOT EXISTS rows (key BLOB PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID")
-        self._db.execute("CREATE TABLE IF NOT EXISTS info (fingerprint TEXT, dimension INTEGER)")
-        if self._db.execute("SELECT COUNT(*) FROM info").fetchone()[0] == 0:
-            self._db.execute("INSERT INTO info VALUES (?, NULL)", (fingerprint,))
+        self.index_path = folder / "index.sqlite"
+        self.fingerprint = fingerprint
+        self.repairs: list[str] = []
+        try:
+            self._db = self._open_index()
+            self._drop_rows_past_the_file()
+        except sqlite3.OperationalError as exc:
+            raise _cache_error(exc, folder) from None
 
+    # -- opening and repair -------------------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.index_path, timeout=600, isolation_level=None)
+
+    def _open_index(self) -> sqlite3.Connection:
+        db = self._connect()
+        try:
+            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
+            problem = None if verdict == "ok" else verdict
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise
+            problem = str(exc)
+        if problem is not None:
+            db.close()
+            self._reset(f"its index is damaged ({str(problem).splitlines()[0]})")
+            db = self._connect()
+        db.execute("CREATE TABLE IF NOT EXISTS rows (key BLOB PRIMARY KEY, row INTEGER NOT NULL, crc INTEGER) "
+                   "WITHOUT ROWID")
+        db.execute("CREATE TABLE IF NOT EXISTS info (fingerprint TEXT, dimension INTEGER)")
+        columns = {row[1] for row in db.execute("PRAGMA table_info(rows)")}
+        if "crc" not in columns:  # a cache written before rows carried checksums: they are added on first read
+            db.execute("ALTER TABLE rows ADD COLUMN crc INTEGER")
+        if db.execute("SELECT COUNT(*) FROM info").fetchone()[0] == 0:
+            db.execute("INSERT INTO info VALUES (?, NULL)", (self.fingerprint,))
+        return db
+
+    def _reset(self, why: str) -> None:
+        for path in (self.index_path, self.vectors_path, self.index_path.with_name("index.sqlite-journal"),
+                     self.index_path.with_name("index.sqlite-wal"), self.index_path.with_name("index.sqlite-shm")):
+            path.unlink(missing_ok=True)
+        self._repaired(f"embedding cache {self.folder}: {why}; it was emptied and its texts are embedded again")
+
+    def _repaired(self, message: str) -> None:
+        log.warning(message)
+        self.repairs.append(message)
+
+    def _drop_rows_past_the_file(self) -> None:
+        dimension = self.dimension
+        if dimension is None:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            on_disk = self.vectors_path.stat().st_size // (4 * dimension) if self.vectors_path.exists() else 0
+            lost = self._db.execute("SELECT COUNT(*) FROM rows WHERE row >= ?", (on_disk,)).fetchone()[0]
+            if lost:
+                self._db.execute("DELETE FROM rows WHERE row >= ?", (on_disk,))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        if lost:
+            self._repaired(f"embedding cache {self.folder}: vectors.f32 is shorter than its index; {lost} vector(s) "
+                           "were dropped and are embedded again")
+
+    # -- reading ------------------------------------------------------------------------------------------------
     @property
     def dimension(self) -> int | None:
         value = self._db.execute("SELECT dimension FROM info").fetchone()[0]
         return None if value is None else int(value)
 
-    def rows(self, keys: Sequence[bytes]) -> dict[bytes, int]:
-        """The row of every key that is cached."""
-        found: dict[bytes, int] = {}
+    def _end_row(self) -> int:
+        """One past the highest indexed row: where the next append goes, and the memory map's length."""
+        value = self._db.execute("SELECT MAX(row) FROM rows").fetchone()[0]
+        return 0 if value is None else int(value) + 1
+
+    def _entries(self, keys: Sequence[bytes]) -> dict[bytes, tuple[int, int | None]]:
+        found: dict[bytes, tuple[int, int | None]] = {}
         for start in range(0, len(keys), 500):  # SQLite caps the number of bound parameters
             chunk = keys[start : start + 500]
-            found.update(self._db.execute(
-                f"SELECT key, row FROM rows WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+            found.update((key, (row, crc)) for key, row, crc in self._db.execute(
+                f"SELECT key, row, crc FROM rows WHERE key IN ({','.join('?' * len(chunk))})", chunk))
         return found
 
+    def rows(self, keys: Sequence[bytes]) -> dict[bytes, int]:
+        """The row of every key that is cached (unverified; ``lookup`` checks the vectors too)."""
+        return {key: row for key, (row, _) in self._entries(keys).items()}
+
+    def lookup(self, keys: Sequence[bytes]) -> dict[bytes, int]:
+        """The row of every key whose cached vector is intact; damaged ones are dropped from the index."""
+        entries = self._entries(keys)
+        if not entries:
+            return {}
+        matrix = self.matrix()
+        damaged: list[bytes] = []
+        unchecked: list[tuple[int, bytes]] = []
+        for key, (row, crc) in entries.items():
+            actual = zlib.crc32(matrix[row].data) if row < matrix.shape[0] else None
+            if actual is None or (crc is not None and actual != crc):
+                damaged.append(key)
+            elif crc is None:
+                unchecked.append((actual, key))
+        if unchecked or damaged:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("UPDATE rows SET crc = ? WHERE key = ? AND crc IS NULL", unchecked)
+                self._db.executemany("DELETE FROM rows WHERE key = ?", ((key,) for key in damaged))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        if damaged:
+            self._repaired(f"embedding cache {self.folder}: {len(damaged)} cached vector(s) failed their checksum; "
+                           "they were dropped and are embedded again")
+        dropped = set(damaged)
+        return {key: row for key, (row, _) in entries.items() if key not in dropped}
+
     def matrix(self) -> np.ndarray:
-        """Every indexed vector, memory-mapped read-only: rows that later appends add are not visible."""
-        n_rows = self._db.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
+        """Every indexed row, memory-mapped read-only: rows that later appends add are not visible."""
+        n_rows = self._end_row()
         dimension = self.dimension
         if not n_rows or dimension is None:
             return np.zeros((0, dimension or 0), dtype=np.float32)
         return np.memmap(self.vectors_path, dtype=np.float32, mode="r", shape=(n_rows, dimension))
 
+    # -- writing ------------------------------------------------------------------------------------------------
     def put(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+        """Append vectors for keys not cached yet (another process may have added some meanwhile)."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(keys) != vectors.shape[0]:
             raise ValueError(f"{len(keys)} keys for {vectors.shape[0]} vectors")
         if not len(keys):
             return
+        try:
+            self._append(keys, vectors)
+        except OSError as exc:
+            raise disk_error(exc, "embedding cache", self.vectors_path) or exc from None
+        except sqlite3.OperationalError as exc:
+            raise _cache_error(exc, self.folder) from None
+
+    def _append(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
         self._db.execute("BEGIN IMMEDIATE")  # one writer at a time, from here to COMMIT
         try:
             dimension = self.dimension
@@ -267,20 +380,21 @@ class EmbeddingCache:
                 self._db.execute("UPDATE info SET dimension = ?", (vectors.shape[1],))
             elif dimension != vectors.shape[1]:
                 raise ValueError(f"cache holds {dimension}-d vectors, got {vectors.shape[1]}-d")
-            known = self.rows(list(keys))  # another run may have added some meanwhile
+            known = self.rows(list(keys))
             first_of: dict[bytes, int] = {}
             for i, key in enumerate(keys):
                 if key not in known:
                     first_of.setdefault(key, i)
             new = list(first_of.values())
-            first_row = self._db.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
+            first_row = self._end_row()
+            block = vectors[new]
             with open(self.vectors_path, "r+b" if self.vectors_path.exists() else "w+b") as handle:
                 handle.seek(first_row * vectors.shape[1] * 4)
-                handle.write(vectors[new].tobytes())
+                handle.write(block.tobytes())
                 handle.flush()
                 os.fsync(handle.fileno())
-            self._db.executemany("INSERT INTO rows VALUES (?, ?)",
-                                 ((keys[i], first_row + n) for n, i in enumerate(new)))
+            self._db.executemany("INSERT INTO rows VALUES (?, ?, ?)",
+                                 ((keys[i], first_row + n, zlib.crc32(block[n].data)) for n, i in enumerate(new)))
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -291,6 +405,11 @@ class EmbeddingCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _cache_error(exc: sqlite3.OperationalError, folder: Path) -> FramingError:
+    return FramingError(f"cannot use the embedding cache {folder}: {str(exc).splitlines()[0]} "
+                        "(free some space, fix its permissions, or set embedding.cache_dir)")
 
 
 @dataclass(frozen=True)
@@ -326,7 +445,7 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache 
         if len(position) == len(keys):
             return vectors, stats
         return vectors[[position[key] for key in keys]], stats
-    rows = cache.rows(list(unique))
+    rows = cache.lookup(list(unique))
     missing = [key for key in unique if key not in rows]
     if missing:
         log.info("embedding %d new texts (%d from cache)", len(missing), len(rows))

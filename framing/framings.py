@@ -164,6 +164,31 @@ def _reduce(X: np.ndarray, n_neighbors: int, n_components: int, min_dist: float,
     return space, coordinates
 
 
+class _DamagedCacheEntries(logging.Filter):
+    """While active, turns joblib's 30-line traceback for an unreadable cache entry into a flag.
+
+    joblib recomputes the result itself when its stored output cannot be loaded; it only reports it through the
+    ``joblib`` logger, with the traceback. We say it in one line instead.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "Exception while loading results" in record.getMessage():
+            self.seen = True
+            return False
+        return True
+
+    def __enter__(self) -> "_DamagedCacheEntries":
+        logging.getLogger("joblib").addFilter(self)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        logging.getLogger("joblib").removeFilter(self)
+
+
 class FramingModel:
     """Reduce embeddings with UMAP and cluster them with HDBSCAN.
 
@@ -221,7 +246,8 @@ class FramingModel:
     def fit(self, embeddings: np.ndarray) -> "FramingModel":
         """Fit on ``(n, d)`` embeddings (L2-normalised rows); returns ``self``."""
         X = self._validate(embeddings)
-        reduce = _reduce
+        reduce, memory = _reduce, None
+        self.cache_warnings_: list[str] = []
         if self.memory is not None:
             import joblib
 
@@ -230,10 +256,16 @@ class FramingModel:
             reduce = memory.cache(_reduce)
         import umap
 
-        self.space_, self.map_ = reduce(X, n_neighbors=self.n_neighbors, n_components=self.n_components,
-                                        min_dist=self.min_dist, map_min_dist=self.map_min_dist, metric=self.metric,
-                                        random_state=self.random_state, n_jobs=self.n_jobs,
-                                        umap_version=umap.__version__)
+        with _DamagedCacheEntries() as damaged:
+            self.space_, self.map_ = reduce(X, n_neighbors=self.n_neighbors, n_components=self.n_components,
+                                            min_dist=self.min_dist, map_min_dist=self.map_min_dist,
+                                            metric=self.metric, random_state=self.random_state, n_jobs=self.n_jobs,
+                                            umap_version=umap.__version__)
+        if damaged.seen:
+            message = (f"the cached UMAP result under {getattr(memory, 'location', '')} could not be read "
+                       "(damaged); UMAP ran again and replaced it")
+            log.warning(message)
+            self.cache_warnings_.append(message)
 
         import hdbscan
 

@@ -76,7 +76,7 @@ def _corpus(corpus_or_path: Corpus | Sequence[Document] | str | Path | None, con
     elif isinstance(corpus_or_path, (str, Path)) or corpus_or_path is None:
         corpus = load_corpus(corpus_or_path, config.corpus)
     elif all(isinstance(d, Document) for d in corpus_or_path):
-        corpus = Corpus(list(corpus_or_path), origin="memory")
+        corpus = Corpus.from_documents(corpus_or_path)
     else:
         raise TypeError("analyze() takes a Corpus, a list of Document, a path or None (the bundled example)")
     if not corpus.documents:
@@ -191,6 +191,7 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         finally:
             if cache is not None:
                 cache.close()
+        repairs = list(cache.repairs) if cache is not None else []
     with timer.stage("framings"):
         model.fit(embeddings)
         framings = describe_framings(
@@ -210,7 +211,7 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         for column, scores in contrast.unit_scores.items():
             table[column] = scores[groups.group]  # copies share their group's score
     n_unassigned = int((model.labels_ == UNASSIGNED).sum())
-    run_warnings = list(corpus.warnings) + [
+    run_warnings = list(corpus.warnings) + repairs + model.cache_warnings_ + [
         f"{r['document']} repeats {100 * r['share']:.0f}% of {r['original']} (a repost)" for r in reposts]
     if not framings:
         message = (f"every one of the {len(representatives)} units is unassigned: no framing found "

@@ -24,6 +24,7 @@ __all__ = ["Unit", "segment", "text_blocks", "sentence_spans"]
 _LIST_LINE = re.compile(r"^\s*(?:[-*•·▪–]|\d{1,3}[.)]|[a-zA-Z][.)])\s+")
 _TERMINAL = re.compile(r"[.!?:;…\"'”’)\]]\s*$")
 _WORD = re.compile(r"\w+")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,8 @@ def _sentencex_split(block: str) -> list[str]:
 
 def _block_sentences(text: str, b_start: int, b_end: int, split: Callable[[str], list[str]]
                      ) -> list[tuple[int, int]]:
-    block = text[b_start:b_end]
+    # Segmenters may fail on unpaired surrogates; U+FFFD stands in for each, one code point for one.
+    block = _SURROGATE.sub("\ufffd", text[b_start:b_end])
     spans: list[tuple[int, int]] = []
     # A list marker ("1.", "a)", "-") belongs to its line's first sentence; segmenters take "1." for one.
     marker = _LIST_LINE.match(block)
