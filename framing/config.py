@@ -230,6 +230,14 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _key_text(key: Any) -> str:
+    """A config key as a message shows it: as typed when short and printable, else a short escaped repr."""
+    text = str(key)
+    if not text.isprintable():
+        return _short(text, 40)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def _allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
     for key in path:
         field = model.model_fields.get(str(key))
@@ -242,7 +250,7 @@ def _allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
 def _describe_error(exc: ValidationError, data: dict[str, Any], origin: str) -> str:
     error = exc.errors()[0]
     loc = tuple(error["loc"])
-    dotted = ".".join(str(part) if len(str(part)) <= 40 else _short(str(part), 40) for part in loc)
+    dotted = ".".join(_key_text(part) for part in loc)
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     if error["type"] == "extra_forbidden":
         allowed = _allowed_keys(Config, loc[:-1])

@@ -235,7 +235,7 @@ class EmbeddingCache:
         self.vectors_path = folder / "vectors.f32"
         self.index_path = folder / "index.sqlite"
         self.fingerprint = fingerprint
-        self.repairs: list[str] = []
+        self._repairs: dict[str, int] = {}
         try:
             self._db = self._open_index()
             self._drop_rows_past_the_file()
@@ -273,11 +273,26 @@ class EmbeddingCache:
         for path in (self.index_path, self.vectors_path, self.index_path.with_name("index.sqlite-journal"),
                      self.index_path.with_name("index.sqlite-wal"), self.index_path.with_name("index.sqlite-shm")):
             path.unlink(missing_ok=True)
-        self._repaired(f"embedding cache {self.folder}: {why}; it was emptied and its texts are embedded again")
+        self._repaired(f"{why}; it was emptied and its texts are embedded again", 0)
 
-    def _repaired(self, message: str) -> None:
-        log.warning(message)
-        self.repairs.append(message)
+    _REPAIRS = {"short": "vectors.f32 is shorter than its index; {n} vector(s) were dropped and are embedded again",
+                "checksum": "{n} cached vector(s) failed their checksum; they were dropped and are embedded again"}
+
+    def _repaired(self, kind: str, count: int) -> None:
+        """Record a repair; the first of an open cache is a warning, later ones only add to its count."""
+        first = not self._repairs
+        self._repairs[kind] = self._repairs.get(kind, 0) + count
+        message = self._describe_repair(kind, count)
+        (log.warning if first else log.info)(message)
+
+    def _describe_repair(self, kind: str, count: int) -> str:
+        template = self._REPAIRS.get(kind)
+        return f"embedding cache {self.folder}: " + (template.format(n=count) if template else kind)
+
+    @property
+    def repairs(self) -> list[str]:
+        """What was found damaged and repaired since this cache was opened, one line per kind of damage."""
+        return [self._describe_repair(kind, count) for kind, count in self._repairs.items()]
 
     def _drop_rows_past_the_file(self) -> None:
         dimension = self.dimension
@@ -294,8 +309,7 @@ class EmbeddingCache:
             self._db.execute("ROLLBACK")
             raise
         if lost:
-            self._repaired(f"embedding cache {self.folder}: vectors.f32 is shorter than its index; {lost} vector(s) "
-                           "were dropped and are embedded again")
+            self._repaired("short", lost)
 
     # -- reading ------------------------------------------------------------------------------------------------
     @property
@@ -344,8 +358,7 @@ class EmbeddingCache:
                 self._db.execute("ROLLBACK")
                 raise
         if damaged:
-            self._repaired(f"embedding cache {self.folder}: {len(damaged)} cached vector(s) failed their checksum; "
-                           "they were dropped and are embedded again")
+            self._repaired("checksum", len(damaged))
         dropped = set(damaged)
         return {key: row for key, (row, _) in entries.items() if key not in dropped}
 

@@ -185,13 +185,10 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         embedder = make_embedder(config.embedding.model, backend=config.embedding.backend,
                                  device=config.embedding.device, batch_size=config.embedding.batch_size,
                                  progress=progress, cache_dir=config.embedding.cache_dir)
+        # One cache for the run (the contrast stage embeds codebook phrases through it too), so damage found in
+        # it is reported once.
         cache = EmbeddingCache(config.embedding.cache_dir, embedder.fingerprint) if config.embedding.cache_dir else None
-        try:
-            embeddings, stats = embed_texts([u.text for u in representatives], embedder, cache)
-        finally:
-            if cache is not None:
-                cache.close()
-        repairs = list(cache.repairs) if cache is not None else []
+        embeddings, stats = embed_texts([u.text for u in representatives], embedder, cache)
     with timer.stage("framings"):
         model.fit(embeddings)
         framings = describe_framings(
@@ -204,7 +201,11 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
     contrast = None
     if config.contrast.enabled:
         with timer.stage("contrast"):
-            contrast = _contrast(config, corpus, documents, representatives, model, embeddings, framings, embedder)
+            contrast = _contrast(config, corpus, documents, representatives, model, embeddings, framings,
+                                 lambda texts: embed_texts(texts, embedder, cache)[0])
+    repairs = list(cache.repairs) if cache is not None else []
+    if cache is not None:
+        cache.close()
     table = _unit_table(units, documents, groups, model.labels_[groups.group], model.probabilities_[groups.group],
                         model.reassigned_[groups.group], model.map_[groups.group], {f.id: f.label for f in framings})
     if contrast is not None:
@@ -250,15 +251,8 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
 
 
 def _contrast(config: Config, corpus: Corpus, documents: dict[str, Document], representatives,
-              model: FramingModel, embeddings: np.ndarray, framings, embedder) -> Contrast:
-    def encode(texts: list[str]) -> np.ndarray:  # codebook phrases and axis poles, through the same cache
-        cache = EmbeddingCache(config.embedding.cache_dir, embedder.fingerprint) if config.embedding.cache_dir else None
-        try:
-            return embed_texts(texts, embedder, cache)[0]
-        finally:
-            if cache is not None:
-                cache.close()
-
+              model: FramingModel, embeddings: np.ndarray, framings, encode) -> Contrast:
+    """``encode(texts)`` embeds codebook phrases and axis poles with the run's embedder and cache."""
     settings = config.contrast
     return compute_contrast(
         ContrastInput(

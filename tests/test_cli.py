@@ -125,3 +125,96 @@ def test_run_writes_the_run_folder_and_says_where_the_report_is(tmp_path, cache_
     assert_one_line_error(framing_cli("report", str(tmp_path / "missing")), "is not a framing run folder")
     proc = framing_cli("report", str(out))
     assert proc.returncode == 0 and proc.stdout.strip() == f"report: {(out / 'report.html').resolve()}"
+
+
+def _alias_bomb(tmp: Path) -> list[str]:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+        f"{c}: &{c} [{', '.join(['*' + chr(ord(c) - 1)] * 9)}]" for c in "bcdefghi"] + ["run:\n  name: *i"]
+    (tmp / "bomb.yaml").write_text("\n".join(lines) + "\n")
+    return ["run", str(tmp / "bomb.yaml")]
+
+
+def _broken_csv(tmp: Path) -> list[str]:
+    rows = ["id,text,source"] + [f"{i},Record {i} about the convoy at the gate,S{i % 3}" for i in range(1, 41)]
+    rows[5] = '5,"Record 5 opens a quote that never closes,S2'
+    (tmp / "docs.csv").write_text("\n".join(rows) + "\n")
+    return ["run", "--set", f"corpus.path={tmp / 'docs.csv'}", "--out", str(tmp / "out")]
+
+
+def _victim(tmp: Path) -> list[str]:
+    (tmp / "victim").mkdir()
+    (tmp / "victim" / "a.txt").write_text("precious")
+    return ["run", "--set", f"corpus.path={tmp / 'victim'}", "--out", str(tmp / "victim")]
+
+
+def _thesis(tmp: Path) -> list[str]:
+    (tmp / "thesis").mkdir()
+    (tmp / "thesis" / "chapter.tex").write_text("precious")
+    return ["run", "--out", str(tmp / "thesis")]
+
+
+def _report_into_folder(tmp: Path) -> list[str]:
+    (tmp / "existing").mkdir()
+    return ["report", str(tmp / "existing"), "--out", str(tmp / "existing")]
+
+
+def _latin1_config(tmp: Path) -> list[str]:
+    (tmp / "c.yaml").write_bytes("run:\n  name: café\n".encode("latin-1"))
+    return ["run", str(tmp / "c.yaml")]
+
+
+# The user errors of the reliability issue, walked through the real command: one line, exit 2, nothing written.
+USER_ERRORS = {
+    "alias bomb": (_alias_bomb, "aliases (*name) are not allowed in a config"),
+    "config not UTF-8": (_latin1_config, "line 2: not UTF-8 text"),
+    "CSV quote never closes": (_broken_csv, "line 6"),
+    "--out the corpus": (_victim, "holds the corpus"),
+    "--out a folder of other files": (_thesis, "is not a framing run folder"),
+    "--out .": (lambda tmp: ["run", "--out", "."], "is the current folder or contains it"),
+    "run.name=.": (lambda tmp: ["run", "--set", "run.name=."], "must be a plain folder name"),
+    "run.name=../other": (lambda tmp: ["run", "--set", "run.name=../other"], "must be a plain folder name"),
+    "report --out an existing folder": (_report_into_folder, "is a folder; give the page's file name"),
+}
+
+
+@pytest.mark.parametrize("case", list(USER_ERRORS))
+def test_every_user_error_is_one_line_and_exit_2(tmp_path, case):
+    build, expected = USER_ERRORS[case]
+    args = build(tmp_path)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    proc = framing_cli(*args, cwd=tmp_path)
+    assert_one_line_error(proc, expected)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing written or deleted
+
+
+@pytest.mark.slow
+def test_inputs_that_used_to_fail_now_run(tmp_path, cache_dir):
+    """A CSV field over 128 kB and a JSON string with a lone surrogate: exit 0, said in a warning at most."""
+    from framing.corpus import example_corpus_path
+
+    texts = [p.read_text() for p in sorted(example_corpus_path().glob("*.txt"))]
+    long_text = " ".join(texts * 5)  # over the csv module's default field limit of 128 kB
+    assert len(long_text) > 131072
+    import csv
+
+    with open(tmp_path / "docs.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerows([["id", "text", "source"], ["long", long_text, "A"],
+                          *[[f"d{i}", t, "B"] for i, t in enumerate(texts)]])
+    proc = framing_cli("run", "--set", f"corpus.path={tmp_path / 'docs.csv'}", "--out", str(tmp_path / "csv-run"),
+                       "--set", f"embedding.cache_dir={cache_dir}", "--set", "report.enabled=false")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    import json
+
+    records = [{"id": f"d{i}", "text": t, "source": "A"} for i, t in enumerate(texts)]
+    records[0]["text"] = "A broken emoji \ud83d stands in this line of text. " + records[0]["text"]
+    (tmp_path / "docs.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    proc = framing_cli("run", "--set", f"corpus.path={tmp_path / 'docs.jsonl'}", "--set", "corpus.id_field=id",
+                       "--out", str(tmp_path / "jsonl-run"), "--set", f"embedding.cache_dir={cache_dir}",
+                       "--set", "report.enabled=false")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "d0: 1 unpaired surrogate code point(s) replaced with U+FFFD" in proc.stderr
+    import pandas as pd
+
+    units = pd.read_parquet(tmp_path / "jsonl-run" / "units.parquet")
+    assert units["text"].str.contains("\ufffd").any()
