@@ -162,7 +162,7 @@ class OnnxEmbedder:
 
     def __init__(self, model: str, quantized: bool = False, batch_size: int = 64, progress: bool | None = None,
                  cache_dir: str | Path | None = "~/.cache/framing", threads: int | None = None) -> None:
-        from .embed import model_fingerprint, resolve_model_path
+        from .embedders import model_fingerprint, resolve_model_path
 
         _require_onnxruntime()
         self.model = model
@@ -193,7 +193,7 @@ class OnnxEmbedder:
     def _ensure_exported(self) -> Path:
         folder = self.export_folder()
         if not (folder / "framing-onnx.json").exists():
-            from .embed import SentenceTransformerEmbedder
+            from .embedders import SentenceTransformerEmbedder
 
             log.warning("exporting %s to ONNX (once per model; kept in %s)", self.model, folder)
             loaded = SentenceTransformerEmbedder(self.model, device="cpu")._load()
@@ -245,7 +245,7 @@ class OnnxEmbedder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts``; returns float32 ``(n, d)`` with unit-length rows."""
-        from .embed import encode_in_length_sorted_batches
+        from .embedders import encode_in_length_sorted_batches
 
         session = self._load()
         names = self._meta["inputs"]

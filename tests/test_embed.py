@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from framing.embed import (EmbeddingCache, Embedder, SentenceTransformerEmbedder, embed_texts, make_embedder,
-                           model_fingerprint, resolve_model_path)
+from framing.embed import EmbeddingCache, embed_texts, make_embedder
+from framing.embedders import Embedder, SentenceTransformerEmbedder, model_fingerprint, resolve_model_path
 from framing.errors import FramingError
 
 TEXTS = ["The army entered the old market on Tuesday.",

@@ -4,7 +4,6 @@ Each test runs `framing run` on the bundled example in a subprocess with a cache
 output folder is never half-written and that the re-run gives the same units and framings as an undisturbed run.
 """
 import json
-import os
 import resource
 import shutil
 import signal

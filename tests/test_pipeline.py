@@ -124,7 +124,7 @@ def test_other_clustering_settings_reuse_the_embeddings_and_the_umap_results(exa
                                                                             monkeypatch):
     import umap
 
-    from framing.embed import SentenceTransformerEmbedder
+    from framing.embedders import SentenceTransformerEmbedder
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("a cached re-run loaded the model or ran UMAP")

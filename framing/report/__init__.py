@@ -13,14 +13,24 @@ import re
 import textwrap
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
-from ..framings import UNASSIGNED
+from ..contrast import Contrast
+from ..framings import UNASSIGNED, Framing
 
-if TYPE_CHECKING:  # the report reads a finished Result; it never runs an earlier stage
-    from ..result import Result
+
+class Result(Protocol):
+    """What the report reads of a finished run (``framing.result.Result`` is one). The report never imports the
+    result module, which calls the report to save a run: the contract lives here, one way."""
+
+    units: pd.DataFrame
+    framings: list[Framing]
+    documents: pd.DataFrame
+    manifest: dict[str, Any]
+    contrast_data: Contrast | None
 
 __all__ = ["map_figure", "write_report", "report_data", "is_framing_report"]
 
