@@ -44,6 +44,12 @@ def _build_parser() -> argparse.ArgumentParser:
     contrast.add_argument("--framing", type=int, help="only this framing")
     contrast.add_argument("--words", type=int, default=8, help="contrast words per side (default 8)")
 
+    evaluate = commands.add_parser("evaluate", help="score a saved run against gold labels coded by hand")
+    evaluate.add_argument("run_dir", help="a run folder written by framing run")
+    evaluate.add_argument("gold", help="CSV: unit_id, doc_id or text, and frame (or label)")
+    evaluate.add_argument("--permutations", type=int, default=100,
+                          help="random partitions behind the baseline figures (default 100)")
+
     init = commands.add_parser("init", help="write a commented starter config into DIR")
     init.add_argument("dir", help="folder for config.yaml (created if missing)")
     return parser
@@ -140,6 +146,24 @@ def _cmd_contrast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from .evaluate import EVALUATION_FILE, evaluate_run, format_evaluation, read_gold
+    from .outputs import write_file_atomically
+    from .result import load_result
+
+    gold = read_gold(args.gold)
+    result = load_result(args.run_dir)
+    evaluation = evaluate_run(result.units, gold, permutations=max(args.permutations, 0), seed=result.manifest.get("seed", 0))
+    target = Path(args.run_dir) / EVALUATION_FILE
+    write_file_atomically(target, lambda path: path.write_text(json.dumps(evaluation, indent=1, ensure_ascii=False),
+                                                                encoding="utf-8"))
+    print(format_evaluation(evaluation))
+    print(f"\nwrote {target}", file=sys.stderr)
+    return 0
+
+
 def _cmd_init(args: argparse.Namespace) -> int:
     from .config import starter_config
 
@@ -189,7 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     _setup_logging(args.verbose)
     try:
-        commands = {"run": _cmd_run, "report": _cmd_report, "contrast": _cmd_contrast, "init": _cmd_init}
+        commands = {"run": _cmd_run, "report": _cmd_report, "contrast": _cmd_contrast, "evaluate": _cmd_evaluate,
+                    "init": _cmd_init}
         return commands[args.command](args)
     except FramingError as exc:
         print(f"framing: error: {exc}", file=sys.stderr)

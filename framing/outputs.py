@@ -27,12 +27,14 @@ __all__ = ["MANIFEST_FILE", "RUN_FILES", "is_run_folder", "check_run_target", "c
 log = logging.getLogger(__name__)
 
 MANIFEST_FILE = "run.json"
+# Files that commands other than `framing run` add to a run folder (`framing evaluate`): framing's own, too.
+ADDED_TO_RUNS = frozenset({"evaluation.json"})
 # Every file a run folder has held in any version: a folder whose manifest predates the manifest's own file list
 # is recognised by these names.
 RUN_FILES = frozenset({
     "units.parquet", "documents.parquet", "framings.json", MANIFEST_FILE, "report.html", "contrast.json",
     "contrast_table.csv", "contrast_divergence.csv", "contrast_words.csv", "contrast_codebook.csv",
-    "contrast_axes.csv",
+    "contrast_axes.csv", *ADDED_TO_RUNS,
 })
 _STAGING_KINDS = ("partial", "old")
 # Room for the page's own code (plotly.js is about 4.6 MB) on top of what grows with the corpus.
@@ -65,6 +67,7 @@ def _manifest_files(folder: Path) -> frozenset[str] | None:
 
 def _ours(name: str, files: frozenset[str]) -> bool:
     # A hidden ".report.html.partial-..." file is what an interrupted `framing report` left; it is ours too.
+    files = files | ADDED_TO_RUNS
     return name in files or any(name.startswith(f".{f}.partial-") for f in files)
 
 
