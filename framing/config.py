@@ -20,6 +20,13 @@ __all__ = ["Config", "load_config", "apply_overrides", "parse_override", "starte
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
+def _is_builtin_codebook(name: str) -> bool:
+    """A codebook packaged with framing is named, not given as a path (framing/data/codebooks/<name>.yaml)."""
+    from importlib import resources
+
+    return "/" not in name and (resources.files("framing") / "data" / "codebooks" / f"{name}.yaml").is_file()
+
+
 def _path_text(value: str) -> str:
     if "\0" in value:
         raise ValueError("a path cannot contain a NUL character")
@@ -159,7 +166,6 @@ class ContrastConfig(_Section):
     permutations: int = Field(1000, ge=0, description="permutations for the tests")
     min_units: int = Field(5, ge=1, description="units each group needs in a framing to contrast them there")
     top_words: int = Field(15, ge=1)
-    codebook: Optional[str] = Field(None, description="policy-frames, conflict, or a YAML file of frames")
     axes: list[AxisConfig] = Field(default_factory=list, description="semantic axes between two poles")
 
     @model_validator(mode="after")
@@ -170,6 +176,16 @@ class ContrastConfig(_Section):
             if len(pair) != 2 or pair[0] == pair[1]:
                 raise ValueError(f"each of contrast.pairs names two different groups, got {pair}")
         return self
+
+
+class FramesConfig(_Section):
+    codebook: Optional[PathText] = Field(
+        None, description="policy-frames, conflict, or a YAML file of frames: every unit gets one frame")
+    labels: Optional[PathText] = Field(
+        None, description="CSV of hand labels (unit_id, doc_id or text; and frame): frames are then learned from "
+                          "them by a classifier and cross-validated; without: zero-shot from the codebook")
+    folds: int = Field(5, ge=2, le=20, description="cross-validation folds over the labelled units")
+    regularization: float = Field(1.0, gt=0.0, description="C of the logistic regression (smaller: simpler)")
 
 
 class ReportConfig(_Section):
@@ -186,6 +202,7 @@ class Config(_Section):
     reduce: ReduceConfig = Field(default_factory=ReduceConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     describe: DescribeConfig = Field(default_factory=DescribeConfig)
+    frames: FramesConfig = Field(default_factory=FramesConfig)
     contrast: ContrastConfig = Field(default_factory=ContrastConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
 
@@ -230,6 +247,10 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# Keys that moved to another section: the error says where, instead of only "unknown key".
+_MOVED = {("contrast", "codebook"): "frames.codebook"}
+
+
 def _key_text(key: Any) -> str:
     """A config key as a message shows it: as typed when short and printable, else a short escaped repr."""
     text = str(key)
@@ -253,6 +274,8 @@ def _describe_error(exc: ValidationError, data: dict[str, Any], origin: str) -> 
     dotted = ".".join(_key_text(part) for part in loc)
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     if error["type"] == "extra_forbidden":
+        if tuple(map(str, loc)) in _MOVED:
+            return f"{origin}: {dotted} is now {_MOVED[tuple(map(str, loc))]}{more}"
         allowed = _allowed_keys(Config, loc[:-1])
         close = difflib.get_close_matches(str(loc[-1])[:100], allowed, n=1)
         hint = f"; did you mean {'.'.join([*map(str, loc[:-1]), close[0]])}?" if close else ""
@@ -357,18 +380,19 @@ def load_config(
 ) -> Config:
     """Read a YAML config (or start from the defaults), apply overrides, validate.
 
-    A relative ``corpus.path`` or ``corpus.metadata`` written in the file is taken relative to the file's
+    A relative ``corpus.path``, ``corpus.metadata``, ``frames.labels`` or ``frames.codebook`` written in the file
+    is taken relative to the file's
     folder, so a config and its corpus can move together; paths given as overrides (``--set``) are relative
     to the current directory, like any path typed on a command line. ``run.out_dir`` is always relative to
     the current directory.
     """
     data = read_config_file(path) if path is not None else {}
-    corpus = data.get("corpus")
-    if path is not None and isinstance(corpus, dict):
-        for key in ("path", "metadata"):
-            value = corpus.get(key)
-            if isinstance(value, str) and value and "\0" not in value and not _expand(value).is_absolute():
-                corpus[key] = str((Path(path).parent / value).resolve())
+    for section, key in (("corpus", "path"), ("corpus", "metadata"), ("frames", "labels"), ("frames", "codebook")):
+        block = data.get(section)
+        value = block.get(key) if path is not None and isinstance(block, dict) else None
+        if (isinstance(value, str) and value and "\0" not in value and not _expand(value).is_absolute()
+                and not (key == "codebook" and _is_builtin_codebook(value))):
+            block[key] = str((Path(path).parent / value).resolve())
     data = apply_overrides(data, overrides)
     return Config.from_dict(data, origin=str(path) if path is not None else "config")
 
@@ -444,8 +468,13 @@ contrast:                 # how sources (or groups of sources) tell the same eve
   permutations: 1000      # for the permutation tests
   min_units: 5            # units each group needs in a framing to be contrasted there
   top_words: 15
-  codebook: null          # policy-frames | conflict | path/to/codebook.yaml
   axes: []                # e.g. [{name: threat-care, negative: [terrorists, militants], positive: [civilians, families]}]
+
+frames:                   # every unit gets one frame of a codebook
+  codebook: null          # policy-frames | conflict | path/to/codebook.yaml
+  labels: null            # labels.csv (unit_id, doc_id or text; frame): learn the frames from your labels
+  folds: 5                # cross-validation folds over the labelled units
+  regularization: 1.0     # C of the logistic regression
 
 report:
   enabled: true

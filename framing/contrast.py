@@ -1,4 +1,4 @@
-"""Stage 5: how sources (or groups of sources) tell the same events differently.
+"""Stage 6: how sources (or groups of sources) tell the same events differently.
 
 Everything here counts distinct units (a reposted sentence once) and treats the *document* as the unit of
 resampling: sentences of one article are not independent, so bootstrap intervals resample documents within each
@@ -11,7 +11,8 @@ group and the permutation test shuffles group labels over documents.
   informative Dirichlet prior (Monroe, Colaresi & Quinn 2008, "Fightin' Words"), z-scores, counts, passages;
 - ``narratives``: per framing and pair, each group's most typical passages (nearest its own centroid) side by side;
 - ``subframings``: inside a framing that mixes groups, a 2-way split of its units and whether it follows the groups;
-- ``codebook``: similarity of every unit to each frame of a codebook, and each framing's frame distribution;
+- ``codebook``: with the frames stage's assignment, each framing's and each group's frame distribution, and each
+  group's frame shares corrected for the classifier's confusion (with document-bootstrap intervals);
 - ``axes``: FrameAxis-style semantic axes between two poles: unit positions, group means with intervals, a
   permutation test.
 """
@@ -21,21 +22,19 @@ import itertools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .errors import FramingError
+from .frames import PREDICTION, FrameAssignment, adjusted_shares
 from .framings import _TOKEN_PATTERN, NEWS_STOP_WORDS, UNASSIGNED
 
-__all__ = ["Contrast", "ContrastInput", "compute_contrast", "load_codebook", "BUILTIN_CODEBOOKS", "fightin_words"]
+__all__ = ["Contrast", "ContrastInput", "compute_contrast", "fightin_words"]
 
 log = logging.getLogger(__name__)
 
-BUILTIN_CODEBOOKS = ("policy-frames", "conflict")
 
 
 @dataclass
@@ -70,7 +69,7 @@ class Contrast:
     unit_scores: dict[str, np.ndarray] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return _json_safe({
+        return json_safe({
             "grouping": self.grouping, "groups": self.groups,
             "table": self.table.to_dict(orient="records"), "test": self.test,
             "divergence": {"groups": list(self.divergence.index), "matrix": self.divergence.round(6).values.tolist()},
@@ -93,12 +92,12 @@ class Contrast:
         return flipped.reset_index(drop=True)
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """NaN (an interval that does not exist) becomes null; numpy scalars become Python numbers."""
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, (float, np.floating)):
         return None if value != value else float(value)
     if isinstance(value, np.integer):
@@ -200,51 +199,19 @@ def fightin_words(counts_a: np.ndarray, counts_b: np.ndarray, prior: np.ndarray)
 
 # ---------------------------------------------------------------- codebooks and axes
 
-def load_codebook(spec: str) -> dict[str, Any]:
-    """A codebook by built-in name (``policy-frames``, ``conflict``) or YAML path: ``{name, frames: [...]}``."""
-    import yaml
-
-    if spec in BUILTIN_CODEBOOKS:
-        text = (resources.files("framing") / "data" / "codebooks" / f"{spec}.yaml").read_text(encoding="utf-8")
-        origin = spec
-    else:
-        path = Path(spec).expanduser()
-        if not path.is_file():
-            raise FramingError(f"contrast.codebook: no such file {spec} (or a built-in: {', '.join(BUILTIN_CODEBOOKS)})")
-        text, origin = path.read_text(encoding="utf-8"), str(path)
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise FramingError(f"contrast.codebook {origin}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    frames = data.get("frames") if isinstance(data, dict) else None
-    if not frames or not all(isinstance(f, dict) and f.get("name") and (f.get("description") or f.get("examples"))
-                             for f in frames):
-        raise FramingError(f"contrast.codebook {origin}: needs 'frames', each with a name and a description "
-                           "or examples")
-    return {"name": data.get("name", origin), "frames": frames}
-
-
-def _frame_vectors(frames: Sequence[Mapping[str, Any]], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-    texts, owner = [], []
-    for k, frame in enumerate(frames):
-        for text in ([frame["description"]] if frame.get("description") else []) + list(frame.get("examples", [])):
-            texts.append(str(text))
-            owner.append(k)
-    vectors = encode(texts)
-    owner_arr = np.asarray(owner)
-    centres = np.stack([vectors[owner_arr == k].mean(axis=0) for k in range(len(frames))])
-    return centres / np.linalg.norm(centres, axis=1, keepdims=True)
-
-
 # ---------------------------------------------------------------- the stage
 
 def compute_contrast(data: ContrastInput, encode: Callable[[list[str]], np.ndarray], *,
                      groups: Mapping[str, Sequence[str]] | None = None, group_by: str | None = None,
                      pairs: Sequence[Sequence[str]] | None = None, bootstrap: int = 1000, permutations: int = 1000,
                      min_units: int = 5, top_words: int = 15, n_passages: int = 3,
-                     codebook: str | None = None, axes: Sequence[Mapping[str, Any]] = (),
+                     frames: FrameAssignment | None = None, axes: Sequence[Mapping[str, Any]] = (),
                      seed: int = 42) -> Contrast:
-    """Compute the contrast tables, tests, words, narratives, sub-framings, codebook and axes."""
+    """Compute the contrast tables, tests, words, narratives, sub-framings, frame shares and axes.
+
+    ``frames`` (the frames stage's assignment for the same units) adds each framing's and each group's frame
+    distribution, with the shares corrected for the classifier's measured confusion when it was validated.
+    """
     rng = np.random.default_rng(seed)
     group_of_unit, group_defs, grouping = resolve_groups(data.sources, data.doc_ids, data.sections, groups,
                                                          group_by, data.doc_meta)
@@ -370,27 +337,9 @@ def compute_contrast(data: ContrastInput, encode: Callable[[list[str]], np.ndarr
 
     unit_scores: dict[str, np.ndarray] = {}
     codebook_out = None
-    if codebook:
-        book = load_codebook(codebook)
-        centres = _frame_vectors(book["frames"], encode)
-        similarity = X @ centres.T
-        top = similarity.argmax(axis=1)
-        frame_names = [fr["name"] for fr in book["frames"]]
-        for k, name in enumerate(frame_names):
-            unit_scores[f"frame: {name}"] = similarity[:, k].astype(np.float32)
-        distribution = []
-        for f in framing_ids + [UNASSIGNED]:
-            members = data.framings == f
-            if members.any():
-                shares = np.bincount(top[members], minlength=len(frame_names)) / members.sum()
-                distribution.append({"framing": f, **{n: round(float(s), 4) for n, s in zip(frame_names, shares)}})
-        by_group = []
-        for g, name in enumerate(names):
-            members = unit_group == g
-            if members.any():
-                shares = np.bincount(top[members], minlength=len(frame_names)) / members.sum()
-                by_group.append({"group": name, **{n: round(float(s), 4) for n, s in zip(frame_names, shares)}})
-        codebook_out = {"name": book["name"], "frames": frame_names, "by_framing": distribution, "by_group": by_group}
+    if frames is not None:
+        codebook_out = _frame_summary(frames, data.framings, framing_ids, unit_group, names, doc_of_unit, kept,
+                                      doc_group, bootstrap, rng)
 
     axes_out = []
     for axis in axes:
@@ -405,6 +354,63 @@ def compute_contrast(data: ContrastInput, encode: Callable[[list[str]], np.ndarr
     return Contrast(groups=group_defs, grouping=grouping, table=table, test=test, divergence=divergence,
                     words=words, narratives=narratives, subframings=subframings, codebook=codebook_out,
                     axes=axes_out, unit_scores=unit_scores)
+
+
+def _frame_summary(frames: FrameAssignment, framings: np.ndarray, framing_ids: list[int], unit_group: np.ndarray,
+                   names: list[str], doc_of_unit: np.ndarray, kept: np.ndarray, doc_group: np.ndarray,
+                   bootstrap: int, rng: np.random.Generator) -> dict[str, Any]:
+    """Frame shares per framing and per group; per group also corrected (adjusted classify-and-count) with
+    intervals that resample documents, when the frames come from a validated classifier."""
+    frame_names = frames.names
+    n_frames = len(frame_names)
+    distribution = []
+    for f in framing_ids + [UNASSIGNED]:
+        members = framings == f
+        if members.any():
+            shares = np.bincount(frames.frame[members], minlength=n_frames) / members.sum()
+            distribution.append({"framing": f, **{n: round(float(s), 4) for n, s in zip(frame_names, shares)}})
+    by_group, corrected = [], []
+    confusion = np.array(frames.validation["confusion"]) if frames.validation is not None else None
+    predicted = frames.origin == PREDICTION
+    doc_of = np.full(unit_group.size, -1)
+    doc_of[kept] = doc_of_unit
+    for g, name in enumerate(names):
+        members = unit_group == g
+        if not members.any():
+            continue
+        shares = np.bincount(frames.frame[members], minlength=n_frames) / members.sum()
+        by_group.append({"group": name, **{n: round(float(s), 4) for n, s in zip(frame_names, shares)}})
+        if confusion is None:
+            continue
+        # per document: frame counts of labelled units (known) and of predicted ones (to be corrected)
+        docs = np.flatnonzero(doc_group == g)
+        position = np.full(doc_group.size, -1)
+        position[docs] = np.arange(docs.size)
+        units = kept[unit_group[kept] == g]
+        known = np.zeros((docs.size, n_frames))
+        guessed = np.zeros((docs.size, n_frames))
+        for target, rows in ((known, units[~predicted[units]]), (guessed, units[predicted[units]])):
+            np.add.at(target, (position[doc_of[rows]], frames.frame[rows]), 1.0)
+
+        def correct(weights: np.ndarray) -> np.ndarray:
+            k, q = weights @ known, weights @ guessed
+            total = k + adjusted_shares(q, confusion) * q.sum()
+            return total / max(total.sum(), 1e-12)
+
+        point = correct(np.ones(docs.size))
+        if docs.size >= 2 and bootstrap > 0:
+            draws = _draw_multiplicities(rng.integers(0, docs.size, size=(bootstrap, docs.size)), docs.size)
+            low, high = np.percentile(np.stack([correct(w) for w in draws]), [2.5, 97.5], axis=0)
+        else:
+            low = high = np.full(n_frames, np.nan)
+        for k, frame_name in enumerate(frame_names):
+            corrected.append({"group": name, "frame": frame_name, "share": round(float(point[k]), 4),
+                              "low": round(float(low[k]), 4), "high": round(float(high[k]), 4),
+                              "observed": round(float(shares[k]), 4), "documents": int(docs.size)})
+    return {"name": frames.codebook, "method": frames.method, "frames": frame_names, "by_framing": distribution,
+            "by_group": by_group, "by_group_corrected": corrected,
+            "correction": ("adjusted classify-and-count with the cross-validated confusion matrix; labelled units "
+                           "count as labelled") if confusion is not None else None}
 
 
 def _typical(X: np.ndarray, members: np.ndarray, unit_ids: Sequence[str], n: int) -> list[str]:

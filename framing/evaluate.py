@@ -10,111 +10,29 @@ named, never dropped silently.
   once over the assigned units alone (with the coverage: the share of gold units that are assigned). Next to each
   figure stands the same score for random partitions with the framings' own cluster sizes (the framing labels
   shuffled over the units, averaged over ``permutations`` shuffles).
-- **Frames** (the codebook's top frame per unit, ``frame: NAME`` columns) are a classifier: accuracy, macro-F1,
-  per-frame precision and recall and the confusion matrix, beside the majority-class and chance baselines.
+- **Frames** (the run's ``frame`` column: zero-shot or from a classifier; units the classifier was trained on are
+  left out) are scored as a classifier: accuracy, macro-F1, per-frame precision and recall and the confusion
+  matrix, beside the majority-class and chance baselines.
 """
 from __future__ import annotations
 
-import csv
-import io
-import re
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .errors import FramingError
+from .labels import LabelFile, match_labels, read_labels
 
-__all__ = ["GoldLabels", "read_gold", "match_gold", "partition_scores", "classification_scores", "evaluate_run",
-           "EVALUATION_FILE"]
+__all__ = ["read_gold", "partition_scores", "classification_scores", "evaluate_run", "EVALUATION_FILE"]
 
 EVALUATION_FILE = "evaluation.json"
-_KEYS = ("unit_id", "doc_id", "text")
-_LABEL_COLUMNS = ("frame", "label", "gold")
-_SPACE = re.compile(r"\s+")
 FRAME_PREFIX = "frame: "
 
 
-@dataclass
-class GoldLabels:
-    """Gold labels read from a file: the key they are given by, and ``(key value, label)`` rows."""
-
-    key: str
-    rows: list[tuple[str, str]]
-    source: str = ""
-
-
-@dataclass
-class GoldMatch:
-    """Gold labels aligned with a run's units: a label per unit (``None`` where there is none)."""
-
-    labels: list[str | None]
-    matched_rows: int
-    unmatched: list[str] = field(default_factory=list)
-    conflicting_units: int = 0
-
-    @property
-    def n_units(self) -> int:
-        return sum(label is not None for label in self.labels)
-
-
-def _fold(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
-
-
-def read_gold(path: str | Path) -> GoldLabels:
+def read_gold(path: str) -> LabelFile:
     """Read a gold CSV (``unit_id``, ``doc_id`` or ``text``, and ``frame`` or ``label``); one-line errors."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise FramingError(f"cannot read gold labels {path}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise FramingError(f"gold labels {path} are not UTF-8 text") from None
-    try:
-        records = list(csv.DictReader(io.StringIO(text, newline=""), strict=True))
-    except csv.Error as exc:
-        raise FramingError(f"gold labels {path}: not valid CSV ({exc})") from None
-    columns = list(records[0]) if records else []
-    key = next((k for k in _KEYS if k in columns), None)
-    label_column = next((c for c in _LABEL_COLUMNS if c in columns), None)
-    if key is None or label_column is None:
-        raise FramingError(f"gold labels {path} need a unit_id, doc_id or text column and a frame or label column "
-                           f"(columns: {', '.join(columns) or 'none'})")
-    rows = [(str(r[key] or ""), str(r[label_column] or "").strip()) for r in records]
-    rows = [(k if key != "text" else _fold(k), label) for k, label in rows if k and label]
-    if not rows:
-        raise FramingError(f"gold labels {path} hold no labelled row")
-    return GoldLabels(key=key, rows=rows, source=str(path))
-
-
-def match_gold(units: pd.DataFrame, gold: GoldLabels) -> GoldMatch:
-    """Give each unit of ``units`` its gold label; rows that match no unit are counted and kept by name."""
-    column = units[gold.key].astype(str)
-    if gold.key == "text":
-        column = column.map(_fold)
-    positions: dict[str, list[int]] = {}
-    for position, value in enumerate(column):
-        positions.setdefault(value, []).append(position)
-    labels: list[str | None] = [None] * len(units)
-    unmatched, matched, conflicts = [], 0, set()
-    for value, label in gold.rows:
-        found = positions.get(value)
-        if not found:
-            unmatched.append(value)
-            continue
-        matched += 1
-        for position in found:
-            if labels[position] is not None and labels[position] != label:
-                conflicts.add(position)
-            labels[position] = label
-    for position in conflicts:  # one unit given two labels: it is not scored
-        labels[position] = None
-    return GoldMatch(labels=labels, matched_rows=matched, unmatched=unmatched, conflicting_units=len(conflicts))
+    return read_labels(path, what="gold labels")
 
 
 def _partition_kernels():
@@ -163,18 +81,26 @@ def classification_scores(predicted: Sequence[str], gold: Sequence[str]) -> dict
     }
 
 
-def _zero_shot_frames(units: pd.DataFrame) -> np.ndarray | None:
+def _run_frames(units: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """The run's frame per unit, which units may be scored (not the run's own training labels), and a word on
+    where the frames came from; ``None`` when the run has no frames."""
+    if "frame" in units.columns:
+        origin = units["frame_origin"].astype(str).to_numpy() if "frame_origin" in units.columns \
+            else np.full(len(units), "zero-shot", dtype=object)
+        method = "classifier trained on the run's labels" if (origin != "zero-shot").any() else \
+            "codebook (zero-shot: the frame of highest cosine)"
+        return units["frame"].astype(str).to_numpy(dtype=object), origin != "label", method
     columns = [c for c in units.columns if c.startswith(FRAME_PREFIX)]
     if not columns:
         return None
     scores = units[columns].to_numpy(dtype=np.float32)
     names = np.array([c[len(FRAME_PREFIX):] for c in columns], dtype=object)
-    return names[np.argmax(scores, axis=1)]
+    return names[np.argmax(scores, axis=1)], np.ones(len(units), bool), "codebook (zero-shot: the frame of highest cosine)"
 
 
-def evaluate_run(units: pd.DataFrame, gold: GoldLabels, *, permutations: int = 100, seed: int = 0) -> dict[str, Any]:
+def evaluate_run(units: pd.DataFrame, gold: LabelFile, *, permutations: int = 100, seed: int = 0) -> dict[str, Any]:
     """Score a run's unit table against gold labels; see the module's docstring for what is measured."""
-    match = match_gold(units, gold)
+    match = match_labels(units, gold)
     scored = np.array([label is not None for label in match.labels])
     if not scored.any():
         raise FramingError(f"none of the {len(gold.rows)} gold rows matches a unit of this run by {gold.key} "
@@ -194,10 +120,14 @@ def evaluate_run(units: pd.DataFrame, gold: GoldLabels, *, permutations: int = 1
                                                seed=seed) if assigned.sum() > 1 else None),
         },
     }
-    frames = _zero_shot_frames(units)
-    if frames is not None:
-        result["frames"] = {"source": "codebook (zero-shot: the frame of highest cosine)",
-                            **classification_scores(frames[scored], gold_labels)}
+    run_frames = _run_frames(units)
+    if run_frames is not None:
+        frames, scorable, method = run_frames
+        # units the run was trained on would score the classifier on its own answers: they are left out
+        rows = scorable[scored]
+        if rows.any():
+            result["frames"] = {"source": method, "left_out_as_training_labels": int((~rows).sum()),
+                                **classification_scores(frames[scored][rows], gold_labels[rows])}
     return result
 
 
@@ -222,7 +152,9 @@ def format_evaluation(evaluation: dict[str, Any]) -> str:
                      f"{r['ami']:.3f} / {r['ari']:.3f} / {r['nmi']:.3f}")
     frames = evaluation.get("frames")
     if frames:
-        lines.append(f"\nframes ({frames['source']})")
+        held = f"; {frames['left_out_as_training_labels']} units left out: the run was trained on them" \
+            if frames.get("left_out_as_training_labels") else ""
+        lines.append(f"\nframes ({frames['source']}{held})")
         lines.append(f"  accuracy {frames['accuracy']:.3f}   macro-F1 {frames['macro_f1']:.3f}   "
                      f"majority class ({frames['majority_class']}) {frames['majority_accuracy']:.3f}   "
                      f"chance {frames['chance_accuracy']:.3f}")

@@ -32,7 +32,7 @@ ADDED_TO_RUNS = frozenset({"evaluation.json"})
 # Every file a run folder has held in any version: a folder whose manifest predates the manifest's own file list
 # is recognised by these names.
 RUN_FILES = frozenset({
-    "units.parquet", "documents.parquet", "framings.json", MANIFEST_FILE, "report.html", "contrast.json",
+    "units.parquet", "documents.parquet", "framings.json", "frames.json", MANIFEST_FILE, "report.html", "contrast.json",
     "contrast_table.csv", "contrast_divergence.csv", "contrast_words.csv", "contrast_codebook.csv",
     "contrast_axes.csv", *ADDED_TO_RUNS,
 })

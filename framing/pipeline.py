@@ -14,13 +14,15 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .config import Config, apply_overrides
+from .config import Config, FramesConfig, apply_overrides
 from .contrast import Contrast, ContrastInput, compute_contrast
 from .corpus import Corpus, Document, corpus_root, input_bytes, load_corpus
 from .duplicates import DuplicateGroups, find_duplicates, find_reposts
 from .embed import EmbeddingCache, embed_texts, make_embedder
 from .errors import FramingError
+from .frames import FrameAssignment, assign_frames
 from .framings import UNASSIGNED, FramingModel, describe_framings
+from .labels import match_labels, read_labels
 from .outputs import check_free_space, check_run_target
 from .result import Result
 from .units import segment
@@ -34,7 +36,10 @@ _VERSIONED = ("numpy", "pandas", "pyarrow", "torch", "sentence-transformers", "t
               "onnxruntime")
 # Metadata keys that would collide with the unit table's own columns get this prefix.
 _RESERVED = {"unit_id", "doc_id", "index", "source", "title", "date", "url", "section", "start", "end", "text",
-             "framing", "framing_label", "probability", "reassigned", "dup_group", "duplicate_of", "x", "y"}
+             "framing", "framing_label", "probability", "reassigned", "dup_group", "duplicate_of", "x", "y", "frame",
+             "frame_probability", "frame_origin"}
+# The unit table's columns of cosines to each codebook frame: "frame: NAME".
+FRAME_PREFIX = "frame: "
 
 
 def _versions() -> dict[str, str]:
@@ -185,8 +190,8 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         embedder = make_embedder(config.embedding.model, backend=config.embedding.backend,
                                  device=config.embedding.device, batch_size=config.embedding.batch_size,
                                  progress=progress, cache_dir=config.embedding.cache_dir)
-        # One cache for the run (the contrast stage embeds codebook phrases through it too), so damage found in
-        # it is reported once.
+        # One cache for the run (the frames and contrast stages embed codebook phrases and axis poles through it
+        # too), so damage found in it is reported once.
         cache = EmbeddingCache(config.embedding.cache_dir, embedder.fingerprint) if config.embedding.cache_dir else None
         embeddings, stats = embed_texts([u.text for u in representatives], embedder, cache)
     with timer.stage("framings"):
@@ -198,16 +203,29 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
             label_terms=config.describe.label_terms, ngram_max=config.describe.ngram_max,
             sections=[u.section for u in representatives], occurrences=np.bincount(groups.group),
         )
+    def encode(texts: list[str]) -> np.ndarray:  # codebook phrases and axis poles, through the run's cache
+        return embed_texts(texts, embedder, cache)[0]
+
+    frames = None
+    if config.frames.codebook or config.frames.labels:
+        with timer.stage("frames"):
+            frames = _frames(config.frames, units, groups, embeddings, encode)
     contrast = None
     if config.contrast.enabled:
         with timer.stage("contrast"):
-            contrast = _contrast(config, corpus, documents, representatives, model, embeddings, framings,
-                                 lambda texts: embed_texts(texts, embedder, cache)[0])
+            contrast = _contrast(config, corpus, documents, representatives, model, embeddings, framings, frames,
+                                 encode)
     repairs = list(cache.repairs) if cache is not None else []
     if cache is not None:
         cache.close()
     table = _unit_table(units, documents, groups, model.labels_[groups.group], model.probabilities_[groups.group],
                         model.reassigned_[groups.group], model.map_[groups.group], {f.id: f.label for f in framings})
+    if frames is not None:  # copies share their group's frame
+        table["frame"] = np.asarray(frames.names, dtype=object)[frames.frame][groups.group]
+        table["frame_probability"] = frames.probability[groups.group]
+        table["frame_origin"] = frames.origin[groups.group].astype(str)
+        for k, name in enumerate(frames.codebook_frames):
+            table[f"{FRAME_PREFIX}{name}"] = frames.similarity[:, k][groups.group]
     if contrast is not None:
         for column, scores in contrast.unit_scores.items():
             table[column] = scores[groups.group]  # copies share their group's score
@@ -247,12 +265,55 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
     })
     if contrast is not None:
         manifest["contrast"] = {"grouping": contrast.grouping, "groups": contrast.groups, "test": contrast.test}
-    return Result(units=table, framings=framings, documents=doc_table, manifest=manifest, contrast_data=contrast)
+    frames_data = frames.to_dict() if frames is not None else None
+    if frames_data is not None:
+        validation = frames_data["validation"] or {}
+        manifest["frames"] = {"method": frames_data["method"], "codebook": frames_data["codebook"],
+                              "labelled_units": frames_data["labels"].get("labelled_units", 0),
+                              **{k: validation[k] for k in ("folds", "accuracy", "macro_f1", "zero_shot")
+                                 if k in validation}}
+    return Result(units=table, framings=framings, documents=doc_table, manifest=manifest, contrast_data=contrast,
+                  frames_data=frames_data)
+
+
+def _frames(settings: FramesConfig, units, groups: DuplicateGroups, embeddings: np.ndarray, encode
+            ) -> FrameAssignment:
+    """Frames for the distinct units: labels (read, matched to units, given to their duplicate groups), then
+    the classifier or zero-shot."""
+    labels, report = None, {}
+    if settings.labels:
+        label_file = read_labels(settings.labels, what="frames.labels")
+        table = pd.DataFrame({"unit_id": [u.id for u in units], "doc_id": [u.doc_id for u in units],
+                              "text": [u.text for u in units]})
+        match = match_labels(table, label_file)
+        if not match.matched_rows:
+            raise FramingError(f"frames.labels: none of the {len(label_file.rows)} rows of {settings.labels} matches "
+                               f"a unit by {label_file.key} (e.g. {label_file.rows[0][0][:60]!r}); were they made "
+                               "for this corpus and units settings?")
+        labels = [None] * groups.n_groups
+        conflicts = 0
+        for unit_label, group in zip(match.labels, groups.group):  # a label goes to the unit's duplicate group
+            if unit_label is None:
+                continue
+            if labels[group] is None:
+                labels[group] = unit_label
+            elif labels[group] != unit_label:  # two copies of one text labelled differently: the first stands
+                conflicts += 1
+        if match.unmatched:
+            log.warning("frames.labels: %d of %d label rows match no unit (e.g. %s); they are left out",
+                        len(match.unmatched), len(label_file.rows), ", ".join(repr(v[:40]) for v in match.unmatched[:3]))
+        report = {"file": settings.labels, "key": label_file.key, "rows": len(label_file.rows),
+                  "matched_rows": match.matched_rows, "unmatched_rows": len(match.unmatched),
+                  "unmatched_examples": match.unmatched[:10],
+                  "conflicting_units": match.conflicting_units + conflicts}
+    return assign_frames(np.asarray(embeddings), codebook=settings.codebook, labels=labels, encode=encode,
+                         folds=settings.folds, regularization=settings.regularization, label_report=report)
 
 
 def _contrast(config: Config, corpus: Corpus, documents: dict[str, Document], representatives,
-              model: FramingModel, embeddings: np.ndarray, framings, encode) -> Contrast:
-    """``encode(texts)`` embeds codebook phrases and axis poles with the run's embedder and cache."""
+              model: FramingModel, embeddings: np.ndarray, framings, frames: FrameAssignment | None,
+              encode) -> Contrast:
+    """``encode(texts)`` embeds axis poles with the run's embedder and cache."""
     settings = config.contrast
     return compute_contrast(
         ContrastInput(
@@ -265,7 +326,7 @@ def _contrast(config: Config, corpus: Corpus, documents: dict[str, Document], re
         ),
         encode, groups=settings.groups, group_by=settings.group_by, pairs=settings.pairs,
         bootstrap=settings.bootstrap, permutations=settings.permutations, min_units=settings.min_units,
-        top_words=settings.top_words, codebook=settings.codebook, axes=[a.model_dump() for a in settings.axes],
+        top_words=settings.top_words, frames=frames, axes=[a.model_dump() for a in settings.axes],
         seed=config.run.seed,
     )
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from .contrast import Contrast
+from .contrast import Contrast, json_safe
 from .errors import FramingError
 from .framings import UNASSIGNED, Framing
 from .outputs import MANIFEST_FILE, atomic_folder, list_files
@@ -25,6 +25,7 @@ DOCUMENT_FILE = "documents.parquet"
 FRAMING_FILE = "framings.json"
 REPORT_FILE = "report.html"
 CONTRAST_FILE = "contrast.json"
+FRAMES_FILE = "frames.json"
 
 
 @dataclass
@@ -39,6 +40,8 @@ class Result:
         manifest: the run's record (config, versions, model fingerprint, input hashes, counts, timings).
         contrast_data: the contrast between sources or groups (``None`` when ``contrast.enabled`` is off);
             ``Result.contrast(...)`` reads it.
+        frames_data: the frames stage's summary (what frames.json holds: method, frames, labels, cross-validation,
+            shares); ``None`` without ``frames.codebook`` or ``frames.labels``. Per-unit frames are in ``units``.
     """
 
     units: pd.DataFrame
@@ -46,6 +49,7 @@ class Result:
     documents: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
     contrast_data: Contrast | None = field(default=None, repr=False)
+    frames_data: dict[str, Any] | None = field(default=None, repr=False)
 
     def framing(self, framing_id: int) -> Framing:
         """The framing with this id."""
@@ -123,6 +127,9 @@ class Result:
                 json.dumps([f.to_dict() for f in self.framings], indent=2, ensure_ascii=False), encoding="utf-8")
             if self.contrast_data is not None:
                 _save_contrast(self.contrast_data, staging)
+            if self.frames_data is not None:
+                (staging / FRAMES_FILE).write_text(json.dumps(json_safe(self.frames_data), indent=1,
+                                                              ensure_ascii=False, allow_nan=False), encoding="utf-8")
             if report:
                 from .report import write_report
 
@@ -175,6 +182,9 @@ def load_result(directory: str | Path) -> Result:
         units = pd.read_parquet(directory / UNIT_FILE)
         documents = pd.read_parquet(directory / DOCUMENT_FILE)
         contrast = _load_contrast(directory / CONTRAST_FILE) if (directory / CONTRAST_FILE).is_file() else None
+        frames = json.loads((directory / FRAMES_FILE).read_text("utf-8")) if (directory / FRAMES_FILE).is_file() \
+            else None
     except (ValueError, OSError, TypeError, KeyError) as exc:
         raise FramingError(f"cannot read run folder {directory}: {exc}") from None
-    return Result(units=units, framings=framings, documents=documents, manifest=manifest, contrast_data=contrast)
+    return Result(units=units, framings=framings, documents=documents, manifest=manifest, contrast_data=contrast,
+                  frames_data=frames)

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 import framing
-from framing.contrast import ContrastInput, compute_contrast, fightin_words, load_codebook, resolve_groups
+from framing.contrast import ContrastInput, compute_contrast, fightin_words, resolve_groups
+from framing.frames import load_codebook
 from framing.errors import FramingError
 
 
@@ -105,7 +106,7 @@ def test_codebooks_load_and_validate(tmp_path):
 def test_example_corpus_contrast_recovers_the_construction(cache_dir, tmp_path):
     """The example corpus is written with a state and an opposition telling; the contrast must show it."""
     result = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
-                             contrast__group_by="leaning", contrast__codebook="conflict",
+                             contrast__group_by="leaning", frames__codebook="conflict",
                              contrast__axes=[{"name": "threat-suffering",
                                               "negative": ["terrorists and militants", "armed gangs"],
                                               "positive": ["civilians suffering", "starving families"]}])
@@ -126,7 +127,7 @@ def test_example_corpus_contrast_recovers_the_construction(cache_dir, tmp_path):
     assert 0.0 < view["divergence"] <= 1.0
     target = result.save(tmp_path / "run")
     for name in ("contrast.json", "contrast_table.csv", "contrast_divergence.csv", "contrast_words.csv",
-                 "contrast_codebook.csv", "contrast_axes.csv"):
+                 "contrast_codebook.csv", "contrast_axes.csv", "frames.json"):
         assert (target / name).is_file()
     loaded = framing.load_result(target).contrast()
     pd.testing.assert_frame_equal(loaded.divergence, c.divergence, check_exact=False, atol=1e-5)

@@ -7,8 +7,9 @@ import pytest
 
 from framing import cli
 from framing.errors import FramingError
-from framing.evaluate import (GoldLabels, classification_scores, evaluate_run, match_gold, partition_scores,
-                              read_gold)
+from framing.evaluate import classification_scores, evaluate_run, partition_scores, read_gold
+from framing.labels import LabelFile as GoldLabels
+from framing.labels import match_labels as match_gold
 from framing.outputs import is_run_folder
 
 
