@@ -185,7 +185,7 @@ class FramesConfig(_Section):
         None, description="CSV of hand labels (unit_id, doc_id or text; and frame): frames are then learned from "
                           "them by a classifier and cross-validated; without: zero-shot from the codebook")
     folds: int = Field(5, ge=2, le=20, description="cross-validation folds over the labelled units")
-    regularization: float = Field(1.0, gt=0.0, description="C of the logistic regression (smaller: simpler)")
+    regularization: float = Field(10.0, gt=0.0, description="C of the logistic regression (smaller: simpler)")
 
 
 class ReportConfig(_Section):
@@ -474,7 +474,7 @@ frames:                   # every unit gets one frame of a codebook
   codebook: null          # policy-frames | conflict | path/to/codebook.yaml
   labels: null            # labels.csv (unit_id, doc_id or text; frame): learn the frames from your labels
   folds: 5                # cross-validation folds over the labelled units
-  regularization: 1.0     # C of the logistic regression
+  regularization: 10.0    # C of the logistic regression (smaller: simpler)
 
 report:
   enabled: true

@@ -27,9 +27,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from .config import FramesConfig
 from .errors import FramingError
 
-__all__ = ["FrameAssignment", "assign_frames", "load_codebook", "frame_centres", "zero_shot", "fit_classifier",
+__all__ = ["FrameAssignment", "assign_frames", "load_codebook", "frame_centres", "codebook_passages", "zero_shot",
+           "fit_classifier",
            "cross_validate", "adjusted_shares", "BUILTIN_CODEBOOKS", "FREE_FRAMES"]
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ FREE_FRAMES = ("none", "other")
 LEARNING_CURVE = (0.25, 0.5, 1.0)
 ZERO_SHOT, CLASSIFIER = "zero-shot", "logistic-regression"
 LABEL, PREDICTION = "label", "prediction"
+# The defaults of the kernels are the config's: one place (FramesConfig's fields) for each.
+_DEFAULTS = FramesConfig()
 
 
 # ---------------------------------------------------------------- codebooks
@@ -76,16 +80,25 @@ def load_codebook(spec: str) -> dict[str, Any]:
     return {"name": data.get("name", origin), "frames": frames}
 
 
-def frame_centres(frames: Sequence[Mapping[str, Any]], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-    """Unit-length mean embedding of each frame's description and example phrases, ``(k, d)``."""
+def codebook_passages(frames: Sequence[Mapping[str, Any]], encode: Callable[[list[str]], np.ndarray]
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Each frame's description and example phrases, embedded ``(m, d)``, and the frame index of each ``(m,)``."""
     texts, owner = [], []
     for k, frame in enumerate(frames):
         for text in ([frame["description"]] if frame.get("description") else []) + list(frame.get("examples", [])):
             texts.append(str(text))
             owner.append(k)
-    vectors = encode(texts)
-    owner_arr = np.asarray(owner)
-    centres = np.stack([vectors[owner_arr == k].mean(axis=0) for k in range(len(frames))])
+    return np.asarray(encode(texts), dtype=np.float32), np.asarray(owner)
+
+
+def frame_centres(frames: Sequence[Mapping[str, Any]], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """Unit-length mean embedding of each frame's description and example phrases, ``(k, d)``."""
+    vectors, owner = codebook_passages(frames, encode)
+    return _centres(vectors, owner, len(frames))
+
+
+def _centres(vectors: np.ndarray, owner: np.ndarray, n_frames: int) -> np.ndarray:
+    centres = np.stack([vectors[owner == k].mean(axis=0) for k in range(n_frames)])
     return centres / np.linalg.norm(centres, axis=1, keepdims=True)
 
 
@@ -97,7 +110,7 @@ def zero_shot(X: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return similarity.argmax(axis=1), similarity
 
 
-def fit_classifier(X: np.ndarray, y: np.ndarray, *, regularization: float = 1.0, seed: int = 0):
+def fit_classifier(X: np.ndarray, y: np.ndarray, *, regularization: float = _DEFAULTS.regularization, seed: int = 0):
     """A class-weighted logistic regression of frame indices ``y`` on embeddings ``X`` (scikit-learn)."""
     from sklearn.linear_model import LogisticRegression
 
@@ -140,11 +153,13 @@ def _subsample(train: np.ndarray, y: np.ndarray, fraction: float, rng: np.random
     return np.sort(np.concatenate(kept))
 
 
-def cross_validate(X: np.ndarray, y: np.ndarray, n_frames: int, *, folds: int = 5, regularization: float = 1.0,
-                   seed: int = 0, zero_shot_predictions: np.ndarray | None = None) -> dict[str, Any] | None:
+def cross_validate(X: np.ndarray, y: np.ndarray, n_frames: int, *, folds: int = _DEFAULTS.folds, regularization: float = _DEFAULTS.regularization,
+                   seed: int = 0, zero_shot_predictions: np.ndarray | None = None,
+                   always_train: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any] | None:
     """Stratified k-fold scores of the classifier on labelled rows, a learning curve, and zero-shot on the same.
 
-    ``None`` when there are too few labels to hold any out (fewer than two frames with two labels each).
+    ``always_train`` (vectors, frame indices) joins every training fold and is never tested: the codebook's own
+    phrases. ``None`` when there are too few labels to hold any out (fewer than two frames with two labels each).
     """
     counts = Counter(y.tolist())
     enough = sorted(count for count in counts.values() if count >= 2)
@@ -164,10 +179,12 @@ def cross_validate(X: np.ndarray, y: np.ndarray, n_frames: int, *, folds: int = 
         for train, test in splits:
             rows = _subsample(train, y, fraction, rng)
             train_sizes[fraction].append(rows.size)
-            if len(np.unique(y[rows])) < 2:
-                predicted[test] = y[rows][0]
+            X_train, y_train = _with(always_train, X[rows], y[rows])
+            if len(np.unique(y_train)) < 2:
+                predicted[test] = y_train[0]
                 continue
-            predicted[test] = fit_classifier(X[rows], y[rows], regularization=regularization, seed=seed).predict(X[test])
+            model = fit_classifier(X_train, y_train, regularization=regularization, seed=seed)
+            predicted[test] = model.predict(X[test])
         curve[fraction] = predicted
     full = curve[1.0]
     result = {"folds": n_folds, "labelled": int(y.size), "tested": int(tested.size),
@@ -181,6 +198,12 @@ def cross_validate(X: np.ndarray, y: np.ndarray, n_frames: int, *, folds: int = 
         result["zero_shot"] = {k: v for k, v in _scores(y[tested], zero_shot_predictions[tested], n_frames).items()
                                if k in ("accuracy", "macro_f1")}
     return result
+
+
+def _with(extra: tuple[np.ndarray, np.ndarray] | None, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if extra is None or not len(extra[1]):
+        return X, y
+    return np.vstack([X, extra[0]]), np.concatenate([y, extra[1]])
 
 
 def adjusted_shares(observed: np.ndarray, confusion: np.ndarray) -> np.ndarray:
@@ -264,8 +287,8 @@ class FrameAssignment:
 
 
 def assign_frames(X: np.ndarray, *, codebook: str | None = None, labels: Sequence[str | None] | None = None,
-                  encode: Callable[[list[str]], np.ndarray] | None = None, folds: int = 5,
-                  regularization: float = 1.0, seed: int = 0, label_report: Mapping[str, Any] | None = None
+                  encode: Callable[[list[str]], np.ndarray] | None = None, folds: int = _DEFAULTS.folds,
+                  regularization: float = _DEFAULTS.regularization, seed: int = 0, label_report: Mapping[str, Any] | None = None
                   ) -> FrameAssignment:
     """Give every row of ``X`` (distinct units' embeddings) a frame.
 
@@ -275,7 +298,8 @@ def assign_frames(X: np.ndarray, *, codebook: str | None = None, labels: Sequenc
         labels: one frame name (or ``None``) per row, from the user's label file; with any, a classifier.
         encode: embeds the codebook's phrases (the run's embedder and cache).
         folds: cross-validation folds (fewer when a frame has fewer labels).
-        regularization: the logistic regression's ``C``.
+        regularization: the logistic regression's ``C`` (10: embeddings are unit vectors, whose small weights
+            the usual C=1 shrinks too hard; chosen on the example's hand labels, see bench/frames.py).
         label_report: what reading the label file found (rows, unmatched, conflicts), kept in ``labels``.
     """
     if codebook is None and not labels:
@@ -292,7 +316,8 @@ def assign_frames(X: np.ndarray, *, codebook: str | None = None, labels: Sequenc
         book = load_codebook(codebook)
         book_name = book["name"]
         names = [str(f["name"]) for f in book["frames"]]
-        zero_shot_frame, similarity = zero_shot(X, frame_centres(book["frames"], encode))
+        passages, passage_frame = codebook_passages(book["frames"], encode)
+        zero_shot_frame, similarity = zero_shot(X, _centres(passages, passage_frame, len(names)))
     codebook_frames = list(names)
     given = [label for label in (labels or []) if label is not None]
     if not given:
@@ -320,13 +345,17 @@ def assign_frames(X: np.ndarray, *, codebook: str | None = None, labels: Sequenc
         raise FramingError(f"frames.labels: labels name only {len(per_frame)} frame(s) of the codebook "
                            f"({', '.join(per_frame) or 'none'}); a classifier needs at least two")
     y = y_all[labelled]
+    # The codebook's descriptions and example phrases are labelled passages too: they join every training set
+    # (never a test fold). On the example's hand labels they lift 8 and 16 labels per frame above the zero-shot
+    # codebook, which labels alone do not reach (bench/frames.py).
+    codebook_rows = (passages, passage_frame) if codebook is not None else None
     validation = cross_validate(X[labelled], y, len(names), folds=folds, regularization=regularization, seed=seed,
                                 zero_shot_predictions=zero_shot_frame[labelled] if zero_shot_frame is not None
-                                else None)
+                                else None, always_train=codebook_rows)
     if validation is None:
         report["validation_skipped"] = "too few labels to hold any out: at least two frames need two labels each"
         log.warning("frames: %s", report["validation_skipped"])
-    model = fit_classifier(X[labelled], y, regularization=regularization, seed=seed)
+    model = fit_classifier(*_with(codebook_rows, X[labelled], y), regularization=regularization, seed=seed)
     probabilities = model.predict_proba(X)
     frame = model.classes_[probabilities.argmax(axis=1)].astype(int)
     probability = probabilities.max(axis=1).astype(np.float32)
