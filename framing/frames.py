@@ -32,7 +32,7 @@ from .errors import FramingError
 
 __all__ = ["FrameAssignment", "assign_frames", "load_codebook", "frame_centres", "codebook_passages", "zero_shot",
            "fit_classifier",
-           "cross_validate", "adjusted_shares", "BUILTIN_CODEBOOKS", "FREE_FRAMES"]
+           "cross_validate", "adjusted_shares", "propose_to_label", "BUILTIN_CODEBOOKS", "FREE_FRAMES"]
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +206,22 @@ def _with(extra: tuple[np.ndarray, np.ndarray] | None, X: np.ndarray, y: np.ndar
     return np.vstack([X, extra[0]]), np.concatenate([y, extra[1]])
 
 
+def propose_to_label(uncertainty: np.ndarray, strata: np.ndarray, labelled: np.ndarray, n: int) -> np.ndarray:
+    """The next ``n`` units to label: in turn from each stratum (a framing, largest first; unassigned units are one
+    stratum), the most uncertain unit not labelled yet. Uncertainty alone would spend every label on one
+    ambiguous corner of the map; taking turns across framings spreads them over the map's regions and tellings."""
+    queues = []
+    for stratum in sorted(np.unique(strata), key=lambda s: (-(strata == s).sum(), s)):
+        rows = np.flatnonzero((strata == stratum) & ~labelled)
+        queues.append(list(rows[np.argsort(-uncertainty[rows], kind="stable")]))
+    picked: list[int] = []
+    while len(picked) < n and any(queues):
+        for queue in queues:
+            if queue and len(picked) < n:
+                picked.append(int(queue.pop(0)))
+    return np.array(picked, dtype=int)
+
+
 def adjusted_shares(observed: np.ndarray, confusion: np.ndarray) -> np.ndarray:
     """Adjusted classify-and-count: the true frame shares ``p`` that best explain the observed predicted shares.
 
@@ -255,6 +271,22 @@ class FrameAssignment:
     similarity: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     labels: dict[str, Any] = field(default_factory=dict)
     validation: dict[str, Any] | None = None
+    proposals: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+
+    def uncertainty(self) -> np.ndarray:
+        """How unsure the frame of each unit is: 1 - probability (classifier), or 1 - the cosine margin between the
+        two nearest codebook frames (zero-shot); 0 for a label."""
+        if self.method == CLASSIFIER:
+            return np.where(self.origin == LABEL, 0.0, 1.0 - self.probability)
+        if self.similarity.shape[1] < 2:
+            return np.zeros(self.frame.shape, np.float32)
+        top = np.sort(self.similarity, axis=1)
+        return 1.0 - (top[:, -1] - top[:, -2])
+
+    def propose(self, strata: np.ndarray, n: int = 50) -> "FrameAssignment":
+        """Choose the next units to label (``proposals``), spread over ``strata`` (the framings)."""
+        self.proposals = propose_to_label(self.uncertainty(), np.asarray(strata), self.origin == LABEL, n)
+        return self
 
     def shares(self) -> dict[str, Any]:
         """Frame shares over all units, as assigned and (with validation) corrected for the classifier's errors."""

@@ -209,7 +209,7 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
     frames = None
     if config.frames.codebook or config.frames.labels:
         with timer.stage("frames"):
-            frames = _frames(config.frames, units, groups, embeddings, encode)
+            frames = _frames(config.frames, units, groups, embeddings, encode).propose(model.labels_)
     contrast = None
     if config.contrast.enabled:
         with timer.stage("contrast"):
@@ -267,6 +267,7 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         manifest["contrast"] = {"grouping": contrast.grouping, "groups": contrast.groups, "test": contrast.test}
     frames_data = frames.to_dict() if frames is not None else None
     if frames_data is not None:
+        frames_data["proposals"] = [representatives[i].id for i in frames.proposals]
         validation = frames_data["validation"] or {}
         manifest["frames"] = {"method": frames_data["method"], "codebook": frames_data["codebook"],
                               "labelled_units": frames_data["labels"].get("labelled_units", 0),

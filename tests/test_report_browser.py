@@ -231,3 +231,61 @@ def test_contrast_panel_words_and_narratives_open_their_passages(browser, demo):
     assert page.page.text_content("#passage-view .focus") == text_of[listed[0]]
     assert page.errors == []
     page.close()
+
+
+def test_label_three_passages_download_labels_and_the_next_run_learns_them(browser, tmp_path, cache_dir):
+    """The labelling loop: the report proposes passages, three get a frame (a click, a key, a passage opened on the
+    map), labels.csv is downloaded, and the next run trains on it and cross-validates with it."""
+    import pandas as pd
+
+    start = pd.read_csv(Path(framing.__file__).parent / "data" / "labels" / "example-conflict.csv")
+    start = start.groupby("frame").head(4)[["text", "frame"]]
+    start.to_csv(tmp_path / "start.csv", index=False)
+    settings = dict(embedding__cache_dir=str(cache_dir), progress=False, contrast__bootstrap=100,
+                    contrast__permutations=100)
+    result = framing.analyze(None, "configs/example.yaml", frames__labels=str(tmp_path / "start.csv"), **settings)
+    before = result.frames_data["labels"]["labelled_units"]
+    assert before == len(start)
+    path = result.save(tmp_path / "run") / "report.html"
+    page = Page(browser, path)
+    p = page.page
+    ids = result.units["unit_id"].tolist()
+    names = result.frames_data["frames"]
+    proposals = result.frames_data["proposals"]
+    assert len(proposals) == 50 and not set(proposals) & set(result.units.loc[result.units["frame_origin"] == "label",
+                                                                              "unit_id"])
+    assert "Frames learned from" in p.text_content("#label-summary")
+    chosen = {}
+    first = ids[int(p.get_attribute("#label-target .text", "data-unit"))]
+    assert first == proposals[0]
+    p.click('#label-buttons button[data-frame="war crimes and accountability"]')  # a click
+    chosen[first] = "war crimes and accountability"
+    second = ids[int(p.get_attribute("#label-target .text", "data-unit"))]
+    assert second == proposals[1]
+    p.keyboard.press("3")  # a key: the third frame
+    chosen[second] = names[2]
+    labelled_text = set(start["text"])
+    pick = next(i for i, (u, t) in enumerate(zip(ids, result.units["text"]))
+                if u not in chosen and t not in labelled_text and result.units["duplicate_of"].iloc[i] == "")
+    page.click_unit(pick)  # any passage opened on the map can be labelled too
+    p.click("#label-open")
+    assert ids[int(p.get_attribute("#label-target .text", "data-unit"))] == ids[pick]
+    p.click('#label-buttons button[data-frame="none"]')
+    chosen[ids[pick]] = "none"
+    assert "3 labelled here" in p.text_content("#label-count")
+    with p.expect_download() as download:
+        p.click("#download-labels")
+    saved = tmp_path / "labels.csv"
+    download.value.save_as(saved)
+    assert page.errors == [] and all(r.startswith("file://") or r.startswith("blob:") for r in page.requests)
+    page.close()
+
+    labels = pd.read_csv(saved)
+    assert list(labels.columns) == ["unit_id", "text", "frame"] and len(labels) == before + 3
+    assert dict(zip(labels["unit_id"], labels["frame"])).items() >= chosen.items()
+    rerun = framing.analyze(None, "configs/example.yaml", frames__labels=str(saved), **settings)
+    assert rerun.frames_data["labels"]["labelled_units"] == before + 3
+    assert rerun.frames_data["validation"]["labelled"] == before + 3  # the cross-validation holds them too
+    units = rerun.units.set_index("unit_id")
+    for unit_id, frame in chosen.items():
+        assert units.at[unit_id, "frame_origin"] == "label" and units.at[unit_id, "frame"] == frame

@@ -31,6 +31,7 @@ class Result(Protocol):
     documents: pd.DataFrame
     manifest: dict[str, Any]
     contrast_data: Contrast | None
+    frames_data: dict[str, Any] | None
 
 __all__ = ["map_figure", "write_report", "report_data", "is_framing_report"]
 
@@ -123,8 +124,24 @@ def report_data(result: "Result") -> dict[str, Any]:
                            for n in c.narratives],
             "subframings": [{k: v for k, v in sub.items() if k != "parts"} for sub in c.subframings],
         }
+    frames = None
+    if result.frames_data is not None and "frame" in units.columns:
+        names = list(result.frames_data.get("frames", []))
+        name_index = {name: k for k, name in enumerate(names)}
+        origins = ["label", "prediction", "zero-shot"]
+        validation = result.frames_data.get("validation") or {}
+        frames = {
+            "names": names, "method": result.frames_data.get("method"),
+            "frame": [name_index.get(f, -1) for f in units["frame"]],
+            "origin": [origins.index(o) if o in origins else 2 for o in units["frame_origin"]],
+            "probability": [None if p != p else round(float(p), 3) for p in units["frame_probability"]],
+            "proposals": [unit_index[u] for u in result.frames_data.get("proposals", []) if u in unit_index],
+            "validation": {k: validation[k] for k in ("folds", "accuracy", "macro_f1", "labelled", "zero_shot")
+                           if k in validation},
+        }
     return {
         "contrast": contrast,
+        "frames": frames,
         "run": {
             "name": result.manifest.get("config", {}).get("run", {}).get("name", "run"),
             "counts": result.manifest.get("counts", {}),
