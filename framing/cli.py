@@ -12,6 +12,7 @@ from typing import Sequence
 
 from . import __version__
 from .errors import FramingError
+from .framings import UNASSIGNED
 
 log = logging.getLogger("framing")
 
@@ -43,6 +44,8 @@ def _build_parser() -> argparse.ArgumentParser:
     contrast.add_argument("groups", nargs="*", metavar="GROUP", help="two groups (or sources) to compare; none: list them")
     contrast.add_argument("--framing", type=int, help="only this framing")
     contrast.add_argument("--words", type=int, default=8, help="contrast words per side (default 8)")
+    contrast.add_argument("--by", choices=("framings", "frames"), default="framings",
+                          help="compare the framings (default) or the codebook's frames")
 
     evaluate = commands.add_parser("evaluate", help="score a saved run against gold labels coded by hand")
     evaluate.add_argument("run_dir", help="a run folder written by framing run")
@@ -105,7 +108,7 @@ def _cmd_contrast(args: argparse.Namespace) -> int:
     from .result import load_result
 
     result = load_result(args.run_dir)
-    data = result.contrast()
+    data = result.contrast(by=args.by)
     test = data.test
     print(f"groups ({data.grouping}): " + "; ".join(f"{g} = {', '.join(m)}" for g, m in data.groups.items()))
     print(f"framing use depends on group? {test['statistic']} = {test['value']}, permutation p = {test['p_value']} "
@@ -118,27 +121,31 @@ def _cmd_contrast(args: argparse.Namespace) -> int:
         return 0
     a, b = args.groups
     try:
-        view = result.contrast(a, b, framing=args.framing)
+        view = result.contrast(a, b, framing=args.framing, by=args.by)
     except KeyError as exc:
         raise FramingError(str(exc).strip("'\"")) from None
     print(f"Jensen-Shannon divergence of their framing use: {view['divergence']:.3f} (0 same, 1 disjoint)")
     table = data.table
-    for framing in result.framings if args.framing is None else [result.framing(args.framing)]:
-        rows = table[(table["framing"] == framing.id) & table["group"].isin([a, b])].set_index("group")
+    labels = dict(zip(table["framing"], table["label"]))
+    shown = [f for f in labels if f != UNASSIGNED] if args.framing is None else [args.framing]
+    for framing_id in shown:
+        if framing_id not in labels:
+            raise FramingError(f"no {args.by[:-1]} {framing_id}; ids: {sorted(f for f in labels if f != UNASSIGNED)}")
+        rows = table[(table["framing"] == framing_id) & table["group"].isin([a, b])].set_index("group")
         shares = "  ".join(
             f"{g} {rows.at[g, 'share']:.0%} " + (f"[{rows.at[g, 'low']:.0%}-{rows.at[g, 'high']:.0%}]"
                                                 if rows.at[g, "low"] == rows.at[g, "low"]
                                                 else f"(no interval: {rows.at[g, 'documents']} document)")
             for g in (a, b) if g in rows.index)
-        print(f"\n{framing.id}: {framing.label}\n  share of units: {shares}")
-        words = view["words"][view["words"]["framing"] == framing.id]
+        print(f"\n{framing_id}: {labels[framing_id]}\n  share of units: {shares}")
+        words = view["words"][view["words"]["framing"] == framing_id]
         for side, name in (("a", a), ("b", b)):
             top = words[words["side"] == side].head(args.words)
             if not top.empty:
                 print(f"  words of {name} (z towards {name}): "
                       + ", ".join(f"{w} (+{abs(z):.1f})" for w, z in zip(top["word"], top["z"])))
         for item in view["narratives"]:
-            if item["framing"] == framing.id:
+            if item["framing"] == framing_id:
                 for name in (a, b):
                     print(f"  {name} tells it:")
                     for text in item[name]:

@@ -201,6 +201,192 @@ def fightin_words(counts_a: np.ndarray, counts_b: np.ndarray, prior: np.ndarray)
 
 # ---------------------------------------------------------------- the stage
 
+@dataclass
+class _Design:
+    """Who is compared: each unit's group, documents (the unit of resampling) and label columns, built once and
+    read by every analysis. ``labels`` is any labelling of the units (framings, or frames); -1 is unassigned."""
+
+    names: list[str]
+    group_defs: dict[str, list[str]]
+    grouping: str
+    unit_group: np.ndarray      # (n,) group index, -1 for units in no group
+    kept: np.ndarray            # indices of units in a group
+    doc_of_unit: np.ndarray     # document index of each kept unit
+    doc_group: np.ndarray       # group of each document
+    label_ids: list[int]        # the labels compared (assigned ones), in order
+    columns: list[int]          # label_ids + [UNASSIGNED]
+    per_doc: np.ndarray         # (documents, columns) unit counts
+
+    def members(self, labels: np.ndarray, label: int, group: str) -> np.ndarray:
+        return np.flatnonzero((labels == label) & (self.unit_group == self.names.index(group)))
+
+
+def _design(data: ContrastInput, groups: Mapping[str, Sequence[str]] | None, group_by: str | None) -> _Design:
+    group_of_unit, group_defs, grouping = resolve_groups(data.sources, data.doc_ids, data.sections, groups,
+                                                         group_by, data.doc_meta)
+    keep = np.array([g is not None for g in group_of_unit])
+    names = list(group_defs)
+    gidx = {g: i for i, g in enumerate(names)}
+    unit_group = np.array([gidx[g] if g is not None else -1 for g in group_of_unit])
+    label_ids = sorted(int(f) for f in set(data.framings.tolist()) if f != UNASSIGNED)
+    columns = label_ids + [UNASSIGNED]
+    column_of = {f: k for k, f in enumerate(columns)}
+    unit_column = np.array([column_of[int(f)] for f in data.framings])
+    # documents: the unit of resampling (a document belongs to the group of its units; section groups split it)
+    doc_keys = [f"{d}\x00{g}" for d, g in zip(data.doc_ids, unit_group)]
+    doc_names = list(dict.fromkeys(k for k, ok in zip(doc_keys, keep) if ok))
+    doc_index_of = {k: i for i, k in enumerate(doc_names)}
+    kept = np.flatnonzero(keep)
+    doc_of_unit = np.array([doc_index_of[doc_keys[i]] for i in kept], dtype=np.int64)
+    doc_group = np.zeros(len(doc_names), dtype=np.int64)
+    doc_group[doc_of_unit] = unit_group[kept]
+    per_doc = _doc_counts(doc_of_unit, unit_column[kept], len(doc_names), len(columns))
+    return _Design(names=names, group_defs=group_defs, grouping=grouping, unit_group=unit_group, kept=kept,
+                   doc_of_unit=doc_of_unit, doc_group=doc_group, label_ids=label_ids, columns=columns,
+                   per_doc=per_doc)
+
+
+def shares_table(design: _Design, label_names: Mapping[int, str], bootstrap: int,
+                 rng: np.random.Generator) -> pd.DataFrame:
+    """Group × label counts and shares with 95% intervals that resample each group's documents."""
+    rows = []
+    for g, name in enumerate(design.names):
+        docs = np.flatnonzero(design.doc_group == g)
+        observed = design.per_doc[docs].sum(axis=0)
+        total = observed.sum()
+        if docs.size >= 2 and bootstrap > 0:  # one document has no between-document variation to resample
+            draws = rng.integers(0, docs.size, size=(bootstrap, docs.size))
+            # how often each draw picks each document, times the documents' counts: the same sums as
+            # per_doc[docs][draws].sum(axis=1) without a (draws x documents x framings) array, which at 100k
+            # units and a thousand framings would not fit in memory
+            sampled = _draw_multiplicities(draws, docs.size) @ design.per_doc[docs]
+            shares = sampled / np.maximum(sampled.sum(axis=1, keepdims=True), 1.0)
+            low, high = np.percentile(shares, [2.5, 97.5], axis=0)
+        else:
+            low = high = np.full(len(design.columns), np.nan)
+        for k, f in enumerate(design.columns):
+            rows.append({"group": name, "framing": f, "label": label_names.get(f, "unassigned"),
+                         "count": int(observed[k]), "share": float(observed[k] / total) if total else 0.0,
+                         "low": float(low[k]), "high": float(high[k]), "documents": int(docs.size)})
+    return pd.DataFrame(rows)
+
+
+def _group_table(design: _Design, doc_group: np.ndarray) -> np.ndarray:
+    """Group × assigned-label counts for a given assignment of documents to groups."""
+    one_hot = np.zeros((len(design.names), doc_group.size))
+    one_hot[doc_group, np.arange(doc_group.size)] = 1.0
+    return one_hot @ design.per_doc[:, : len(design.label_ids)]
+
+
+def permutation_test(design: _Design, permutations: int, rng: np.random.Generator) -> dict[str, Any]:
+    """Does label use depend on the group? Chi-square of group × label counts (assigned units), against the same
+    statistic with group labels shuffled over documents."""
+    observed_stat = _chi2(_group_table(design, design.doc_group))
+    if permutations > 0 and len(design.names) > 1 and design.label_ids:
+        exceed = sum(_chi2(_group_table(design, rng.permutation(design.doc_group))) >= observed_stat - 1e-12
+                     for _ in range(permutations))
+        p_value = (1 + exceed) / (1 + permutations)
+    else:
+        p_value = float("nan")
+    return {"statistic": "chi-square of group x framing counts (assigned units)", "value": round(observed_stat, 4),
+            "p_value": round(float(p_value), 6), "permutations": permutations,
+            "shuffled": "group labels over documents", "documents": int(design.doc_group.size),
+            "groups": len(design.names)}
+
+
+def divergences(design: _Design) -> pd.DataFrame:
+    """Pairwise Jensen–Shannon divergence (base 2) between the groups' label distributions."""
+    dist = _group_table(design, design.doc_group)
+    names = design.names
+    return pd.DataFrame([[_jsd(dist[i], dist[j]) for j in range(len(names))] for i in range(len(names))],
+                        index=names, columns=names)
+
+
+def _group_pairs(design: _Design, pairs: Sequence[Sequence[str]] | None) -> list[tuple[str, str]]:
+    names = design.names
+    if pairs:
+        for pair in pairs:
+            for name in pair:
+                if name not in names:
+                    raise FramingError(f"contrast.pairs names group {name!r}; groups: {', '.join(names)}")
+        return [tuple(p) for p in pairs]
+    pair_list = list(itertools.combinations(names, 2))
+    if len(pair_list) > 10:  # many groups: each against the rest would be clearer; keep the largest pairs
+        sizes = {g: int((design.unit_group == names.index(g)).sum()) for g in names}
+        pair_list = sorted(pair_list, key=lambda p: -min(sizes[p[0]], sizes[p[1]]))[:10]
+    return pair_list
+
+
+def _compared(design: _Design, labels: np.ndarray, pair_list, min_units: int):
+    """Every (label, pair) with at least ``min_units`` units of each group: ``(label, a, b, units_a, units_b)``."""
+    for f in design.label_ids:
+        for a, b in pair_list:
+            ia, ib = design.members(labels, f, a), design.members(labels, f, b)
+            if ia.size >= min_units and ib.size >= min_units:
+                yield f, a, b, ia, ib
+
+
+def contrast_words(data: ContrastInput, compared: list, top_words: int) -> pd.DataFrame:
+    """Per label and pair, the words that separate the two groups (Fightin' Words z-scores) and their units."""
+    vectorizer = _vectorizer()
+    try:
+        term_matrix = vectorizer.fit_transform(list(data.texts)).tocsr()
+        vocabulary = np.asarray(vectorizer.get_feature_names_out())
+    except ValueError:  # no word survives the stop-word list
+        term_matrix = None
+    rows = []
+    if term_matrix is not None:
+        background = np.asarray(term_matrix.sum(axis=0)).ravel()
+        for f, a, b, ia, ib in compared:
+            ca = np.asarray(term_matrix[ia].sum(axis=0)).ravel()
+            cb = np.asarray(term_matrix[ib].sum(axis=0)).ravel()
+            delta, z = fightin_words(ca, cb, background)
+            present = (ca + cb) > 0
+            for side, order in (("a", np.argsort(-z)), ("b", np.argsort(z))):
+                chosen = [w for w in order if present[w] and (z[w] > 0 if side == "a" else z[w] < 0)][:top_words]
+                members = ia if side == "a" else ib
+                columns = term_matrix[members].tocsc()
+                for w in chosen:
+                    hits = members[columns.indices[columns.indptr[w]:columns.indptr[w + 1]]]
+                    rows.append({"framing": f, "group_a": a, "group_b": b, "side": side,
+                                 "word": str(vocabulary[w]), "z": round(float(z[w]), 4),
+                                 "delta": round(float(delta[w]), 4), "count_a": int(ca[w]), "count_b": int(cb[w]),
+                                 "unit_ids": [data.unit_ids[i] for i in hits[:20]]})
+    return pd.DataFrame(rows, columns=["framing", "group_a", "group_b", "side", "word", "z", "delta", "count_a",
+                                       "count_b", "unit_ids"])
+
+
+def narratives(data: ContrastInput, compared: list, n_passages: int) -> list[dict[str, Any]]:
+    """Per label and pair, each group's most typical passages (nearest its own centroid), side by side."""
+    X = data.embeddings
+    return [{"framing": f, "label": data.framing_labels.get(f, ""), "group_a": a, "group_b": b,
+             "passages_a": _typical(X, ia, data.unit_ids, n_passages),
+             "passages_b": _typical(X, ib, data.unit_ids, n_passages),
+             "units_a": int(ia.size), "units_b": int(ib.size)} for f, a, b, ia, ib in compared]
+
+
+def subframings(data: ContrastInput, compared: list, rng: np.random.Generator) -> list[dict[str, Any]]:
+    """Per label and pair, whether a 2-way split of the label's units follows the groups."""
+    return [_subframing(data.embeddings, ia, ib, f, a, b, data, rng) for f, a, b, ia, ib in compared]
+
+
+def axis_summaries(data: ContrastInput, design: _Design, axes: Sequence[Mapping[str, Any]],
+                   encode: Callable[[list[str]], np.ndarray], bootstrap: int, permutations: int,
+                   rng: np.random.Generator) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+    """FrameAxis-style axes: each unit's position between two poles, and the groups' means with intervals."""
+    out, positions = [], {}
+    for axis in axes:
+        vector_neg = encode([str(t) for t in axis["negative"]]).mean(axis=0)
+        vector_pos = encode([str(t) for t in axis["positive"]]).mean(axis=0)
+        direction = vector_pos - vector_neg
+        direction /= max(float(np.linalg.norm(direction)), 1e-12)
+        position = (data.embeddings @ direction).astype(np.float32)
+        positions[f"axis: {axis['name']}"] = position
+        out.append(_axis_summary(axis, position, design.unit_group, design.names, design.doc_of_unit, design.kept,
+                                 design.doc_group, bootstrap, permutations, rng))
+    return out, positions
+
+
 def compute_contrast(data: ContrastInput, encode: Callable[[list[str]], np.ndarray], *,
                      groups: Mapping[str, Sequence[str]] | None = None, group_by: str | None = None,
                      pairs: Sequence[Sequence[str]] | None = None, bootstrap: int = 1000, permutations: int = 1000,
@@ -209,150 +395,26 @@ def compute_contrast(data: ContrastInput, encode: Callable[[list[str]], np.ndarr
                      seed: int = 42) -> Contrast:
     """Compute the contrast tables, tests, words, narratives, sub-framings, frame shares and axes.
 
+    ``data.framings`` is the labelling compared: framings, or (for the contrast over frames) frame indices.
     ``frames`` (the frames stage's assignment for the same units) adds each framing's and each group's frame
     distribution, with the shares corrected for the classifier's measured confusion when it was validated.
     """
     rng = np.random.default_rng(seed)
-    group_of_unit, group_defs, grouping = resolve_groups(data.sources, data.doc_ids, data.sections, groups,
-                                                         group_by, data.doc_meta)
-    keep = np.array([g is not None for g in group_of_unit])
-    names = list(group_defs)
-    gidx = {g: i for i, g in enumerate(names)}
-    unit_group = np.array([gidx[g] if g is not None else -1 for g in group_of_unit])
-    framing_ids = sorted(int(f) for f in set(data.framings.tolist()) if f != UNASSIGNED)
-    columns = framing_ids + [UNASSIGNED]
-    column_of = {f: k for k, f in enumerate(columns)}
-    unit_column = np.array([column_of[int(f)] for f in data.framings])
-
-    # documents: the unit of resampling (a document belongs to the group of its units; section groups split it)
-    doc_keys = [f"{d}\x00{g}" for d, g in zip(data.doc_ids, unit_group)]
-    doc_names = list(dict.fromkeys(k for k, ok in zip(doc_keys, keep) if ok))
-    doc_index_of = {k: i for i, k in enumerate(doc_names)}
-    kept = np.flatnonzero(keep)
-    doc_of_unit = np.array([doc_index_of[doc_keys[i]] for i in kept])
-    doc_group = np.zeros(len(doc_names), dtype=np.int64)
-    doc_group[doc_of_unit] = unit_group[kept]
-    per_doc = _doc_counts(doc_of_unit, unit_column[kept], len(doc_names), len(columns))
-
-    # table with bootstrap intervals over documents
-    rows = []
-    boot_shares = {}
-    for g, name in enumerate(names):
-        docs = np.flatnonzero(doc_group == g)
-        observed = per_doc[docs].sum(axis=0)
-        total = observed.sum()
-        if docs.size >= 2 and bootstrap > 0:  # one document has no between-document variation to resample
-            draws = rng.integers(0, docs.size, size=(bootstrap, docs.size))
-            # how often each draw picks each document, times the documents' counts: the same sums as
-            # per_doc[docs][draws].sum(axis=1) without a (draws x documents x framings) array, which at 100k
-            # units and a thousand framings would not fit in memory
-            sampled = _draw_multiplicities(draws, docs.size) @ per_doc[docs]
-            shares = sampled / np.maximum(sampled.sum(axis=1, keepdims=True), 1.0)
-            low, high = np.percentile(shares, [2.5, 97.5], axis=0)
-            boot_shares[name] = shares
-        else:
-            low = high = np.full(len(columns), np.nan)
-        for k, f in enumerate(columns):
-            rows.append({"group": name, "framing": f, "label": data.framing_labels.get(f, "unassigned"),
-                         "count": int(observed[k]), "share": float(observed[k] / total) if total else 0.0,
-                         "low": float(low[k]), "high": float(high[k]), "documents": int(docs.size)})
-    table = pd.DataFrame(rows)
-
-    # permutation test over documents, on assigned units
-    assigned_cols = [column_of[f] for f in framing_ids]
-    assigned_per_doc = per_doc[:, assigned_cols]
-
-    def group_table(labels: np.ndarray) -> np.ndarray:
-        one_hot = np.zeros((len(names), labels.size))
-        one_hot[labels, np.arange(labels.size)] = 1.0
-        return one_hot @ assigned_per_doc
-    observed_stat = _chi2(group_table(doc_group))
-    if permutations > 0 and len(names) > 1 and assigned_cols:
-        exceed = sum(_chi2(group_table(rng.permutation(doc_group))) >= observed_stat - 1e-12
-                     for _ in range(permutations))
-        p_value = (1 + exceed) / (1 + permutations)
-    else:
-        p_value = float("nan")
-    test = {"statistic": "chi-square of group x framing counts (assigned units)", "value": round(observed_stat, 4),
-            "p_value": round(float(p_value), 6), "permutations": permutations,
-            "shuffled": "group labels over documents", "documents": len(doc_names), "groups": len(names)}
-
-    # divergence
-    group_dist = group_table(doc_group)
-    divergence = pd.DataFrame([[_jsd(group_dist[i], group_dist[j]) for j in range(len(names))]
-                               for i in range(len(names))], index=names, columns=names)
-
-    # words, narratives and sub-framings per framing and pair
-    if pairs:
-        for pair in pairs:
-            for name in pair:
-                if name not in gidx:
-                    raise FramingError(f"contrast.pairs names group {name!r}; groups: {', '.join(names)}")
-        pair_list = [tuple(p) for p in pairs]
-    else:
-        pair_list = list(itertools.combinations(names, 2))
-        if len(pair_list) > 10:  # many groups: each against the rest would be clearer; keep the largest pairs
-            sizes = {g: int((unit_group == gidx[g]).sum()) for g in names}
-            pair_list = sorted(pair_list, key=lambda p: -min(sizes[p[0]], sizes[p[1]]))[:10]
-    vectorizer = _vectorizer()
-    texts = list(data.texts)
-    try:
-        term_matrix = vectorizer.fit_transform(texts).tocsr()
-        vocabulary = np.asarray(vectorizer.get_feature_names_out())
-    except ValueError:
-        term_matrix, vocabulary = None, np.asarray([])
-    background = np.asarray(term_matrix.sum(axis=0)).ravel() if term_matrix is not None else None
-    word_rows, narratives, subframings = [], [], []
-    X = data.embeddings
-    for f in framing_ids:
-        in_f = data.framings == f
-        for a, b in pair_list:
-            ia = np.flatnonzero(in_f & (unit_group == gidx[a]))
-            ib = np.flatnonzero(in_f & (unit_group == gidx[b]))
-            if ia.size < min_units or ib.size < min_units:
-                continue
-            if term_matrix is not None:
-                ca = np.asarray(term_matrix[ia].sum(axis=0)).ravel()
-                cb = np.asarray(term_matrix[ib].sum(axis=0)).ravel()
-                delta, z = fightin_words(ca, cb, background)
-                present = (ca + cb) > 0
-                for side, order in (("a", np.argsort(-z)), ("b", np.argsort(z))):
-                    chosen = [w for w in order if present[w] and (z[w] > 0 if side == "a" else z[w] < 0)][:top_words]
-                    members = ia if side == "a" else ib
-                    columns = term_matrix[members].tocsc()
-                    for w in chosen:
-                        hits = members[columns.indices[columns.indptr[w]:columns.indptr[w + 1]]]
-                        word_rows.append({"framing": f, "group_a": a, "group_b": b, "side": side,
-                                          "word": str(vocabulary[w]), "z": round(float(z[w]), 4),
-                                          "delta": round(float(delta[w]), 4), "count_a": int(ca[w]),
-                                          "count_b": int(cb[w]),
-                                          "unit_ids": [data.unit_ids[i] for i in hits[:20]]})
-            narratives.append({"framing": f, "label": data.framing_labels.get(f, ""), "group_a": a, "group_b": b,
-                               "passages_a": _typical(X, ia, data.unit_ids, n_passages),
-                               "passages_b": _typical(X, ib, data.unit_ids, n_passages),
-                               "units_a": int(ia.size), "units_b": int(ib.size)})
-            subframings.append(_subframing(X, ia, ib, f, a, b, data, rng))
-    words = pd.DataFrame(word_rows, columns=["framing", "group_a", "group_b", "side", "word", "z", "delta",
-                                             "count_a", "count_b", "unit_ids"])
-
-    unit_scores: dict[str, np.ndarray] = {}
+    design = _design(data, groups, group_by)
+    table = shares_table(design, data.framing_labels, bootstrap, rng)
+    test = permutation_test(design, permutations, rng)
+    divergence = divergences(design)
+    compared = list(_compared(design, data.framings, _group_pairs(design, pairs), min_units))
+    words = contrast_words(data, compared, top_words)
+    told = narratives(data, compared, n_passages)
+    split = subframings(data, compared, rng)
     codebook_out = None
     if frames is not None:
-        codebook_out = _frame_summary(frames, data.framings, framing_ids, unit_group, names, doc_of_unit, kept,
-                                      doc_group, bootstrap, rng)
-
-    axes_out = []
-    for axis in axes:
-        vector_neg = encode([str(t) for t in axis["negative"]]).mean(axis=0)
-        vector_pos = encode([str(t) for t in axis["positive"]]).mean(axis=0)
-        direction = vector_pos - vector_neg
-        direction /= max(float(np.linalg.norm(direction)), 1e-12)
-        position = (X @ direction).astype(np.float32)
-        unit_scores[f"axis: {axis['name']}"] = position
-        axes_out.append(_axis_summary(axis, position, unit_group, names, doc_of_unit, kept, doc_group, bootstrap,
-                                      permutations, rng))
-    return Contrast(groups=group_defs, grouping=grouping, table=table, test=test, divergence=divergence,
-                    words=words, narratives=narratives, subframings=subframings, codebook=codebook_out,
+        codebook_out = _frame_summary(frames, data.framings, design.label_ids, design.unit_group, design.names,
+                                      design.doc_of_unit, design.kept, design.doc_group, bootstrap, rng)
+    axes_out, unit_scores = axis_summaries(data, design, axes, encode, bootstrap, permutations, rng)
+    return Contrast(groups=design.group_defs, grouping=design.grouping, table=table, test=test,
+                    divergence=divergence, words=words, narratives=told, subframings=split, codebook=codebook_out,
                     axes=axes_out, unit_scores=unit_scores)
 
 

@@ -203,18 +203,22 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
             label_terms=config.describe.label_terms, ngram_max=config.describe.ngram_max,
             sections=[u.section for u in representatives], occurrences=np.bincount(groups.group),
         )
+
     def encode(texts: list[str]) -> np.ndarray:  # codebook phrases and axis poles, through the run's cache
         return embed_texts(texts, embedder, cache)[0]
 
-    frames = None
+    frames = frames_contrast = None
     if config.frames.codebook or config.frames.labels:
         with timer.stage("frames"):
             frames = _frames(config.frames, units, groups, embeddings, encode).propose(model.labels_)
     contrast = None
     if config.contrast.enabled:
         with timer.stage("contrast"):
-            contrast = _contrast(config, corpus, documents, representatives, model, embeddings, framings, frames,
-                                 encode)
+            contrast = _contrast(config, corpus, documents, representatives, model.labels_, embeddings,
+                                 {f.id: f.label for f in framings}, frames, encode)
+            if frames is not None:  # the same analyses with the frames as the labelling
+                frames_contrast = _contrast(config, corpus, documents, representatives, frames.frame, embeddings,
+                                            dict(enumerate(frames.names)), None, encode, axes=False)
     repairs = list(cache.repairs) if cache is not None else []
     if cache is not None:
         cache.close()
@@ -274,7 +278,7 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
                               **{k: validation[k] for k in ("folds", "accuracy", "macro_f1", "zero_shot")
                                  if k in validation}}
     return Result(units=table, framings=framings, documents=doc_table, manifest=manifest, contrast_data=contrast,
-                  frames_data=frames_data)
+                  frames_data=frames_data, frames_contrast=frames_contrast)
 
 
 def _frames(settings: FramesConfig, units, groups: DuplicateGroups, embeddings: np.ndarray, encode
@@ -312,22 +316,23 @@ def _frames(settings: FramesConfig, units, groups: DuplicateGroups, embeddings: 
 
 
 def _contrast(config: Config, corpus: Corpus, documents: dict[str, Document], representatives,
-              model: FramingModel, embeddings: np.ndarray, framings, frames: FrameAssignment | None,
-              encode) -> Contrast:
-    """``encode(texts)`` embeds axis poles with the run's embedder and cache."""
+              labels: np.ndarray, embeddings: np.ndarray, label_names: dict[int, str],
+              frames: FrameAssignment | None, encode, axes: bool = True) -> Contrast:
+    """The contrast of ``labels`` (framings, or frames) between groups; ``encode(texts)`` embeds axis poles with
+    the run's embedder and cache."""
     settings = config.contrast
     return compute_contrast(
         ContrastInput(
             unit_ids=[u.id for u in representatives], texts=[u.text for u in representatives],
             doc_ids=[u.doc_id for u in representatives],
             sources=[documents[u.doc_id].source for u in representatives],
-            sections=[u.section for u in representatives], framings=model.labels_, embeddings=embeddings,
-            framing_labels={f.id: f.label for f in framings},
+            sections=[u.section for u in representatives], framings=labels, embeddings=embeddings,
+            framing_labels=label_names,
             doc_meta={d.id: {**d.meta, "source": d.source, "date": d.date} for d in corpus.documents},
         ),
         encode, groups=settings.groups, group_by=settings.group_by, pairs=settings.pairs,
         bootstrap=settings.bootstrap, permutations=settings.permutations, min_units=settings.min_units,
-        top_words=settings.top_words, frames=frames, axes=[a.model_dump() for a in settings.axes],
+        top_words=settings.top_words, frames=frames, axes=[a.model_dump() for a in settings.axes] if axes else [],
         seed=config.run.seed,
     )
 

@@ -26,6 +26,7 @@ FRAMING_FILE = "framings.json"
 REPORT_FILE = "report.html"
 CONTRAST_FILE = "contrast.json"
 FRAMES_FILE = "frames.json"
+FRAMES_CONTRAST_FILE = "contrast_frames.json"
 
 
 @dataclass
@@ -42,6 +43,8 @@ class Result:
             ``Result.contrast(...)`` reads it.
         frames_data: the frames stage's summary (what frames.json holds: method, frames, labels, cross-validation,
             shares); ``None`` without ``frames.codebook`` or ``frames.labels``. Per-unit frames are in ``units``.
+        frames_contrast: the same contrast with frames in place of framings (``framing`` columns hold frame
+            indices, ``label`` their names); ``Result.contrast(..., by="frames")`` reads it.
     """
 
     units: pd.DataFrame
@@ -50,6 +53,7 @@ class Result:
     manifest: dict[str, Any] = field(default_factory=dict)
     contrast_data: Contrast | None = field(default=None, repr=False)
     frames_data: dict[str, Any] | None = field(default=None, repr=False)
+    frames_contrast: Contrast | None = field(default=None, repr=False)
 
     def framing(self, framing_id: int) -> Framing:
         """The framing with this id."""
@@ -77,17 +81,23 @@ class Result:
         position = doc_units.index.get_loc(row.index[0])
         return doc_units.iloc[max(position - before, 0) : position + after + 1].reset_index(drop=True)
 
-    def contrast(self, group_a: str | None = None, group_b: str | None = None, framing: int | None = None):
+    def contrast(self, group_a: str | None = None, group_b: str | None = None, framing: int | None = None,
+                 by: str = "framings"):
         """How sources (or groups) tell the same events differently.
 
         No arguments: the whole ``Contrast`` (tables, test, divergences, words, narratives, codebook, axes).
         Two groups: a dict with their ``shares`` (framing × group, with 95% intervals), their ``divergence``,
         the ``words`` that separate them (per framing, positive z: ``group_a``) and the ``narratives`` — each
         group's most typical passages of a framing side by side, as text. ``framing`` narrows to one framing.
+        ``by="frames"``: the same over the codebook's frames (``framing`` then is a frame's index).
         """
-        if self.contrast_data is None:
-            raise FramingError("this run has no contrast (contrast.enabled was off)")
-        data = self.contrast_data
+        if by not in ("framings", "frames"):
+            raise FramingError(f"contrast by {by!r}: framings or frames")
+        data = self.contrast_data if by == "framings" else self.frames_contrast
+        if data is None:
+            raise FramingError("this run has no contrast" + (" over frames (it has no frames.codebook or "
+                                                             "frames.labels)" if by == "frames" else
+                                                             " (contrast.enabled was off)"))
         if group_a is None and group_b is None:
             return data
         names = list(data.groups)
@@ -127,6 +137,10 @@ class Result:
                 json.dumps([f.to_dict() for f in self.framings], indent=2, ensure_ascii=False), encoding="utf-8")
             if self.contrast_data is not None:
                 _save_contrast(self.contrast_data, staging)
+            if self.frames_contrast is not None:
+                (staging / FRAMES_CONTRAST_FILE).write_text(json.dumps(self.frames_contrast.to_dict(), indent=1,
+                                                                       ensure_ascii=False, allow_nan=False),
+                                                            encoding="utf-8")
             if self.frames_data is not None:
                 (staging / FRAMES_FILE).write_text(json.dumps(json_safe(self.frames_data), indent=1,
                                                               ensure_ascii=False, allow_nan=False), encoding="utf-8")
@@ -184,7 +198,9 @@ def load_result(directory: str | Path) -> Result:
         contrast = _load_contrast(directory / CONTRAST_FILE) if (directory / CONTRAST_FILE).is_file() else None
         frames = json.loads((directory / FRAMES_FILE).read_text("utf-8")) if (directory / FRAMES_FILE).is_file() \
             else None
+        frames_contrast = _load_contrast(directory / FRAMES_CONTRAST_FILE) \
+            if (directory / FRAMES_CONTRAST_FILE).is_file() else None
     except (ValueError, OSError, TypeError, KeyError) as exc:
         raise FramingError(f"cannot read run folder {directory}: {exc}") from None
     return Result(units=units, framings=framings, documents=documents, manifest=manifest, contrast_data=contrast,
-                  frames_data=frames)
+                  frames_data=frames, frames_contrast=frames_contrast)

@@ -118,7 +118,7 @@ def write_labels(path, per_frame: int):
 
 
 @pytest.mark.slow
-def test_a_run_learns_frames_from_a_labels_file(tmp_path, cache_dir):
+def test_a_run_learns_frames_from_a_labels_file(tmp_path, cache_dir, capsys):
     import framing
 
     sample = write_labels(tmp_path / "labels.csv", per_frame=8)
@@ -142,6 +142,17 @@ def test_a_run_learns_frames_from_a_labels_file(tmp_path, cache_dir):
     opposition = {row["frame"]: row for row in corrected if row["group"] == "opposition"}
     state = {row["frame"]: row for row in corrected if row["group"] == "state"}
     assert opposition["humanitarian suffering"]["share"] > state["humanitarian suffering"]["share"]
+    # the whole contrast over frames: shares with intervals, the test, divergences, words and narratives
+    by_frames = result.contrast(by="frames")
+    assert set(by_frames.table["label"]) >= {"humanitarian suffering", "liberation and restored order"}
+    assert by_frames.test["p_value"] <= 0.05  # the example's sides use the frames differently
+    view = result.contrast("opposition", "state", by="frames")
+    assert view["divergence"] > 0 and view["narratives"] and not view["words"].empty
+    saved = result.save(tmp_path / "run", report=False)
+    assert cli.main(["contrast", str(saved), "opposition", "state", "--by", "frames"]) == 0
+    printed = capsys.readouterr().out
+    assert "humanitarian suffering" in printed and "opposition tells it:" in printed
+    assert framing.load_result(saved).frames_contrast.test == by_frames.test
     # evaluation leaves out the units the classifier was trained on
     from framing.evaluate import evaluate_run, read_gold
 
