@@ -181,3 +181,21 @@ def test_contrast_codebook_says_where_it_moved():
 
     with pytest.raises(FramingError, match="contrast.codebook is now frames.codebook"):
         load_config(None, ["contrast.codebook=conflict"])
+
+
+@pytest.mark.slow
+def test_aleppo_hand_labels_match_the_units_and_the_learned_frames_beat_zero_shot(aleppo_path, cache_dir, tmp_path):
+    """Our hand labels of 300 aleppo units (ids and frames only: the pages are third-party text)."""
+    import framing
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    labels = root / "bench" / "labels" / "aleppo-2016-conflict.csv"
+    result = framing.analyze(None, root / "configs" / "aleppo-2016.yaml", progress=False,
+                             corpus__path=str(aleppo_path), embedding__cache_dir=str(cache_dir),
+                             frames__labels=str(labels), contrast__bootstrap=100, contrast__permutations=100)
+    frames = result.frames_data
+    assert frames["labels"]["matched_rows"] == 300 and frames["labels"]["unmatched_rows"] == 0  # ids still valid
+    validation = frames["validation"]
+    assert validation["macro_f1"] > validation["zero_shot"]["macro_f1"] + 0.1
+    assert validation["accuracy"] > validation["zero_shot"]["accuracy"] + 0.1

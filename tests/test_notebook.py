@@ -20,3 +20,5 @@ def test_quickstart_notebook_executes(tmp_path, monkeypatch, cache_dir):
     html = "".join(str(o.get("data", {}).get("text/html", "")) for o in outputs)
     assert "<table" in html  # the framings and the source x framing tables rendered
     assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs)  # the map
+    printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    assert "cross-validated accuracy" in printed  # the frames section learned from its labels
