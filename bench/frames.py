@@ -12,13 +12,14 @@ classifier) with the classifier on the stock vectors, on the same draws.
 
     python bench/frames.py --draws 10
     python bench/frames.py --timing 100000 --runs 3
-    python bench/frames.py --finetune 16 --draws 3
+    python bench/frames.py --finetune 16 --draws 2 --codebook conflict
     python bench/frames.py --labels framing/data/labels/example-conflict.csv --codebook conflict --corpus example
 """
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -55,11 +56,11 @@ def scores(true: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
                                                             average="macro", zero_division=0))
 
 
-def run_set(name: str, labels_path: Path, codebook: str, config: Path | None, draws: int, cache_dir: str) -> list[dict]:
+def load_set(labels_path: Path, codebook: str, config: Path | None, cache_dir: str) -> dict:
+    """A labelled set with its texts, stock vectors, zero-shot frames and the codebook's phrases."""
     labels = pd.read_csv(labels_path)
     if "text" not in labels.columns:
-        text_of = unit_texts(config)
-        labels["text"] = labels["unit_id"].map(text_of)
+        labels["text"] = labels["unit_id"].map(unit_texts(config))
         missing = labels["text"].isna().sum()
         if missing:
             raise SystemExit(f"{labels_path}: {missing} unit ids not found with {config}'s units settings")
@@ -71,12 +72,26 @@ def run_set(name: str, labels_path: Path, codebook: str, config: Path | None, dr
     frame_names = [f["name"] for f in book["frames"]]
     encode = lambda t: np.asarray(embed_texts(t, embedder, cache)[0])  # noqa: E731
     zs_index, _ = zero_shot(X, frame_centres(book["frames"], encode))
-    zs = np.asarray(frame_names, dtype=object)[zs_index]
     passages, passage_frame = codebook_passages(book["frames"], encode)
     cache.close()
     names = sorted(set(gold.tolist()) | set(frame_names))  # a frame may have no labels but its phrases
-    y = np.array([names.index(g) for g in gold])
-    passage_y = np.array([names.index(frame_names[k]) for k in passage_frame])
+    phrase_texts = [str(t) for f in book["frames"] for t in [f["description"], *f.get("examples", [])]]
+    return {"texts": texts, "gold": gold, "X": X, "names": names, "y": np.array([names.index(g) for g in gold]),
+            "zero_shot": np.asarray(frame_names, dtype=object)[zs_index], "passages": passages,
+            "passage_y": np.array([names.index(frame_names[k]) for k in passage_frame]), "phrase_texts": phrase_texts}
+
+
+def draw_training(y: np.ndarray, n_names: int, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """k labelled units per frame at random (one always left to test), and every other unit as the test set."""
+    train = np.concatenate([rng.choice(np.flatnonzero(y == c), size=min(k, int((y == c).sum()) - 1), replace=False)
+                            for c in range(n_names) if (y == c).sum() > 1])
+    return train, np.setdiff1d(np.arange(len(y)), train)
+
+
+def run_set(name: str, labels_path: Path, codebook: str, config: Path | None, draws: int, cache_dir: str) -> list[dict]:
+    data = load_set(labels_path, codebook, config, cache_dir)
+    gold, X, names, y = data["gold"], data["X"], data["names"], data["y"]
+    zs, passages, passage_y = data["zero_shot"], data["passages"], data["passage_y"]
     majority = max(names, key=lambda n: (gold == n).sum())
     name = f"{name} / {codebook}"
     rows = [{"set": name, "method": "zero-shot codebook", "labels per frame": "0",
@@ -86,9 +101,7 @@ def run_set(name: str, labels_path: Path, codebook: str, config: Path | None, dr
     for k in (8, 16, 32):
         results = {"clf": [], "labels": [], "zs": [], "maj": [], "fit": []}
         for _ in range(draws):
-            train = np.concatenate([rng.choice(np.flatnonzero(y == c), size=min(k, int((y == c).sum()) - 1),
-                                               replace=False) for c in range(len(names)) if (y == c).sum() > 1])
-            test = np.setdiff1d(np.arange(len(y)), train)
+            train, test = draw_training(y, len(names), k, rng)
             start = time.perf_counter()
             # what framing does: the labels plus the codebook's descriptions and example phrases
             model = fit_classifier(np.vstack([X[train], passages]), np.concatenate([y[train], passage_y]))
@@ -140,7 +153,7 @@ def timing(n_units: int, runs: int) -> None:
           "100k units took")
 
 
-def finetuned_encoder(texts: list[str], labels: np.ndarray, seed: int, pairs_per_text: int = 20,
+def finetuned_encoder(texts: list[str], labels: np.ndarray, seed: int, pairs_per_text: int = 10,
                       epochs: int = 1, batch_size: int = 16):
     """SetFit-style contrastive fine-tuning of the packaged all-MiniLM-L6-v2 on labelled texts (plain torch: the
     library's trainer needs ``datasets`` and ``accelerate``, which framing does not install). Pairs of the same
@@ -184,28 +197,14 @@ def finetune_rows(name: str, labels_path: Path, codebook: str, config: Path | No
                   cache_dir: str) -> list[dict]:
     """Fine-tuned embeddings + framing's classifier against framing's classifier on the stock embeddings, on the
     same draws of k labels per frame."""
-    labels = pd.read_csv(labels_path)
-    if "text" not in labels.columns:
-        labels["text"] = labels["unit_id"].map(unit_texts(config))
-    texts, gold = labels["text"].astype(str).tolist(), labels["frame"].astype(str).to_numpy(dtype=object)
-    embedder = make_embedder(cache_dir=cache_dir, progress=False)
-    cache = EmbeddingCache(cache_dir, embedder.fingerprint)
-    X = np.asarray(embed_texts(texts, embedder, cache)[0])
-    book = load_codebook(codebook)
-    frame_names = [f["name"] for f in book["frames"]]
-    phrase_texts = [str(t) for f in book["frames"] for t in [f["description"], *f.get("examples", [])]]
-    phrase_frame = [f["name"] for f in book["frames"] for _ in [f["description"], *f.get("examples", [])]]
-    passages = np.asarray(embed_texts(phrase_texts, embedder, cache)[0])
-    cache.close()
-    names = sorted(set(gold.tolist()) | set(frame_names))
-    y = np.array([names.index(g) for g in gold])
-    py = np.array([names.index(f) for f in phrase_frame])
+    data = load_set(labels_path, codebook, config, cache_dir)
+    texts, X, names, y = data["texts"], data["X"], data["names"], data["y"]
+    passages, py, phrase_texts = data["passages"], data["passage_y"], data["phrase_texts"]
     rng = np.random.default_rng(1)
     stock, tuned, seconds = [], [], []
     for draw in range(draws):
-        train = np.concatenate([rng.choice(np.flatnonzero(y == c), size=min(k, int((y == c).sum()) - 1),
-                                           replace=False) for c in range(len(names)) if (y == c).sum() > 1])
-        test = np.setdiff1d(np.arange(len(y)), train)
+        train, test = draw_training(y, len(names), k, rng)
+        print(f"{name} / {codebook}: fine-tuning, draw {draw + 1} of {draws}", file=sys.stderr, flush=True)
         model = fit_classifier(np.vstack([X[train], passages]), np.concatenate([y[train], py]))
         stock.append(scores(y[test], model.predict(X[test])))
         start = time.perf_counter()
@@ -235,7 +234,8 @@ def main() -> None:
                                                                    "frame (slow: minutes per draw on a CPU)")
     args = parser.parse_args()
     if args.finetune:
-        sets = [s for s in SETS if s[1].is_file() and (s[3] is None or (ROOT.parent / "shared" / "corpora").is_dir())]
+        sets = [s for s in SETS if s[1].is_file() and (s[3] is None or (ROOT.parent / "shared" / "corpora").is_dir())
+                and s[2] == args.codebook]
         rows = [row for name, path, book, config in sets
                 for row in finetune_rows(name, path, book, config, args.finetune, args.draws, args.cache_dir)]
         with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format",

@@ -238,9 +238,12 @@ def test_label_three_passages_download_labels_and_the_next_run_learns_them(brows
     map), labels.csv is downloaded, and the next run trains on it and cross-validates with it."""
     import pandas as pd
 
-    start = pd.read_csv(Path(framing.__file__).parent / "data" / "labels" / "example-conflict.csv")
-    start = start.groupby("frame").head(4)[["text", "frame"]]
-    start.to_csv(tmp_path / "start.csv", index=False)
+    coded = pd.read_csv(Path(framing.__file__).parent / "data" / "labels" / "example-conflict.csv")
+    start = coded.groupby("frame").head(4)[["text", "frame"]]
+    spare = coded.loc[~coded["text"].isin(start["text"]), "text"].iloc[0]
+    extra = pd.DataFrame({"text": ["A sentence that stands nowhere in the corpus.", spare],
+                          "frame": ["humanitarian suffering", "peace and love"]})  # reported, never dropped silently
+    pd.concat([start, extra]).to_csv(tmp_path / "start.csv", index=False)
     settings = dict(embedding__cache_dir=str(cache_dir), progress=False, contrast__bootstrap=100,
                     contrast__permutations=100)
     result = framing.analyze(None, "configs/example.yaml", frames__labels=str(tmp_path / "start.csv"), **settings)
@@ -255,6 +258,8 @@ def test_label_three_passages_download_labels_and_the_next_run_learns_them(brows
     assert len(proposals) == 50 and not set(proposals) & set(result.units.loc[result.units["frame_origin"] == "label",
                                                                               "unit_id"])
     assert "Frames learned from" in p.text_content("#label-summary")
+    warning = p.text_content("#label-warnings")
+    assert "1 label row(s) matched no unit" in warning and "peace and love (1)" in warning
     chosen = {}
     first = ids[int(p.get_attribute("#label-target .text", "data-unit"))]
     assert first == proposals[0]

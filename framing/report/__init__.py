@@ -1,4 +1,4 @@
-"""Stage 6: the interactive report — one self-contained HTML page that works offline.
+"""Stage 7: the interactive report — one self-contained HTML page that works offline.
 
 Every point, framing, exemplar and table cell leads to its passage in context and to the whole document.
 The page carries plotly.js (inlined once), the run's data as one JSON block, and a small script (``app.js``).
@@ -138,6 +138,9 @@ def report_data(result: "Result") -> dict[str, Any]:
             "proposals": [unit_index[u] for u in result.frames_data.get("proposals", []) if u in unit_index],
             "validation": {k: validation[k] for k in ("folds", "accuracy", "macro_f1", "labelled", "zero_shot")
                            if k in validation},
+            "left_out": {"unmatched": int(result.frames_data.get("labels", {}).get("unmatched_rows", 0)),
+                         "unknown_frames": result.frames_data.get("labels", {}).get("unknown_frames", {}),
+                         "skipped": result.frames_data.get("labels", {}).get("validation_skipped")},
         }
     return {
         "contrast": contrast,

@@ -393,6 +393,15 @@
       ? `Frames are zero-shot from the codebook. Label a few passages per frame and the next run learns them and says how well they hold.`
       : `Frames learned from ${v.labelled || 0} labels: cross-validated accuracy ${(v.accuracy || 0).toFixed(2)}, macro-F1 ${(v.macro_f1 || 0).toFixed(2)}` +
         (v.zero_shot ? ` (zero-shot codebook on the same units: ${v.zero_shot.accuracy.toFixed(2)})` : "") + ".";
+    const out = FR.left_out || {};
+    const unknown = Object.entries(out.unknown_frames || {});
+    const notes = [];
+    if (out.unmatched) notes.push(`${out.unmatched} label row(s) matched no unit of this run`);
+    if (unknown.length) notes.push(`labels naming no frame of the codebook were left out: ` +
+      unknown.map(([frame, count]) => `${frame} (${count})`).join(", "));
+    if (out.skipped) notes.push(`no cross-validation: ${out.skipped}`);
+    if (notes.length) document.getElementById("label-panel").insertBefore(
+      el("p", { class: "warn", id: "label-warnings" }, notes.join("; ") + "."), document.getElementById("label-target"));
     const buttons = document.getElementById("label-buttons");
     FR.names.forEach((name, k) => buttons.append(el("button", { type: "button", "data-frame": name,
       onclick: () => assignLabel(name) }, k < KEYS.length ? el("kbd", {}, KEYS[k]) : null, name)));
