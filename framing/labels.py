@@ -11,12 +11,13 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 
 from .errors import FramingError
 
-__all__ = ["LabelFile", "LabelMatch", "read_labels", "match_labels", "LABEL_KEYS"]
+__all__ = ["LabelFile", "LabelMatch", "read_labels", "match_labels", "labels_per_group", "LABEL_KEYS"]
 
 LABEL_KEYS = ("unit_id", "doc_id", "text")
 _LABEL_COLUMNS = ("frame", "label", "gold")
@@ -103,3 +104,19 @@ def match_labels(units: pd.DataFrame, labels: LabelFile) -> LabelMatch:
     for position in conflicts:  # one unit given two different labels: it gets none
         aligned[position] = None
     return LabelMatch(labels=aligned, matched_rows=matched, unmatched=unmatched, conflicting_units=len(conflicts))
+
+
+def labels_per_group(labels: Sequence[str | None], group_of_unit: Sequence[int], n_groups: int
+                     ) -> tuple[list[str | None], int]:
+    """One label per group of units (copies of one text): the first label of its units; and how many units
+    carried a different one (two copies labelled differently)."""
+    per_group: list[str | None] = [None] * n_groups
+    conflicts = 0
+    for label, group in zip(labels, group_of_unit):
+        if label is None:
+            continue
+        if per_group[group] is None:
+            per_group[group] = label
+        elif per_group[group] != label:
+            conflicts += 1
+    return per_group, conflicts

@@ -22,7 +22,7 @@ from .embed import EmbeddingCache, embed_texts, make_embedder
 from .errors import FramingError
 from .frames import FrameAssignment, assign_frames
 from .framings import UNASSIGNED, FramingModel, describe_framings
-from .labels import match_labels, read_labels
+from .labels import labels_per_group, match_labels, read_labels
 from .outputs import check_free_space, check_run_target
 from .result import Result
 from .units import segment
@@ -295,15 +295,7 @@ def _frames(settings: FramesConfig, units, groups: DuplicateGroups, embeddings: 
             raise FramingError(f"frames.labels: none of the {len(label_file.rows)} rows of {settings.labels} matches "
                                f"a unit by {label_file.key} (e.g. {label_file.rows[0][0][:60]!r}); were they made "
                                "for this corpus and units settings?")
-        labels = [None] * groups.n_groups
-        conflicts = 0
-        for unit_label, group in zip(match.labels, groups.group):  # a label goes to the unit's duplicate group
-            if unit_label is None:
-                continue
-            if labels[group] is None:
-                labels[group] = unit_label
-            elif labels[group] != unit_label:  # two copies of one text labelled differently: the first stands
-                conflicts += 1
+        labels, conflicts = labels_per_group(match.labels, groups.group, groups.n_groups)  # copies share one
         if match.unmatched:
             log.warning("frames.labels: %d of %d label rows match no unit (e.g. %s); they are left out",
                         len(match.unmatched), len(label_file.rows), ", ".join(repr(v[:40]) for v in match.unmatched[:3]))
