@@ -258,6 +258,13 @@ def test_label_three_passages_download_labels_and_the_next_run_learns_them(brows
     assert len(proposals) == 50 and not set(proposals) & set(result.units.loc[result.units["frame_origin"] == "label",
                                                                               "unit_id"])
     assert "Frames learned from" in p.text_content("#label-summary")
+    p.click("#label-validation summary")  # the cross-validation: per frame, the confusion and the learning curve
+    scores = p.evaluate("[...document.querySelectorAll('#label-scores tbody tr')].map(r => r.cells[0].textContent)")
+    assert scores == names and "Learning curve" in p.text_content("#label-curve")
+    confusion = result.frames_data["validation"]["confusion"]
+    cells = p.evaluate("[...document.querySelectorAll('#label-confusion tr')].slice(1).map("
+                       "r => [...r.querySelectorAll('td')].map(c => +c.textContent))")
+    assert cells == confusion
     warning = p.text_content("#label-warnings")
     assert "1 label row(s) matched no unit" in warning and "peace and love (1)" in warning
     chosen = {}

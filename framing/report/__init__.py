@@ -136,8 +136,10 @@ def report_data(result: "Result") -> dict[str, Any]:
             "origin": [origins.index(o) if o in origins else 2 for o in units["frame_origin"]],
             "probability": [None if p != p else round(float(p), 3) for p in units["frame_probability"]],
             "proposals": [unit_index[u] for u in result.frames_data.get("proposals", []) if u in unit_index],
-            "validation": {k: validation[k] for k in ("folds", "accuracy", "macro_f1", "labelled", "zero_shot")
-                           if k in validation},
+            "validation": {k: validation[k] for k in ("folds", "accuracy", "macro_f1", "labelled", "tested",
+                                                      "zero_shot", "per_frame", "learning_curve", "confusion",
+                                                      "untested_frames") if k in validation},
+            "labels_per_frame": result.frames_data.get("labels", {}).get("per_frame", {}),
             "left_out": {"unmatched": int(result.frames_data.get("labels", {}).get("unmatched_rows", 0)),
                          "unknown_frames": result.frames_data.get("labels", {}).get("unknown_frames", {}),
                          "skipped": result.frames_data.get("labels", {}).get("validation_skipped")},

@@ -385,6 +385,28 @@
       `${sessionLabels.size} labelled here; labels.csv holds ${runLabels().size}`;
     nextTarget();
   }
+  function curveVerdict(curve) {
+    const [half, full] = curve.slice(-2).map((p) => p.macro_f1);
+    return full - half > 0.01 ? "Macro-F1 still rises from half the labels to all of them: more labels would likely help."
+      : "Macro-F1 is flat from half the labels to all of them: more of the same labels may not help; label the frames that score low.";
+  }
+  function showValidation(v) {
+    document.getElementById("label-validation").classList.remove("hidden");
+    document.getElementById("label-curve").textContent = "Learning curve (share of each training fold → accuracy, " +
+      "macro-F1): " + v.learning_curve.map((p) => `${Math.round(100 * p.fraction)}% (${p.labels} labels) → ` +
+      `${p.accuracy.toFixed(2)}, ${p.macro_f1.toFixed(2)}`).join("; ") + ". " + curveVerdict(v.learning_curve);
+    const body = document.querySelector("#label-scores tbody");
+    for (const row of v.per_frame) {
+      const untested = (v.untested_frames || []).includes(row.frame);
+      body.append(el("tr", {}, el("td", {}, row.frame), el("td", {}, String(FR.labels_per_frame[row.frame] || 0)),
+        el("td", {}, untested ? "untested" : row.precision.toFixed(2)), el("td", {}, untested ? "" : row.recall.toFixed(2))));
+    }
+    const table = document.getElementById("label-confusion");
+    table.append(el("tr", {}, el("th", {}, ""), ...FR.names.map((_, k) => el("th", { title: FR.names[k] }, String(k + 1)))));
+    v.confusion.forEach((counts, k) => table.append(el("tr", {}, el("th", {}, `${k + 1} ${FR.names[k]}`),
+      ...counts.map((c) => el("td", {}, String(c))))));
+  }
+
   function setupLabelling() {
     if (!FR || !FR.names.length) return;
     document.getElementById("label-panel").classList.remove("hidden");
@@ -393,6 +415,7 @@
       ? `Frames are zero-shot from the codebook. Label a few passages per frame and the next run learns them and says how well they hold.`
       : `Frames learned from ${v.labelled || 0} labels: cross-validated accuracy ${(v.accuracy || 0).toFixed(2)}, macro-F1 ${(v.macro_f1 || 0).toFixed(2)}` +
         (v.zero_shot ? ` (zero-shot codebook on the same units: ${v.zero_shot.accuracy.toFixed(2)})` : "") + ".";
+    if (v.per_frame) showValidation(v);
     const out = FR.left_out || {};
     const unknown = Object.entries(out.unknown_frames || {});
     const notes = [];
