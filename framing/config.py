@@ -68,20 +68,22 @@ class CorpusConfig(_Section):
                             description="file patterns read from a folder (recursively)")
     exclude: list[str] = Field(["README*", "LICENSE*", "CHANGELOG*"],
                                description="file-name patterns never read as documents")
-    text_field: str = "text"
-    id_field: Optional[str] = None
+    text_field: str = Field("text", description=".jsonl/.csv/.parquet: the column holding the text")
+    id_field: Optional[str] = Field(
+        None, description=".jsonl/.csv/.parquet: a column of stable ids (default: file name + row number)")
     metadata: Optional[PathText] = Field(
         None, description="sidecar CSV keyed by file name; none: metadata.csv or sources.csv in the folder, if any"
     )
     metadata_key: str = Field("file", description="sidecar column holding the file name")
-    source_field: str = "source"
-    title_field: str = "title"
-    date_field: str = "date"
-    url_field: str = "url"
+    source_field: str = Field("source", description="outlet, site or author: what the framings are compared across")
+    title_field: str = Field("title", description="the column (or sidecar column) holding the title")
+    date_field: str = Field("date", description="the column holding the date")
+    url_field: str = Field("url", description="the column holding the link")
 
 
 class UnitsConfig(_Section):
-    kind: Literal["sentences", "paragraphs", "windows"] = "sentences"
+    kind: Literal["sentences", "paragraphs", "windows"] = Field(
+        "sentences", description="sentences | paragraphs | windows (of sentences)")
     min_words: int = Field(4, ge=1, description="shorter units are dropped")
     window: int = Field(3, ge=1, description="sentences per window (kind: windows)")
     stride: Optional[int] = Field(None, ge=1, description="sentences between window starts; none: window")
@@ -109,7 +111,7 @@ class EmbeddingConfig(_Section):
         description="torch: sentence-transformers; onnx: the model exported to ONNX Runtime (same vectors); "
                     "onnx-int8: quantised, faster, vectors agree less (both need pip install 'framing[onnx]')",
     )
-    batch_size: int = Field(64, ge=1)
+    batch_size: int = Field(64, ge=1, description="texts per forward pass")
     device: str = Field("cpu", description="cpu, cuda, cuda:0, mps ... (torch only)")
     cache_dir: Optional[PathText] = Field(
         "~/.cache/framing",
@@ -119,10 +121,10 @@ class EmbeddingConfig(_Section):
 
 class ReduceConfig(_Section):
     n_components: int = Field(5, ge=2, description="dimensions of the UMAP clustering space")
-    n_neighbors: int = Field(15, ge=2)
+    n_neighbors: int = Field(15, ge=2, description="UMAP neighbours: larger sees broader structure")
     min_dist: float = Field(0.0, ge=0.0, le=1.0, description="min_dist of the clustering space")
     map_min_dist: float = Field(0.1, ge=0.0, le=1.0, description="min_dist of the 2-d map")
-    metric: Literal["cosine", "euclidean"] = "cosine"
+    metric: Literal["cosine", "euclidean"] = Field("cosine", description="cosine | euclidean")
     n_jobs: int = Field(2, ge=1, le=2, description="2: the clustering space and the map are laid out in two "
                                                     "processes (from 20,000 units; same result as 1)")
     cache: bool = Field(True, description="keep UMAP results in embedding.cache_dir: a re-run with other "
@@ -130,12 +132,13 @@ class ReduceConfig(_Section):
 
 
 class ClusterConfig(_Section):
-    min_cluster_size: int = Field(8, ge=2)
+    min_cluster_size: int = Field(8, ge=2, description="the fewest distinct units a framing has")
     min_samples: Optional[int] = Field(None, ge=1, description="none: min_cluster_size")
     # leaf, not HDBSCAN's usual eom: a framing corpus is usually one story, and eom then returns one or two
     # clusters that are the story itself; leaf returns the recurring ways of telling it.
-    selection_method: Literal["eom", "leaf"] = "leaf"
-    selection_epsilon: float = Field(0.0, ge=0.0)
+    selection_method: Literal["eom", "leaf"] = Field(
+        "leaf", description="leaf (fine framings) | eom (HDBSCAN's default: fewer, broader clusters)")
+    selection_epsilon: float = Field(0.0, ge=0.0, description="HDBSCAN: merge clusters closer than this")
     reassign_threshold: Optional[float] = Field(
         None, ge=-1.0, le=1.0,
         description="give unassigned units to the nearest framing when their cosine to its centre is at least this",
@@ -143,9 +146,9 @@ class ClusterConfig(_Section):
 
 
 class DescribeConfig(_Section):
-    n_terms: int = Field(10, ge=1)
-    n_exemplars: int = Field(5, ge=1, le=50)
-    label_terms: int = Field(3, ge=1)
+    n_terms: int = Field(10, ge=1, description="distinctive terms per framing (class-based TF-IDF)")
+    n_exemplars: int = Field(5, ge=1, le=50, description="passages nearest each framing's centre")
+    label_terms: int = Field(3, ge=1, description="top terms joined into the label")
     ngram_max: int = Field(2, ge=1, le=3, description="longest n-gram among the distinctive terms")
 
 
@@ -156,7 +159,7 @@ class AxisConfig(_Section):
 
 
 class ContrastConfig(_Section):
-    enabled: bool = True
+    enabled: bool = Field(True, description="compare sources (or groups of sources)")
     groups: Optional[dict[str, list[str]]] = Field(
         None, description="group name -> list of sources; default: every source on its own")
     group_by: Optional[str] = Field(
@@ -165,7 +168,7 @@ class ContrastConfig(_Section):
     bootstrap: int = Field(1000, ge=0, description="bootstrap resamples of documents for the intervals")
     permutations: int = Field(1000, ge=0, description="permutations for the tests")
     min_units: int = Field(5, ge=1, description="units each group needs in a framing to contrast them there")
-    top_words: int = Field(15, ge=1)
+    top_words: int = Field(15, ge=1, description="contrast words per side, framing and pair")
     axes: list[AxisConfig] = Field(default_factory=list, description="semantic axes between two poles")
 
     @model_validator(mode="after")
@@ -189,7 +192,7 @@ class FramesConfig(_Section):
 
 
 class ReportConfig(_Section):
-    enabled: bool = True
+    enabled: bool = Field(True, description="write report.html")
 
 
 class Config(_Section):
@@ -397,90 +400,32 @@ def load_config(
     return Config.from_dict(data, origin=str(path) if path is not None else "config")
 
 
-_STARTER_CONFIG = """\
-# framing run configuration. Every key is optional; the values shown are the defaults.
-# Run it with:  framing run {config_name}   (override any key: --set cluster.min_cluster_size=12)
+# What each section is for, beside its name in the starter config; its keys, defaults and descriptions come from
+# the fields themselves.
+_SECTION_NOTES = {
+    "corpus": "what is read", "units": "how documents are cut", "embedding": "sentence-transformers",
+    "reduce": "UMAP", "cluster": "HDBSCAN", "describe": "terms, exemplars and labels of each framing",
+    "frames": "every unit gets one frame of a codebook", "contrast": "how sources tell the same events differently",
+}
+_COMMENT_COLUMN = 30
 
-run:
-  name: my-run            # outputs go to <out_dir>/<name>/
-  seed: 42                # same corpus + config + seed -> same framings
-  out_dir: outputs
 
-corpus:
-  path: corpus            # a folder of .txt/.md/.html files, or a .jsonl / .csv / .parquet file
-  glob: ["*.txt", "*.md", "*.html", "*.htm"]  # which files of a folder are read (recursively)
-  exclude: ["README*", "LICENSE*", "CHANGELOG*"]  # file names that are never documents
-  text_field: text        # .jsonl/.csv/.parquet: the column holding the text
-  id_field: null          # .jsonl/.csv/.parquet: a column of stable ids (default: file name + row number)
-  metadata: null          # sidecar CSV keyed by file name (default: metadata.csv or sources.csv in the folder)
-  metadata_key: file      # the sidecar column that holds the file name
-  source_field: source    # outlet, site or author: what the framings are compared across
-  title_field: title
-  date_field: date
-  url_field: url
-
-units:
-  kind: sentences         # sentences | paragraphs | windows
-  min_words: 4            # shorter units are dropped
-  window: 3               # kind: windows -> sentences per window
-  stride: null            # kind: windows -> sentences between window starts (default: window)
-  detect_sections: true   # label lines body / comments / boilerplate; commenter bylines are dropped
-  sections: [body, comments]  # what is analysed; add boilerplate to cluster it too
-  deduplicate: true       # repeated text (reposts, quotes) is embedded, clustered and counted once
-  near_duplicates: 0.8    # word-trigram Jaccard for one duplicate group (reposts); null: exact matches only
-  repost_share: 0.5       # a document with this share of its units copied from one earlier document is a repost
-
-embedding:
-  model: all-MiniLM-L6-v2 # packaged, offline; or any sentence-transformers name or local path
-  backend: torch          # torch | onnx (same vectors) | onnx-int8 (faster, agrees less): pip install 'framing[onnx]'
-  batch_size: 64
-  device: cpu             # cpu | cuda | cuda:0 | mps (torch only)
-  cache_dir: ~/.cache/framing   # vectors, ONNX exports, UMAP results; null disables the cache
-
-reduce:                   # UMAP
-  n_components: 5         # dimensions of the clustering space
-  n_neighbors: 15
-  min_dist: 0.0
-  map_min_dist: 0.1       # the 2-d map
-  metric: cosine          # cosine | euclidean
-  n_jobs: 2               # 2: the two UMAP layouts run side by side (from 20,000 units; same result as 1)
-  cache: true             # keep UMAP results in embedding.cache_dir (re-runs that change only clustering skip UMAP)
-
-cluster:                  # HDBSCAN
-  min_cluster_size: 8
-  min_samples: null       # default: min_cluster_size
-  selection_method: leaf  # leaf (fine framings) | eom (HDBSCAN's default: fewer, broader clusters)
-  selection_epsilon: 0.0
-  reassign_threshold: null  # e.g. 0.5: unassigned units join the nearest framing at cosine >= 0.5
-
-describe:
-  n_terms: 10             # distinctive terms per framing (class-based TF-IDF)
-  n_exemplars: 5          # passages nearest each framing's centre
-  label_terms: 3          # top terms joined into the label
-  ngram_max: 2
-
-contrast:                 # how sources (or groups of sources) tell the same events differently
-  enabled: true
-  groups: null            # e.g. {state: [National Herald, Frontline Dispatch], opposition: [Meridian Observer]}
-  group_by: null          # or a metadata field (leaning), or section (body vs comments); default: each source
-  pairs: null             # e.g. [[state, opposition]]; default: every pair of groups
-  bootstrap: 1000         # resamples of documents for 95% intervals
-  permutations: 1000      # for the permutation tests
-  min_units: 5            # units each group needs in a framing to be contrasted there
-  top_words: 15
-  axes: []                # e.g. [{name: threat-care, negative: [terrorists, militants], positive: [civilians, families]}]
-
-frames:                   # every unit gets one frame of a codebook
-  codebook: null          # policy-frames | conflict | path/to/codebook.yaml
-  labels: null            # labels.csv (unit_id, doc_id or text; frame): learn the frames from your labels
-  folds: 5                # cross-validation folds over the labelled units
-  regularization: 10.0    # C of the logistic regression (smaller: simpler)
-
-report:
-  enabled: true
-"""
+def _yaml_value(value: Any) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, width=10_000, allow_unicode=True).strip()
+    return text[: -len("...")].strip() if text.endswith("...") else text
 
 
 def starter_config(config_path: str, run_name: str = "my-run") -> str:
-    """The commented starter config that ``framing init`` writes (every key, with its default)."""
-    return _STARTER_CONFIG.replace("{config_name}", config_path).replace("name: my-run", f"name: {run_name}")
+    """The commented starter config that ``framing init`` writes: every key of every section with its default and
+    its description, read from the config's own fields (so it can never disagree with them)."""
+    defaults = Config().to_dict()
+    shown = {("run", "name"): run_name, ("corpus", "path"): "corpus"}
+    lines = ["# framing run configuration. Every key is optional; the values shown are the defaults.",
+             f"# Run it with:  framing run {config_path}   (override any key: --set cluster.min_cluster_size=12)"]
+    for section, section_field in Config.model_fields.items():
+        note = _SECTION_NOTES.get(section)
+        lines += ["", f"{section}:" + (f"  # {note}" if note else "")]
+        for key, field in section_field.annotation.model_fields.items():
+            entry = f"  {key}: {_yaml_value(shown.get((section, key), defaults[section][key]))}"
+            lines.append(f"{entry.ljust(_COMMENT_COLUMN)}  # {field.description}" if field.description else entry)
+    return "\n".join(lines) + "\n"

@@ -91,3 +91,26 @@ def test_shipped_configs_load():
     aleppo = load_config(root / "aleppo-2016.yaml")
     assert aleppo.corpus.date_field == "published"
     assert Path(aleppo.corpus.path).name == "aleppo-2016"
+
+
+def test_the_starter_config_is_generated_from_the_fields(tmp_path):
+    """Every key of every section, its default and its description, read from the pydantic fields: the starter
+    file cannot disagree with the config it starts."""
+    from framing.config import Config, load_config, starter_config
+
+    text = starter_config("c.yaml", "study")
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    loaded = load_config(path).to_dict()
+    defaults = Config().to_dict()
+    loaded["run"]["name"], loaded["corpus"]["path"] = defaults["run"]["name"], defaults["corpus"]["path"]
+    assert loaded == defaults
+    lines, section = {}, None
+    for line in text.splitlines():
+        if line and not line.startswith(("#", " ")):
+            section = line.split(":")[0]
+        elif line.startswith("  "):
+            lines[(section, line.split(":")[0].strip())] = line
+    for section, field in Config.model_fields.items():
+        for key, sub in field.annotation.model_fields.items():
+            assert sub.description and lines[(section, key)].endswith(f"# {sub.description}"), (section, key)
