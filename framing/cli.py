@@ -80,8 +80,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.overrides)
     result, target = run(config, out=args.out, progress=False if args.no_progress else None)
     counts = result.manifest["counts"]
+    share = counts["unassigned"] / max(counts.get("distinct_units") or 1, 1)
     print(f"{counts['documents']} documents, {counts['units']} units, {counts['framings']} framings, "
-          f"{counts['unassigned']} unassigned ({result.manifest['embedding']['computed']} embedded, "
+          f"{counts['unassigned']} unassigned ({share:.0%} of distinct units; {counts.get('reassigned', 0)} reassigned "
+          f"by cluster.reassign_threshold) ({result.manifest['embedding']['computed']} embedded, "
           f"{result.manifest['embedding']['cached']} from cache)", file=sys.stderr)
     report = target / "report.html"
     print(f"report: {report.resolve()}" if report.exists() else f"run folder: {target.resolve()}")

@@ -139,9 +139,12 @@ class ClusterConfig(_Section):
     selection_method: Literal["eom", "leaf"] = Field(
         "leaf", description="leaf (fine framings) | eom (HDBSCAN's default: fewer, broader clusters)")
     selection_epsilon: float = Field(0.0, ge=0.0, description="HDBSCAN: merge clusters closer than this")
+    # 0.3, measured (bench/unassigned.py): on all four hand-coded sets it takes coverage from about half the units
+    # to 95% and raises agreement with the coded frames over the whole corpus (AMI with unassigned as a cluster).
     reassign_threshold: Optional[float] = Field(
-        None, ge=-1.0, le=1.0,
-        description="give unassigned units to the nearest framing when their cosine to its centre is at least this",
+        0.3, ge=-1.0, le=1.0,
+        description="give unassigned units to the nearest framing when their cosine to its centre is at least "
+                    "this; null: HDBSCAN's outliers stay unassigned",
     )
 
 

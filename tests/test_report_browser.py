@@ -301,3 +301,21 @@ def test_label_three_passages_download_labels_and_the_next_run_learns_them(brows
     units = rerun.units.set_index("unit_id")
     for unit_id, frame in chosen.items():
         assert units.at[unit_id, "frame_origin"] == "label" and units.at[unit_id, "frame"] == frame
+
+
+def test_assigned_only_hides_the_unassigned_points_and_the_header_gives_their_share(browser, demo):
+    result, path = demo
+    page = Page(browser, path)
+    units = result.units[result.units["duplicate_of"] == ""]
+    counts = result.manifest["counts"]
+    share = round(100 * counts["unassigned"] / counts["distinct_units"])
+    assert f"{counts['unassigned']} unassigned ({share}% of distinct units)" in page.page.text_content("#counts")
+    drawn = "document.getElementById('map').data.flatMap(t => t.customdata || [])"
+    assert len(page.page.evaluate(drawn)) == len(units)
+    page.page.check("#assigned-only")
+    page.page.wait_for_timeout(300)
+    shown = page.page.evaluate(drawn)
+    framing_of = dict(zip(range(len(result.units)), result.units["framing"]))
+    assert len(shown) == int((units["framing"] != -1).sum()) and all(framing_of[i] != -1 for i in shown)
+    assert page.errors == []
+    page.close()

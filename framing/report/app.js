@@ -7,7 +7,7 @@
   const n = U.id.length;
   const framingById = new Map(F.map((f) => [f.id, f]));
   const mapDiv = document.getElementById("map");
-  const state = { colourBy: "framing", section: "", highlight: null, current: null };
+  const state = { colourBy: "framing", section: "", assignedOnly: false, highlight: null, current: null };
 
   // ---------- helpers ----------
   const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) =>
@@ -78,6 +78,7 @@
     for (let i = 0; i < n; i++) {
       if (U.dup_of[i] >= 0) continue; // a duplicate group is drawn once, at its representative
       if (state.section !== "" && data.sections[U.section[i]] !== state.section) continue;
+      if (state.assignedOnly && U.framing[i] === -1) continue;
       out.push(i);
     }
     return out;
@@ -208,6 +209,7 @@
   const sectionSelect = document.getElementById("section-filter");
   for (const s of data.sections) sectionSelect.append(el("option", { value: s }, `only ${s}`));
   sectionSelect.addEventListener("change", (ev) => { state.section = ev.target.value; draw(); });
+  document.getElementById("assigned-only").addEventListener("change", (ev) => { state.assignedOnly = ev.target.checked; draw(); });
 
   // ---------- framing cards ----------
   const cards = document.getElementById("framing-cards");
@@ -457,7 +459,8 @@
   document.getElementById("run-name").textContent = data.run.name;
   const c = data.run.counts || {};
   document.getElementById("counts").textContent =
-    `${c.documents || 0} documents · ${c.units || 0} units · ${c.framings || 0} framings · ${c.unassigned || 0} unassigned`;
+    `${c.documents || 0} documents · ${c.units || 0} units · ${c.framings || 0} framings · ${c.unassigned || 0} unassigned` +
+    (c.distinct_units ? ` (${Math.round(100 * (c.unassigned || 0) / c.distinct_units)}% of distinct units)` : "");
   const notices = document.getElementById("notices");
   for (const r of data.run.reposts || []) {
     notices.append(el("div", { class: "warn" },
