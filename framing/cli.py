@@ -91,15 +91,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .outputs import write_file_atomically
+    from .outputs import check_file_target, write_file_atomically
     from .report import is_framing_report, write_report
     from .result import REPORT_FILE, load_result
 
     target = Path(args.out) if args.out else Path(args.run_dir) / REPORT_FILE
-    if target.is_dir():
+    if target.is_dir():  # the page's name is the likely fix: say it
         raise FramingError(f"--out {target} is a folder; give the page's file name, e.g. {target / REPORT_FILE}")
-    if target.exists() and not is_framing_report(target):
-        raise FramingError(f"{target} exists and was not written by framing; not replacing it")
+    check_file_target(target, is_framing_report)  # before the run is loaded: fail fast
     result = load_result(args.run_dir)
     write_file_atomically(target, lambda path: write_report(result, path), replaceable=is_framing_report)
     print(f"report: {target.resolve()}")

@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 
 from .errors import FramingError
+from .frames import FRAME_PREFIX
 from .labels import LabelFile, match_labels, read_labels
 
 __all__ = ["read_gold", "partition_scores", "classification_scores", "evaluate_run", "EVALUATION_FILE"]
 
 EVALUATION_FILE = "evaluation.json"
-FRAME_PREFIX = "frame: "
 
 
 def read_gold(path: str) -> LabelFile:

@@ -32,7 +32,7 @@ from .errors import FramingError
 
 __all__ = ["FrameAssignment", "assign_frames", "load_codebook", "frame_centres", "codebook_passages", "zero_shot",
            "fit_classifier",
-           "cross_validate", "adjusted_shares", "propose_to_label", "BUILTIN_CODEBOOKS", "FREE_FRAMES"]
+           "cross_validate", "adjusted_shares", "propose_to_label", "BUILTIN_CODEBOOKS", "FREE_FRAMES", "FRAME_PREFIX"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ FREE_FRAMES = ("none", "other")
 LEARNING_CURVE = (0.25, 0.5, 1.0)
 ZERO_SHOT, CLASSIFIER = "zero-shot", "logistic-regression"
 LABEL, PREDICTION = "label", "prediction"
+# The unit table's columns of cosines to each codebook frame: "frame: NAME".
+FRAME_PREFIX = "frame: "
 # The defaults of the kernels are the config's: one place (FramesConfig's fields) for each.
 _DEFAULTS = FramesConfig()
 

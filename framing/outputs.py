@@ -22,7 +22,7 @@ from typing import Callable, Iterator
 from .errors import FramingError
 
 __all__ = ["MANIFEST_FILE", "RUN_FILES", "is_run_folder", "check_run_target", "check_free_space", "atomic_folder",
-           "write_file_atomically", "disk_error", "clean_stale_staging"]
+           "write_file_atomically", "check_file_target", "disk_error", "clean_stale_staging"]
 
 log = logging.getLogger(__name__)
 
@@ -282,6 +282,15 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
         raise
 
 
+def check_file_target(target: str | Path, replaceable: Callable[[Path], bool] | None = None) -> None:
+    """Raise when ``target`` is a folder, or an existing file that ``replaceable`` says framing did not write."""
+    target = Path(target)
+    if target.is_dir():
+        raise FramingError(f"cannot write {target}: it is a folder; give a file name")
+    if target.exists() and replaceable is not None and not replaceable(target):
+        raise FramingError(f"{target} exists and was not written by framing; not replacing it")
+
+
 def write_file_atomically(target: str | Path, write: Callable[[Path], object],
                           replaceable: Callable[[Path], bool] | None = None) -> Path:
     """Call ``write(temporary_path)`` beside ``target``, then move the file into place (never half-written).
@@ -290,10 +299,7 @@ def write_file_atomically(target: str | Path, write: Callable[[Path], object],
     a folder is always refused).
     """
     target = Path(target)
-    if target.is_dir():
-        raise FramingError(f"cannot write {target}: it is a folder; give a file name")
-    if target.exists() and replaceable is not None and not replaceable(target):
-        raise FramingError(f"{target} exists and was not written by framing; not replacing it")
+    check_file_target(target, replaceable)
     if not target.parent.is_dir():
         raise FramingError(f"cannot write {target}: folder {target.parent} does not exist")
     clean_stale_staging(target)

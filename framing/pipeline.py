@@ -20,7 +20,7 @@ from .corpus import Corpus, Document, corpus_root, input_bytes, load_corpus
 from .duplicates import DuplicateGroups, find_duplicates, find_reposts
 from .embed import EmbeddingCache, embed_texts, make_embedder
 from .errors import FramingError
-from .frames import FrameAssignment, assign_frames
+from .frames import FRAME_PREFIX, FrameAssignment, assign_frames
 from .framings import UNASSIGNED, FramingModel, describe_framings
 from .labels import labels_per_group, match_labels, read_labels
 from .outputs import check_free_space, check_run_target
@@ -38,8 +38,6 @@ _VERSIONED = ("numpy", "pandas", "pyarrow", "torch", "sentence-transformers", "t
 _RESERVED = {"unit_id", "doc_id", "index", "source", "title", "date", "url", "section", "start", "end", "text",
              "framing", "framing_label", "probability", "reassigned", "dup_group", "duplicate_of", "x", "y", "frame",
              "frame_probability", "frame_origin"}
-# The unit table's columns of cosines to each codebook frame: "frame: NAME".
-FRAME_PREFIX = "frame: "
 
 
 def _versions() -> dict[str, str]:
