@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e '.[test,onnx]'
+	$(BIN)/pip install --quiet -e '.[test,onnx,ray]'
 	touch $@
 
 install: $(VENV)/.installed

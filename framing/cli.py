@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -78,16 +79,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
     config = load_config(args.config, args.overrides)
+    started = time.perf_counter()
     result, target = run(config, out=args.out, progress=False if args.no_progress else None)
-    counts = result.manifest["counts"]
-    share = counts["unassigned"] / max(counts.get("distinct_units") or 1, 1)
-    print(f"{counts['documents']} documents, {counts['units']} units, {counts['framings']} framings, "
-          f"{counts['unassigned']} unassigned ({share:.0%} of distinct units; {counts.get('reassigned', 0)} reassigned "
-          f"by cluster.reassign_threshold) ({result.manifest['embedding']['computed']} embedded, "
-          f"{result.manifest['embedding']['cached']} from cache)", file=sys.stderr)
+    print(run_summary(result.manifest, time.perf_counter() - started), file=sys.stderr)
     report = target / "report.html"
     print(f"report: {report.resolve()}" if report.exists() else f"run folder: {target.resolve()}")
     return 0
+
+
+def run_summary(manifest: dict, seconds: float) -> str:
+    """The closing lines of ``framing run``: what was found, and where the time and memory went."""
+    counts, embedding = manifest["counts"], manifest["embedding"]
+    distinct = max(counts.get("distinct_units") or 1, 1)
+    share = counts["unassigned"] / distinct
+    fitted = counts.get("fitted", distinct)
+    sample = (f"; fitted on a sample of {fitted:,}, the other {distinct - fitted:,} placed by their neighbours"
+              if fitted < distinct else "")
+    stages = " · ".join(f"{name} {value:.1f} s" for name, value in manifest["seconds"].items())
+    memory = manifest.get("peak_memory_mb", {})
+    return (f"{counts['documents']:,} documents, {counts['units']:,} units ({distinct:,} distinct), "
+            f"{counts['framings']:,} framings, {counts['unassigned']:,} unassigned ({share:.0%} of distinct units; "
+            f"{counts.get('reassigned', 0):,} reassigned by cluster.reassign_threshold){sample}; "
+            f"{embedding['computed']:,} embedded, {embedding['cached']:,} from cache\n"
+            f"{seconds:.1f} s in all: {stages}; peak memory {memory.get('process', 0):,.0f} MB "
+            f"(largest worker process {memory.get('largest_worker', 0):,.0f} MB)")
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

@@ -129,6 +129,11 @@ class ReduceConfig(_Section):
                                                     "processes (from 20,000 units; same result as 1)")
     cache: bool = Field(True, description="keep UMAP results in embedding.cache_dir: a re-run with other "
                                           "cluster or describe settings skips UMAP")
+    fit_sample: Optional[int] = Field(
+        100000, ge=16,
+        description="fit the neighbour graph, UMAP and HDBSCAN on at most this many distinct units, drawn within "
+                    "sources, and place the rest by their nearest sampled units (bounded time and memory at "
+                    "millions of units); null: fit on all")
 
 
 class ClusterConfig(_Section):
@@ -139,6 +144,10 @@ class ClusterConfig(_Section):
     selection_method: Literal["eom", "leaf"] = Field(
         "leaf", description="leaf (fine framings) | eom (HDBSCAN's default: fewer, broader clusters)")
     selection_epsilon: float = Field(0.0, ge=0.0, description="HDBSCAN: merge clusters closer than this")
+    assign: Literal["vote", "hdbscan"] = Field(
+        "vote", description="how units outside reduce.fit_sample get their framing: vote (their nearest sampled "
+                            "units' framings, weighted as UMAP weighs neighbours) | hdbscan (approximate_predict "
+                            "at their placed position)")
     # 0.3, measured (bench/unassigned.py): on all four hand-coded sets it takes coverage from about half the units
     # to 95% and raises agreement with the coded frames over the whole corpus (AMI with unassigned as a cluster).
     reassign_threshold: Optional[float] = Field(
@@ -194,6 +203,22 @@ class FramesConfig(_Section):
     regularization: float = Field(10.0, gt=0.0, description="C of the logistic regression (smaller: simpler)")
 
 
+class EngineConfig(_Section):
+    name: Literal["local", "ray"] = Field(
+        "local", description="where segmenting, embedding and placing run: local (this machine) | ray (a Ray "
+                             "cluster, with Ray Data; pip install 'framing[ray]')")
+    address: Optional[str] = Field(
+        None, description="ray: the cluster to join (auto, or ray://HOST:10001); null: RAY_ADDRESS when set, "
+                          "else a Ray started on this machine for the run")
+    num_cpus: Optional[int] = Field(None, ge=1, description="ray on this machine: CPUs it may use; null: all")
+    actors: int = Field(2, ge=1, description="ray: embedding actors, each holding one copy of the model")
+    cpus_per_actor: float = Field(1.0, gt=0.0, description="ray: CPUs reserved per embedding actor")
+    gpus_per_actor: float = Field(0.0, ge=0.0, description="ray: GPUs per embedding actor; above 0 the model "
+                                                           "runs on cuda")
+    block_texts: int = Field(4096, ge=1, description="ray: texts per block an actor embeds at a time")
+    block_documents: int = Field(256, ge=1, description="ray: documents per block segmented at a time")
+
+
 class ReportConfig(_Section):
     enabled: bool = Field(True, description="write report.html")
 
@@ -211,6 +236,7 @@ class Config(_Section):
     frames: FramesConfig = Field(default_factory=FramesConfig)
     contrast: ContrastConfig = Field(default_factory=ContrastConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "config") -> "Config":

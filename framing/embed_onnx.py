@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import FramingError
+from .errors import FramingError, MissingExtra
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def _require_onnxruntime():
     try:
         import onnxruntime
     except ImportError:
-        raise ImportError(
+        raise MissingExtra(
             "embedding.backend onnx / onnx-int8 needs onnxruntime and onnx: pip install 'framing[onnx]' "
             "(or use embedding.backend: torch)"
         ) from None
@@ -46,7 +46,7 @@ def _require_onnx():
     try:
         import onnx  # noqa: F401  (torch.onnx and the quantiser both need it)
     except ImportError:
-        raise ImportError(
+        raise MissingExtra(
             "exporting a model to ONNX needs the onnx package: pip install 'framing[onnx]' "
             "(or use embedding.backend: torch)"
         ) from None

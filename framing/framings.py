@@ -11,13 +11,14 @@ import logging
 import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .errors import FramingError
 
-__all__ = ["Framing", "FramingModel", "describe_framings", "class_tfidf_terms", "UNASSIGNED"]
+__all__ = ["Framing", "FramingModel", "Placement", "describe_framings", "class_tfidf_terms", "stratified_sample",
+           "UNASSIGNED"]
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,83 @@ def _reduce(X: np.ndarray, n_neighbors: int, n_components: int, min_dist: float,
     return space, coordinates
 
 
+def stratified_sample(strata: Sequence[Any] | None, n_units: int, size: int, random_state: int) -> np.ndarray:
+    """Sorted indices of ``size`` of ``n_units`` units, drawn within strata (sources) so small ones keep a voice.
+
+    Each stratum first gets a floor of ``size // (10 * n_strata)`` units (all of its units when it has fewer), so
+    an outlet with 0.1% of the corpus is not reduced to a handful of points the clustering cannot see; the rest
+    of the sample is shared in proportion to what each stratum has left (largest remainders). Within a stratum
+    the draw is uniform and seeded. ``strata`` None: one stratum.
+    """
+    if size >= n_units:
+        return np.arange(n_units)
+    codes = (np.zeros(n_units, dtype=np.int64) if strata is None
+             else np.unique(np.asarray(strata, dtype=object).astype(str), return_inverse=True)[1].ravel())
+    counts = np.bincount(codes)
+    quota = np.minimum(counts, size // (10 * counts.size))
+    left, spare = counts - quota, size - int(quota.sum())
+    if spare > 0:
+        share = spare * left / max(int(left.sum()), 1)
+        extra = np.floor(share).astype(np.int64)
+        short = spare - int(extra.sum())
+        extra[np.argsort(-(share - extra), kind="stable")[:short]] += 1
+        quota += np.minimum(extra, left)
+    rng = np.random.default_rng(random_state)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    chosen = [rng.choice(order[bounds[k]:bounds[k + 1]], size=int(quota[k]), replace=False)
+              for k in range(counts.size) if quota[k]]
+    return np.sort(np.concatenate(chosen))
+
+
+def _neighbour_weights(distances: np.ndarray, n_neighbors: int) -> np.ndarray:
+    """UMAP's membership strengths of a new point's neighbours (as ``UMAP.transform`` starts from), summing to 1.
+
+    ``exp(-(d - rho) / sigma)`` with ``rho`` the distance to the nearest neighbour and ``sigma`` set so the
+    strengths sum to ``log2(k)``: close neighbours count most, and a point amid duplicates is not divided evenly.
+    """
+    from umap.umap_ import smooth_knn_dist
+
+    distances = distances.astype(np.float32)
+    sigmas, rhos = smooth_knn_dist(distances, float(n_neighbors))
+    weights = np.exp(-np.maximum(distances - rhos[:, None], 0.0) / sigmas[:, None])
+    return weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
+
+
+def _vote(neighbour_labels: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's label with the largest summed weight among its neighbours (unassigned can win), and that share."""
+    same = neighbour_labels[:, :, None] == neighbour_labels[:, None, :]
+    support = (same * weights[:, None, :]).sum(axis=2)  # (m, k): the weight behind each neighbour's label
+    best = support.argmax(axis=1)
+    rows = np.arange(neighbour_labels.shape[0])
+    return neighbour_labels[rows, best], support[rows, best].astype(np.float32)
+
+
+@dataclass
+class Placement:
+    """Units placed among a fitted sample: clustering-space and map positions, framing (as HDBSCAN numbered it
+    on the sample), membership strength."""
+
+    space: np.ndarray
+    map: np.ndarray
+    labels: np.ndarray
+    probabilities: np.ndarray
+
+
+def place_in_chunks(model: "FramingModel", X: np.ndarray, rest: np.ndarray, progress: bool | None) -> Placement:
+    """The local engine's placement: ``model.place`` over ``chunk_size`` units at a time, with a progress bar."""
+    from .progress import progress_bar
+
+    parts = []
+    with progress_bar(progress, total=rest.size, desc="placing units", unit="unit", leave=False) as bar:
+        for start in range(0, rest.size, model.chunk_size):
+            chunk = rest[start:start + model.chunk_size]
+            parts.append(model.place(X[chunk]))
+            bar.update(chunk.size)
+    return Placement(*(np.concatenate([getattr(p, name) for p in parts])
+                       for name in ("space", "map", "labels", "probabilities")))
+
+
 class _DamagedCacheEntries(logging.Filter):
     """While active, turns joblib's 30-line traceback for an unreadable cache entry into a flag.
 
@@ -195,19 +273,26 @@ class FramingModel:
     Fitted attributes: ``space_`` (n, n_components) clustering space; ``map_`` (n, 2) map coordinates;
     ``labels_`` (n,) framing per unit, ``-1`` unassigned; ``probabilities_`` (n,) HDBSCAN membership strength;
     ``reassigned_`` (n,) bool, units given to a framing by ``reassign_threshold``; ``centroids_``
-    (n_framings, d) unit-length mean embedding per framing; ``n_framings_``.
+    (n_framings, d) unit-length mean embedding per framing; ``n_framings_``; ``fitted_`` (n,) bool, units the
+    reduction and clustering were fitted on (all of them unless ``fit_sample`` is smaller than the corpus).
 
     ``memory`` (a folder or a ``joblib.Memory``, as in scikit-learn's ``Pipeline``) caches the UMAP results by
     the content of the embeddings and the reduction parameters: refitting with other clustering parameters, or
     re-running the same corpus, skips UMAP. ``n_jobs`` 2 runs the two UMAP layouts (clustering space and map)
     in two processes from 20,000 units up; the result is the same as with 1.
+
+    ``fit_sample`` bounds the cost of large corpora: the kNN graph, UMAP and HDBSCAN see at most that many units
+    (drawn within sources, :func:`stratified_sample`), and the others are placed by :meth:`place` in chunks of
+    ``chunk_size`` — by their sampled neighbours' vote (``assign`` "vote") or ``hdbscan.approximate_predict``
+    (``assign`` "hdbscan"). UMAP and HDBSCAN then cost the same at a million units as at the sample's size.
     """
 
     def __init__(self, n_components: int = 5, n_neighbors: int = 15, min_dist: float = 0.0,
                  map_min_dist: float = 0.1, metric: str = "cosine", min_cluster_size: int = 8,
                  min_samples: int | None = None, selection_method: str = "eom", selection_epsilon: float = 0.0,
                  reassign_threshold: float | None = None, random_state: int = 42, memory: Any = None,
-                 n_jobs: int = 2) -> None:
+                 n_jobs: int = 2, fit_sample: int | None = None, assign: str = "vote",
+                 chunk_size: int = 20000) -> None:
         self.n_components = n_components
         self.n_neighbors = n_neighbors
         self.min_dist = min_dist
@@ -221,6 +306,9 @@ class FramingModel:
         self.random_state = random_state
         self.memory = memory
         self.n_jobs = n_jobs
+        self.fit_sample = fit_sample
+        self.assign = assign
+        self.chunk_size = chunk_size
 
     def minimum_units(self) -> int:
         """The fewest units UMAP can embed with these settings (neighbours plus the point itself)."""
@@ -243,9 +331,67 @@ class FramingModel:
                 f"least {self.minimum_units()}; add documents, lower units.min_words or lower reduce.n_neighbors"
             )
 
-    def fit(self, embeddings: np.ndarray) -> "FramingModel":
-        """Fit on ``(n, d)`` embeddings (L2-normalised rows); returns ``self``."""
+    def fit(self, embeddings: np.ndarray, strata: Sequence[Any] | None = None,
+            place: Callable[["FramingModel", np.ndarray, np.ndarray], Placement] | None = None,
+            progress: bool | None = None) -> "FramingModel":
+        """Fit on ``(n, d)`` embeddings (L2-normalised rows); returns ``self``.
+
+        With ``fit_sample`` set and more units than that, the neighbour graph, both UMAP layouts and HDBSCAN are
+        fitted on a sample drawn within ``strata`` (the units' sources) and every other unit is placed by its
+        nearest sampled neighbours (``place``, by default :meth:`place` over chunks of ``chunk_size``; an engine
+        can pass its own, e.g. Ray tasks). ``fitted_`` says which units were in the sample.
+        """
         X = self._validate(embeddings)
+        n = X.shape[0]
+        sampled = self.fit_sample is not None and n > self.fit_sample
+        sample = (stratified_sample(strata, n, int(self.fit_sample), self.random_state) if sampled
+                  else np.arange(n))
+        self.fitted_ = np.zeros(n, dtype=bool)
+        self.fitted_[sample] = True
+        X_sample = X[sample] if sampled else X
+        sample_space, sample_map = self._reduce(X_sample)
+        import hdbscan
+
+        clusterer = hdbscan.HDBSCAN(
+            min_cluster_size=self.min_cluster_size, min_samples=self.min_samples,
+            cluster_selection_method=self.selection_method,
+            cluster_selection_epsilon=float(self.selection_epsilon), prediction_data=sampled and self.assign ==
+            "hdbscan",
+        )
+        clusterer.fit(sample_space)
+        if not sampled:
+            self.space_, self.map_ = sample_space, sample_map
+            labels = clusterer.labels_.astype(np.int64)
+            self.probabilities_ = clusterer.probabilities_.astype(np.float32)
+        else:
+            self.sample_ = sample
+            self.clusterer_ = clusterer
+            self._sample_X, self._sample_space, self._sample_map = X_sample, sample_space, sample_map
+            self._sample_labels = clusterer.labels_.astype(np.int64)
+            self._index = self._neighbour_index(X_sample)
+            rest = np.flatnonzero(~self.fitted_)
+            # placed before the full-size arrays exist: an engine ships the model (the sample's state) to workers
+            placement = (place or place_in_chunks)(self, X, rest, progress)
+            self.space_ = np.empty((n, sample_space.shape[1]), dtype=np.float32)
+            self.map_ = np.empty((n, 2), dtype=np.float32)
+            labels = np.empty(n, dtype=np.int64)
+            self.probabilities_ = np.empty(n, dtype=np.float32)
+            self.space_[sample], self.map_[sample] = sample_space, sample_map
+            labels[sample] = self._sample_labels
+            self.probabilities_[sample] = clusterer.probabilities_
+            self.space_[rest], self.map_[rest] = placement.space, placement.map
+            labels[rest], self.probabilities_[rest] = placement.labels, placement.probabilities
+            log.info("fitted on a sample of %d units; placed %d more by their nearest sampled neighbours",
+                     sample.size, rest.size)
+        self.labels_, self.centroids_ = self._order_by_size(X, labels)
+        self.n_framings_ = int(self.centroids_.shape[0])
+        self.reassigned_ = np.zeros(n, dtype=bool)
+        if self.reassign_threshold is not None and self.n_framings_:
+            self._reassign(X)
+        return self
+
+    def _reduce(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The clustering space and the map of ``X`` (through the joblib cache when ``memory`` is set)."""
         reduce, memory = _reduce, None
         self.cache_warnings_: list[str] = []
         if self.memory is not None:
@@ -257,32 +403,63 @@ class FramingModel:
         import umap
 
         with _DamagedCacheEntries() as damaged:
-            self.space_, self.map_ = reduce(X, n_neighbors=self.n_neighbors, n_components=self.n_components,
-                                            min_dist=self.min_dist, map_min_dist=self.map_min_dist,
-                                            metric=self.metric, random_state=self.random_state, n_jobs=self.n_jobs,
-                                            umap_version=umap.__version__)
+            space, coordinates = reduce(X, n_neighbors=self.n_neighbors, n_components=self.n_components,
+                                        min_dist=self.min_dist, map_min_dist=self.map_min_dist, metric=self.metric,
+                                        random_state=self.random_state, n_jobs=self.n_jobs,
+                                        umap_version=umap.__version__)
         if damaged.seen:
             message = (f"the cached UMAP result under {getattr(memory, 'location', '')} could not be read "
                        "(damaged); UMAP ran again and replaced it")
             log.warning(message)
             self.cache_warnings_.append(message)
+        return space, coordinates
 
-        import hdbscan
+    def _neighbour_index(self, X_sample: np.ndarray) -> Any:
+        """What :meth:`place` searches: the sample itself (exact search) when small, else a pynndescent index."""
+        if X_sample.shape[0] < _EXACT_KNN_LIMIT:
+            return None
+        from ._numba_cache import enable_numba_disk_cache
 
-        clusterer = hdbscan.HDBSCAN(
-            min_cluster_size=self.min_cluster_size, min_samples=self.min_samples,
-            cluster_selection_method=self.selection_method,
-            cluster_selection_epsilon=float(self.selection_epsilon),
-        )
-        clusterer.fit(self.space_)
-        labels = clusterer.labels_.astype(np.int64)
-        self.probabilities_ = clusterer.probabilities_.astype(np.float32)
-        self.labels_, self.centroids_ = self._order_by_size(X, labels)
-        self.n_framings_ = int(self.centroids_.shape[0])
-        self.reassigned_ = np.zeros(X.shape[0], dtype=bool)
-        if self.reassign_threshold is not None and self.n_framings_:
-            self._reassign(X)
-        return self
+        enable_numba_disk_cache()
+        from pynndescent import NNDescent
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Cannot cache compiled function")
+            index = NNDescent(X_sample, metric=self.metric, n_neighbors=max(30, 2 * self.n_neighbors),
+                              random_state=self.random_state, low_memory=True)
+            index.prepare()
+        return index
+
+    def _neighbours(self, X_new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._index is None:
+            from sklearn.metrics import pairwise_distances
+
+            distances = pairwise_distances(X_new, self._sample_X, metric=self.metric).astype(np.float32)
+            indices = np.argsort(distances, axis=1, kind="stable")[:, :self.n_neighbors]
+            return indices, np.take_along_axis(distances, indices, axis=1)
+        indices, distances = self._index.query(X_new, k=self.n_neighbors)
+        return indices, distances
+
+    def place(self, X_new: np.ndarray) -> Placement:
+        """Place units that were not in the fitted sample: positions and framing from their nearest sampled units.
+
+        Positions are the sampled neighbours' positions averaged with UMAP's membership weights (where
+        ``UMAP.transform`` starts before its extra epochs); the framing is the neighbours' weighted vote
+        (``assign`` "vote") or ``hdbscan.approximate_predict`` at the placed position (``assign`` "hdbscan").
+        Labels are HDBSCAN's numbering on the sample; ``fit`` renumbers them with the rest.
+        """
+        X_new = np.asarray(X_new, dtype=np.float32)
+        indices, distances = self._neighbours(X_new)
+        weights = _neighbour_weights(distances, self.n_neighbors)
+        space = np.einsum("mk,mkd->md", weights, self._sample_space[indices]).astype(np.float32)
+        coordinates = np.einsum("mk,mkd->md", weights, self._sample_map[indices]).astype(np.float32)
+        if self.assign == "hdbscan":
+            import hdbscan
+
+            labels, strengths = hdbscan.approximate_predict(self.clusterer_, space)
+            return Placement(space, coordinates, labels.astype(np.int64), strengths.astype(np.float32))
+        labels, support = _vote(self._sample_labels[indices], weights)
+        return Placement(space, coordinates, labels, support)
 
     @staticmethod
     def _order_by_size(X: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -302,9 +479,13 @@ class FramingModel:
         outliers = np.flatnonzero(self.labels_ == UNASSIGNED)
         if outliers.size == 0:
             return
-        similarity = X[outliers] @ self.centroids_.T
-        best = similarity.argmax(axis=1)
-        keep = similarity[np.arange(outliers.size), best] >= self.reassign_threshold
+        best = np.empty(outliers.size, dtype=np.int64)
+        keep = np.empty(outliers.size, dtype=bool)
+        for start in range(0, outliers.size, self.chunk_size):  # bounded: outliers × framings can be gigabytes
+            part = slice(start, start + self.chunk_size)
+            similarity = X[outliers[part]] @ self.centroids_.T
+            best[part] = similarity.argmax(axis=1)
+            keep[part] = similarity[np.arange(best[part].size), best[part]] >= self.reassign_threshold
         self.labels_[outliers[keep]] = best[keep]
         self.reassigned_[outliers[keep]] = True
         log.info("reassigned %d of %d unassigned units", int(keep.sum()), outliers.size)

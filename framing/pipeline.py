@@ -19,13 +19,13 @@ from .contrast import Contrast, ContrastInput, compute_contrast
 from .corpus import Corpus, Document, corpus_root, input_bytes, load_corpus
 from .duplicates import DuplicateGroups, find_duplicates, find_reposts
 from .embed import EmbeddingCache, embed_texts, make_embedder
+from .engines import make_engine
 from .errors import FramingError
 from .frames import FRAME_PREFIX, FrameAssignment, assign_frames
 from .framings import UNASSIGNED, FramingModel, describe_framings
 from .labels import labels_per_group, match_labels, read_labels
 from .outputs import check_free_space, check_run_target
 from .result import Result
-from .units import segment
 
 __all__ = ["analyze", "run"]
 
@@ -36,7 +36,7 @@ _VERSIONED = ("numpy", "pandas", "pyarrow", "torch", "sentence-transformers", "t
               "onnxruntime")
 # Metadata keys that would collide with the unit table's own columns get this prefix.
 _RESERVED = {"unit_id", "doc_id", "index", "source", "title", "date", "url", "section", "start", "end", "text",
-             "framing", "framing_label", "probability", "reassigned", "dup_group", "duplicate_of", "x", "y", "frame",
+             "framing", "framing_label", "probability", "reassigned", "fitted", "dup_group", "duplicate_of", "x", "y", "frame",
              "frame_probability", "frame_origin"}
 
 
@@ -48,6 +48,17 @@ def _versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             pass
     return versions
+
+
+def peak_memory_mb() -> dict[str, float]:
+    """Peak resident memory so far of this process, and the largest of its finished child processes (the UMAP
+    layout worker, a forked helper)."""
+    import resource
+
+    scale = 1 / 1024 if platform.system() != "Darwin" else 1 / 1024 ** 2  # ru_maxrss: KiB on Linux, bytes on macOS
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale
+    return {"process": round(own, 1), "largest_worker": round(children, 1)}
 
 
 class _Timer:
@@ -91,7 +102,7 @@ def _corpus(corpus_or_path: Corpus | Sequence[Document] | str | Path | None, con
 
 
 def _unit_table(units, documents: dict[str, Document], groups: DuplicateGroups, labels: np.ndarray,
-                probabilities: np.ndarray, reassigned: np.ndarray, coordinates: np.ndarray,
+                probabilities: np.ndarray, reassigned: np.ndarray, fitted: np.ndarray, coordinates: np.ndarray,
                 framing_labels: dict[int, str]) -> pd.DataFrame:
     """One row per unit; duplicates take their group representative's framing and map position."""
     meta_keys = sorted({k for d in documents.values() for k in d.meta})
@@ -114,6 +125,7 @@ def _unit_table(units, documents: dict[str, Document], groups: DuplicateGroups, 
         "framing_label": [framing_labels.get(int(f), "unassigned") for f in labels],
         "probability": probabilities.astype(np.float32),
         "reassigned": reassigned,
+        "fitted": fitted,
         "dup_group": groups.group.astype(np.int64),
         "duplicate_of": ["" if rep == i else unit_ids[rep] for i, rep in enumerate(rep_of_unit)],
         "x": coordinates[:, 0],
@@ -141,6 +153,14 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         The ``Result``: units with their framing and map position, described framings, and the run manifest.
     """
     config = _resolve_config(config, overrides)
+    engine = make_engine(config.engine, config.embedding)
+    try:
+        return _analyze(corpus_or_path, config, engine, progress)
+    finally:
+        engine.close()
+
+
+def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> Result:
     timer = _Timer()
     with timer.stage("corpus"):
         corpus = _corpus(corpus_or_path, config)
@@ -148,9 +168,7 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
     # Precedence for "who said it first": by date (ISO strings sort), then corpus order.
     doc_order = {d.id: rank for rank, d in enumerate(sorted(corpus.documents, key=lambda d: d.date or "~"))}
     with timer.stage("units"):
-        all_units = segment(corpus.documents, kind=config.units.kind, min_words=config.units.min_words,
-                            window=config.units.window, stride=config.units.stride,
-                            detect_sections=config.units.detect_sections)
+        all_units = engine.segment(corpus.documents, config.units, progress)
         section_counts: dict[str, dict[str, int]] = {d.id: {} for d in corpus.documents}
         for unit in all_units:
             section_counts[unit.doc_id][unit.section] = section_counts[unit.doc_id].get(unit.section, 0) + 1
@@ -181,7 +199,7 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         reassign_threshold=config.cluster.reassign_threshold, random_state=config.run.seed,
         memory=(str(Path(config.embedding.cache_dir).expanduser() / "reductions")
                 if config.reduce.cache and config.embedding.cache_dir else None),
-        n_jobs=config.reduce.n_jobs,
+        n_jobs=config.reduce.n_jobs, fit_sample=config.reduce.fit_sample, assign=config.cluster.assign,
     )
     model.check_n_units(len(representatives))  # fail before the expensive embedding step
     with timer.stage("embed"):
@@ -191,9 +209,10 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         # One cache for the run (the frames and contrast stages embed codebook phrases and axis poles through it
         # too), so damage found in it is reported once.
         cache = EmbeddingCache(config.embedding.cache_dir, embedder.fingerprint) if config.embedding.cache_dir else None
-        embeddings, stats = embed_texts([u.text for u in representatives], embedder, cache)
+        embeddings, stats = embed_texts([u.text for u in representatives], engine.embedder(embedder), cache)
     with timer.stage("framings"):
-        model.fit(embeddings)
+        model.fit(embeddings, strata=[documents[u.doc_id].source for u in representatives], place=engine.place,
+                  progress=progress)
         framings = describe_framings(
             [u.text for u in representatives], [u.id for u in representatives],
             [documents[u.doc_id].source for u in representatives], model.labels_, embeddings, model.centroids_,
@@ -221,7 +240,8 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
     if cache is not None:
         cache.close()
     table = _unit_table(units, documents, groups, model.labels_[groups.group], model.probabilities_[groups.group],
-                        model.reassigned_[groups.group], model.map_[groups.group], {f.id: f.label for f in framings})
+                        model.reassigned_[groups.group], model.fitted_[groups.group], model.map_[groups.group],
+                        {f.id: f.label for f in framings})
     if frames is not None:  # copies share their group's frame
         table["frame"] = np.asarray(frames.names, dtype=object)[frames.frame][groups.group]
         table["frame_probability"] = frames.probability[groups.group]
@@ -245,6 +265,7 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         "config": config.to_dict(),
         "seed": config.run.seed,
         "versions": _versions(),
+        "engine": engine.name,
         "model": {"name": config.embedding.model, "backend": config.embedding.backend, "path": embedder.model_path,
                   "fingerprint": embedder.fingerprint},
         "input": {"origin": corpus.origin, "files": corpus.input_hashes,
@@ -252,12 +273,13 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         "counts": {"documents": len(corpus), "skipped": len(corpus.skipped), "units": len(units),
                    "distinct_units": groups.n_groups, "duplicate_units": len(units) - groups.n_groups,
                    "framings": len(framings), "unassigned": n_unassigned,
-                   "reassigned": int(model.reassigned_.sum())},
+                   "reassigned": int(model.reassigned_.sum()), "fitted": int(model.fitted_.sum())},
         "sections": section_counts,
         "reposts": reposts,
         "embedding": {"texts": stats.n_texts, "unique": stats.n_unique, "cached": stats.n_cached,
                       "computed": stats.n_computed, "dimension": stats.dimension},
         "seconds": timer.seconds,
+        "peak_memory_mb": peak_memory_mb(),
         "warnings": run_warnings,
     }
     doc_table = pd.DataFrame({

@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Sequence
 from .corpus import Document
 from .sections import BYLINE, classify_blocks
 
-__all__ = ["Unit", "segment", "text_blocks", "sentence_spans"]
+__all__ = ["Unit", "segment", "text_blocks", "sentence_spans", "unit_id"]
 
 _LIST_LINE = re.compile(r"^\s*(?:[-*•·▪–]|\d{1,3}[.)]|[a-zA-Z][.)])\s+")
 _TERMINAL = re.compile(r"[.!?:;…\"'”’)\]]\s*$")
@@ -46,6 +46,11 @@ class Unit:
     @property
     def n_words(self) -> int:
         return len(_WORD.findall(self.text))
+
+
+def unit_id(doc_id: str, index: int) -> str:
+    """A unit's id: its document's id and its position there (``doc-7.txt#12``)."""
+    return f"{doc_id}#{index}"
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -161,6 +166,7 @@ def segment(
     window: int = 3,
     stride: int | None = None,
     detect_sections: bool = True,
+    progress: bool | None = False,
 ) -> list[Unit]:
     """Split documents into units, each labelled with its section.
 
@@ -171,13 +177,16 @@ def segment(
         min_words: units with fewer words are dropped (headings of one or two words, dates, "Reply").
         detect_sections: label blocks body / comments / boilerplate and drop bylines (``framing.sections``);
             when off, every unit is ``body``.
+        progress: a progress bar over documents (``None``: only on a terminal).
 
     Units of every section are returned; choosing which sections to analyse is the caller's business.
     """
     if kind not in ("sentences", "paragraphs", "windows"):
         raise ValueError(f"unknown unit kind {kind!r}; allowed: sentences, paragraphs, windows")
+    from .progress import progress_bar
+
     units: list[Unit] = []
-    for doc in documents:
+    for doc in progress_bar(progress, iterable=documents, desc="segmenting", unit="doc", leave=False):
         spans: list[tuple[int, int, str]] = []
         run: list[tuple[int, int]] = []  # sentences of the current run of one section (for windows)
         run_section = None
@@ -203,6 +212,6 @@ def segment(
             text = doc.text[start:end]
             if len(_WORD.findall(text)) < min_words:
                 continue
-            units.append(Unit(f"{doc.id}#{index}", doc.id, index, start, end, text, section))
+            units.append(Unit(unit_id(doc.id, index), doc.id, index, start, end, text, section))
             index += 1
     return units

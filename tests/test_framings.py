@@ -126,3 +126,42 @@ def test_memory_caches_umap_by_content_and_parameters(tmp_path, monkeypatch):
     assert len(calls) == 2
     FramingModel(min_cluster_size=10, memory=tmp_path).fit(X[::-1].copy())  # other embeddings
     assert len(calls) == 4
+
+
+def test_stratified_sample_keeps_small_sources_and_is_seeded():
+    from framing.framings import stratified_sample
+
+    sources = np.array(["big"] * 9800 + ["mid"] * 180 + ["tiny"] * 20)
+    sample = stratified_sample(sources, sources.size, 1000, random_state=1)
+    assert sample.size == 1000 and np.all(np.diff(sample) > 0)  # sorted, no repeats
+    drawn = {s: int((sources[sample] == s).sum()) for s in ("big", "mid", "tiny")}
+    # proportional would give tiny 2 units; the floor (1000 // 30 = 33, capped by what it has) keeps all 20
+    assert drawn["tiny"] == 20 and drawn["mid"] >= 33 and drawn["big"] == 1000 - drawn["tiny"] - drawn["mid"]
+    assert np.array_equal(sample, stratified_sample(sources, sources.size, 1000, random_state=1))
+    assert not np.array_equal(sample, stratified_sample(sources, sources.size, 1000, random_state=2))
+    assert np.array_equal(stratified_sample(None, 50, 80, random_state=0), np.arange(50))  # smaller than asked
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assign", ["vote", "hdbscan"])
+def test_fit_on_a_sample_places_the_rest_in_the_framings_of_their_neighbours(assign):
+    X, truth = blobs(n_per=400, centres=4)
+    sources = np.where(np.arange(X.shape[0]) % 2, "a", "b")
+    model = FramingModel(min_cluster_size=15, selection_method="eom", random_state=3, fit_sample=500,
+                         assign=assign, chunk_size=300).fit(X, strata=sources)
+    assert model.fitted_.sum() == 500 and model.n_framings_ == 4
+    assert model.space_.shape == (1600, 5) and model.map_.shape == (1600, 2)
+    placed = ~model.fitted_
+    assert (model.labels_[placed] != UNASSIGNED).mean() > 0.95
+    for framing in range(4):  # every framing, fitted or placed, is one true group
+        assert len(set(truth[model.labels_ == framing])) == 1
+    # a placed unit lands on the map among the fitted units of its own group
+    for group in range(4):
+        fitted_centre = model.map_[model.fitted_ & (truth == group)].mean(axis=0)
+        placed_centre = model.map_[placed & (truth == group)].mean(axis=0)
+        others = [model.map_[model.fitted_ & (truth == g)].mean(axis=0) for g in range(4) if g != group]
+        assert np.linalg.norm(placed_centre - fitted_centre) < min(np.linalg.norm(placed_centre - o) for o in others)
+    again = FramingModel(min_cluster_size=15, selection_method="eom", random_state=3, fit_sample=500,
+                         assign=assign, chunk_size=700).fit(X, strata=sources)
+    assert np.array_equal(model.labels_, again.labels_)  # chunking does not change the result
+    assert np.allclose(model.map_, again.map_)

@@ -1,0 +1,57 @@
+"""Where the heavy steps of a run execute: this process (``local``) or a Ray cluster (``ray``).
+
+An engine is a module behind one small contract, as BERTopic's back-ends are: it segments documents into units,
+runs an embedder's ``encode`` and places the units a sampled fit did not see. Everything else — near-duplicate
+groups, the cache, the sample's UMAP and HDBSCAN fit, descriptions, contrast, the run folder — runs in the
+driving process for every engine, so a run folder has the same contract whichever engine wrote it. Engines import
+earlier stages only; the pipeline imports engines.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, Sequence
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..config import EngineConfig, UnitsConfig
+    from ..corpus import Document
+    from ..embedders import Embedder
+    from ..framings import FramingModel, Placement
+    from ..units import Unit
+
+__all__ = ["Engine", "make_engine"]
+
+
+class Engine(Protocol):
+    """What the pipeline asks of an engine."""
+
+    name: str
+
+    def segment(self, documents: Sequence["Document"], settings: "UnitsConfig", progress: bool | None
+                ) -> list["Unit"]:
+        """Units of every section of every document, in corpus order (as ``framing.units.segment``)."""
+        ...
+
+    def embedder(self, local: "Embedder") -> "Embedder":
+        """An embedder with ``local``'s fingerprint whose ``encode`` runs on this engine."""
+        ...
+
+    def place(self, model: "FramingModel", X: np.ndarray, rest: np.ndarray, progress: bool | None
+              ) -> "Placement":
+        """``model.place`` for the rows ``rest`` of ``X``, in that order."""
+        ...
+
+    def close(self) -> None:
+        """Release what the engine started."""
+        ...
+
+
+def make_engine(settings: "EngineConfig", embedding_settings=None) -> Engine:
+    """The engine a config names (``engine.name``)."""
+    if settings.name == "ray":
+        from .ray import RayEngine
+
+        return RayEngine(settings, embedding_settings)
+    from .local import LocalEngine
+
+    return LocalEngine()

