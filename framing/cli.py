@@ -54,6 +54,11 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--permutations", type=int, default=100,
                           help="random partitions behind the baseline figures (default 100)")
 
+    serve = commands.add_parser("serve", help="open a saved run's report with its passages served on demand "
+                                              "(for runs too large for one file; local and read-only)")
+    serve.add_argument("run_dir", help="a run folder written by framing run")
+    serve.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765; 0: any free one)")
+
     init = commands.add_parser("init", help="write a commented starter config into DIR")
     init.add_argument("dir", help="folder for config.yaml (created if missing)")
     return parser
@@ -117,6 +122,19 @@ def _cmd_report(args: argparse.Namespace) -> int:
     result = load_result(args.run_dir)
     write_file_atomically(target, lambda path: write_report(result, path), replaceable=is_framing_report)
     print(f"report: {target.resolve()}")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import make_server
+
+    server = make_server(args.run_dir, port=args.port)
+    host, port = server.server_address[:2]
+    print(f"serving {Path(args.run_dir).resolve()} at http://{host}:{port}/ (read only; Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
     return 0
 
 
@@ -237,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.verbose)
     try:
         commands = {"run": _cmd_run, "report": _cmd_report, "contrast": _cmd_contrast, "evaluate": _cmd_evaluate,
-                    "init": _cmd_init}
+                    "init": _cmd_init, "serve": _cmd_serve}
         return commands[args.command](args)
     except FramingError as exc:
         print(f"framing: error: {exc}", file=sys.stderr)

@@ -221,6 +221,12 @@ class EngineConfig(_Section):
 
 class ReportConfig(_Section):
     enabled: bool = Field(True, description="write report.html")
+    max_points: int = Field(
+        100000, ge=100, description="the map draws at most this many distinct units (exemplars first, then a "
+                                     "seeded sample); every unit stays reachable by search, cards and the table")
+    max_text_mb: float = Field(
+        40.0, gt=0.0, description="documents holding more text than this (in millions of characters) make a page "
+                                  "without it, opened with `framing serve RUN_DIR`, which sends passages on demand")
 
 
 class Config(_Section):

@@ -280,6 +280,8 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
                       "computed": stats.n_computed, "dimension": stats.dimension},
         "seconds": timer.seconds,
         "peak_memory_mb": peak_memory_mb(),
+        "fit": {"sample": int(model.fitted_.sum()), "of": int(model.fitted_.size),
+                "min_cluster_size": int(model.min_cluster_size_fitted_), "assign": config.cluster.assign},
         "warnings": run_warnings,
     }
     doc_table = pd.DataFrame({

@@ -122,8 +122,11 @@ def test_choosing_a_framing_highlights_its_points(browser, demo):
     page.page.click(f".card[data-framing='{first.id}'] .framing-title")
     page.page.wait_for_selector(".card.active")
     assert page.page.text_content("#search-count") == f"{first.size} units in {first.id}: {first.label}"
-    lit = page.page.evaluate("document.getElementById('map').data[0].marker.size.filter(s => s === 9).length")
-    assert lit == first.size
+    lit = page.page.evaluate("document.getElementById('map').data.filter(t => t.marker.size === 9)"
+                             ".flatMap(t => t.customdata)")
+    units = result.units.reset_index(drop=True)
+    members = (units["duplicate_of"] == "") & (units["framing"] == first.id)
+    assert sorted(lit) == units.index[members].tolist()  # exactly its units (by row) are enlarged
     page.close()
 
 
@@ -318,4 +321,118 @@ def test_assigned_only_hides_the_unassigned_points_and_the_header_gives_their_sh
     framing_of = dict(zip(range(len(result.units)), result.units["framing"]))
     assert len(shown) == int((units["framing"] != -1).sum()) and all(framing_of[i] != -1 for i in shown)
     assert page.errors == []
+    page.close()
+
+
+def test_map_draws_at_most_max_points_and_every_unit_stays_reachable(browser, example_result, tmp_path):
+    import copy
+
+    from framing.report import write_report
+
+    result = copy.copy(example_result)
+    result.manifest = copy.deepcopy(example_result.manifest)
+    result.manifest["config"]["report"]["max_points"] = 100
+    path = write_report(result, tmp_path / "report.html")
+    page = Page(browser, path)
+    drawn = "document.getElementById('map').data.flatMap(t => t.customdata || [])"
+    shown = page.page.evaluate(drawn)
+    units = result.units.reset_index(drop=True)
+    positions = {u: i for i, u in enumerate(units["unit_id"])}
+    exemplars = {positions[u] for f in result.framings for u in f.exemplars}
+    assert len(shown) == 100 and exemplars <= set(shown)  # every framing's centre is on the map
+    assert "draws 100 of" in page.page.text_content("#map-sample-note")
+    # a unit the sample left out is still found by search, and drawn once highlighted
+    hidden = next(i for i in range(len(units)) if i not in set(shown) and units.at[i, "duplicate_of"] == "")
+    page.page.evaluate(f"window.framingReport.search({units.at[hidden, 'text'][:40]!r})")
+    assert hidden in page.page.evaluate(drawn)
+    # and through its table cell
+    source = int(page.page.evaluate(f"window.framingReport.data.units.source[{hidden}]"))
+    framing_id = int(units.at[hidden, "framing"])
+    if framing_id >= 0:
+        page.page.evaluate(f"window.framingReport.listCell({source}, {framing_id})")
+        listed = page.page.eval_on_selector_all("#cell-passages .cell-passage", "b => b.map(x => x.dataset.unit)")
+        assert units.at[hidden, "unit_id"] in listed
+    assert page.errors == []
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def served(demo):
+    """`framing serve` on the demo run, on a free port, in a thread."""
+    import threading
+
+    from framing.serve import make_server
+
+    result, path = demo
+    server = make_server(path.parent, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield result, path.parent, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_serve_answers_only_local_reads(served):
+    import json as json_module
+    import urllib.error
+    import urllib.request
+
+    result, _, url = served
+    units = result.units.reset_index(drop=True)
+    with urllib.request.urlopen(url + "api/units?i=0,3") as response:
+        assert json_module.loads(response.read()) == {"0": units.at[0, "text"], "3": units.at[3, "text"]}
+    with urllib.request.urlopen(url + "api/docs?d=1") as response:
+        assert json_module.loads(response.read()) == {"1": result.documents["text"].iloc[1]}
+    for request in (urllib.request.Request(url + "api/units?i=0", method="POST", data=b""),
+                    urllib.request.Request(url, headers={"Host": "attacker.example:80"})):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request)
+        assert refused.value.code in (403, 405)
+
+
+def test_served_page_fetches_passages_from_the_run(browser, served):
+    result, run_dir, url = served
+    import pandas as pd
+
+    units = pd.read_parquet(run_dir / "units.parquet")
+    documents = pd.read_parquet(run_dir / "documents.parquet")
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    page.wait_for_function("window.framingReady === true", timeout=60_000)
+    assert page.evaluate("window.framingReport.data.served") is True
+    assert page.evaluate("window.framingReport.data.docs.text") is None  # no passage text in the page itself
+    text_of = dict(zip(units["unit_id"], units["text"]))
+    exemplar = page.eval_on_selector(".card .exemplar", "b => [b.dataset.unit, b.textContent]")
+    assert text_of[exemplar[0]] == exemplar[1]
+    page.click(".card .exemplar")
+    page.wait_for_selector("#passage-view .focus")
+    assert page.text_content("#passage-view .focus") == text_of[exemplar[0]]
+    page.click("#open-document")
+    page.wait_for_selector("#document-view:not(.hidden)")
+    doc_id = units.set_index("unit_id").at[exemplar[0], "doc_id"]
+    assert page.text_content("#document") == documents.set_index("doc_id").at[doc_id, "text"]
+    word = "civilians"
+    page.fill("#search", word)
+    page.wait_for_function("document.getElementById('search-count').textContent.includes('match')")
+    distinct = units[units["duplicate_of"] == ""]
+    expected = int(distinct["text"].str.lower().str.contains(word, regex=False).sum())
+    assert expected > 0
+    assert page.text_content("#search-count").startswith(f"{expected} unit")
+    first = result.framings[0]
+    source = page.evaluate(f"window.framingReport.data.sources.indexOf({units[units['framing'] == first.id]['source'].iloc[0]!r})")
+    page.evaluate(f"window.framingReport.listCell({source}, {first.id})")
+    page.wait_for_selector("#cell-passages .cell-passage")
+    listed = page.eval_on_selector_all("#cell-passages .cell-passage", "b => b.map(x => [x.dataset.unit, x.textContent])")
+    assert listed and all(text_of[unit] == text for unit, text in listed)
+    assert errors == []
+    page.close()
+
+
+def test_a_served_page_opened_as_a_file_says_how_to_open_it(browser, example_result, tmp_path):
+    from framing.report import write_report
+
+    page = Page(browser, write_report(example_result, tmp_path / "report.html", embed_text=False))
+    assert "framing serve RUN_DIR" in page.page.text_content("#server-notice")
     page.close()

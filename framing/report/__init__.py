@@ -7,6 +7,7 @@ renders text only through ``textContent`` (plotly hover labels get HTML-escaped 
 """
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -33,7 +34,7 @@ class Result(Protocol):
     contrast_data: Contrast | None
     frames_data: dict[str, Any] | None
 
-__all__ = ["map_figure", "write_report", "report_data", "is_framing_report"]
+__all__ = ["map_figure", "write_report", "report_data", "is_framing_report", "needs_server"]
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
            "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1",
@@ -86,8 +87,30 @@ def _utf16_offsets(text: str, offsets: np.ndarray) -> np.ndarray:
     return offsets + extra[offsets]
 
 
-def report_data(result: "Result") -> dict[str, Any]:
-    """Everything the page shows, in compact columns (indices instead of repeated strings)."""
+def _packed(values: Any, dtype: str) -> dict[str, str]:
+    """A numeric column as little-endian bytes in base64: a million numbers are 5.3 MB of text, not 8-20 MB of
+    JSON, and the page reads them into a typed array without parsing each one."""
+    array = np.ascontiguousarray(np.asarray(values), dtype={"int32": "<i4", "float32": "<f4"}[dtype])
+    return {"dtype": dtype, "b64": base64.b64encode(array.tobytes()).decode("ascii")}
+
+
+def _map_order(units: pd.DataFrame, exemplars: set[str], seed: int) -> np.ndarray:
+    """The order in which the map takes points when it may not draw them all: exemplars first, then a seeded
+    shuffle, so any prefix is a fair sample that still shows every framing's centre."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(units))
+    first = units["unit_id"].isin(exemplars).to_numpy()[order]
+    return np.concatenate([order[first], order[~first]])
+
+
+def report_data(result: "Result", max_points: int | None = None, embed_text: bool = True) -> dict[str, Any]:
+    """Everything the page shows, in compact columns (indices instead of repeated strings, numbers packed).
+
+    ``max_points``: the map draws at most this many distinct units (``report.max_points``); ``embed_text``
+    False leaves the documents' text out of the page, for ``framing serve`` to send on demand.
+    """
+    settings = result.manifest.get("config", {}).get("report", {})
+    max_points = max_points if max_points is not None else settings.get("max_points", 100000)
     units = result.units.reset_index(drop=True)
     docs = result.documents.reset_index(drop=True)
     doc_index = {doc_id: i for i, doc_id in enumerate(docs["doc_id"])}
@@ -106,6 +129,8 @@ def report_data(result: "Result") -> dict[str, Any]:
             ends[rows] = _utf16_offsets(text, ends[rows])
     dup_of = units["duplicate_of"].map(lambda u: unit_index.get(u, -1)) if "duplicate_of" in units.columns \
         else np.full(len(units), -1)
+    ids_follow_documents = "index" in units.columns and bool(
+        (units["doc_id"].astype(str) + "#" + units["index"].astype(str) == units["unit_id"]).all())
     contrast = None
     if result.contrast_data is not None:
         c = result.contrast_data
@@ -132,9 +157,9 @@ def report_data(result: "Result") -> dict[str, Any]:
         validation = result.frames_data.get("validation") or {}
         frames = {
             "names": names, "method": result.frames_data.get("method"),
-            "frame": [name_index.get(f, -1) for f in units["frame"]],
-            "origin": [origins.index(o) if o in origins else 2 for o in units["frame_origin"]],
-            "probability": [None if p != p else round(float(p), 3) for p in units["frame_probability"]],
+            "frame": _packed([name_index.get(f, -1) for f in units["frame"]], "int32"),
+            "origin": _packed([origins.index(o) if o in origins else 2 for o in units["frame_origin"]], "int32"),
+            "probability": _packed(units["frame_probability"].to_numpy(dtype=float), "float32"),  # NaN: none
             "proposals": [unit_index[u] for u in result.frames_data.get("proposals", []) if u in unit_index],
             "validation": {k: validation[k] for k in ("folds", "accuracy", "macro_f1", "labelled", "tested",
                                                       "zero_shot", "per_frame", "learning_curve", "confusion",
@@ -163,19 +188,24 @@ def report_data(result: "Result") -> dict[str, Any]:
         } for f in result.framings],
         "docs": {
             "id": list(docs["doc_id"]), "title": list(docs["title"]), "date": list(docs["date"]),
-            "url": list(docs["url"]), "source": [source_index[s] for s in docs["source"]], "text": list(docs["text"]),
+            "url": list(docs["url"]), "source": [source_index[s] for s in docs["source"]],
+            "text": list(docs["text"]) if embed_text else None,
         },
+        "served": not embed_text,
+        "max_points": int(max_points),
         "units": {
-            "id": list(units["unit_id"]),
-            "doc": doc_of.tolist(), "start": starts.tolist(), "end": ends.tolist(),
-            "framing": units["framing"].astype(int).tolist(),
-            "source": units["source"].map(source_index).tolist(),
-            "section": units["section"].map(section_index).tolist() if "section" in units.columns
-            else [0] * len(units),
-            "dup_of": [int(v) for v in dup_of],
-            # three decimals are far below a pixel and keep large reports small
-            "x": np.round(units["x"].to_numpy(dtype=float), 3).tolist(),
-            "y": np.round(units["y"].to_numpy(dtype=float), 3).tolist(),
+            # ids are "<doc id>#<index>" (framing.units.unit_id): sent whole only when a run's are not
+            "id": None if ids_follow_documents else list(units["unit_id"]),
+            "index": _packed(units["index"] if "index" in units.columns else np.zeros(len(units)), "int32"),
+            "doc": _packed(doc_of, "int32"), "start": _packed(starts, "int32"), "end": _packed(ends, "int32"),
+            "framing": _packed(units["framing"], "int32"),
+            "source": _packed(units["source"].map(source_index), "int32"),
+            "section": _packed(units["section"].map(section_index) if "section" in units.columns
+                               else np.zeros(len(units)), "int32"),
+            "dup_of": _packed(dup_of, "int32"),
+            "x": _packed(units["x"], "float32"), "y": _packed(units["y"], "float32"),
+            "map_order": _packed(_map_order(units, {u for f in result.framings for u in f.exemplars},
+                                            int(result.manifest.get("seed", 0))), "int32"),
         },
     }
 
@@ -190,6 +220,14 @@ def _script_json(data: Any) -> str:
 _PAGE_SIGNATURE = b"<title>framing report: "
 
 
+def needs_server(result: "Result") -> bool:
+    """True when the run's documents hold more text than ``report.max_text_mb``: one file with all of it would
+    be too slow to open, so the page is served with its passages on demand (``framing serve``)."""
+    limit = result.manifest.get("config", {}).get("report", {}).get("max_text_mb", 40.0)
+    total = int(result.documents["text"].str.len().sum()) if len(result.documents) else 0
+    return total > limit * 1e6
+
+
 def is_framing_report(path: str | Path) -> bool:
     """True when ``path`` is a page that ``write_report`` wrote (so rewriting it loses nothing of the user's)."""
     try:
@@ -199,8 +237,12 @@ def is_framing_report(path: str | Path) -> bool:
         return False
 
 
-def write_report(result: "Result", path: str | Path) -> Path:
-    """Write the self-contained interactive report to ``path``."""
+def write_report(result: "Result", path: str | Path, embed_text: bool | None = None) -> Path:
+    """Write the interactive report to ``path``.
+
+    Self-contained unless the documents' text is larger than ``report.max_text_mb`` (or ``embed_text`` is
+    False): the page then holds the map, framings and tables, and ``framing serve RUN_DIR`` sends passages to it.
+    """
     from plotly.offline import get_plotlyjs
 
     path = Path(path)
@@ -208,7 +250,9 @@ def write_report(result: "Result", path: str | Path) -> Path:
     page = (package / "page.html").read_text(encoding="utf-8")
     app = (package / "app.js").read_text(encoding="utf-8")
     name = html.escape(str(result.manifest.get("config", {}).get("run", {}).get("name", "run")))
-    parts = {"TITLE": name, "DATA": _script_json(report_data(result)),
+    if embed_text is None:
+        embed_text = not needs_server(result)
+    parts = {"TITLE": name, "DATA": _script_json(report_data(result, embed_text=embed_text)),
              "PLOTLY": get_plotlyjs().replace("</script", "<\\/script"), "APP": app}
     # One pass, so nothing inserted (corpus text included) is scanned for placeholders again.
     page = re.sub(r"__(TITLE|DATA|PLOTLY|APP)__", lambda match: parts[match.group(1)], page)

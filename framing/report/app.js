@@ -3,8 +3,18 @@
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("framing-data").textContent);
+  // Numeric columns come packed (little-endian bytes in base64): typed arrays without parsing each number.
+  function unpack(column) {
+    if (!column || Array.isArray(column) || !column.b64) return column;
+    const bin = atob(column.b64), bytes = new Uint8Array(bin.length);
+    for (let k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
+    return column.dtype === "float32" ? new Float32Array(bytes.buffer) : new Int32Array(bytes.buffer);
+  }
+  for (const key of Object.keys(data.units)) data.units[key] = unpack(data.units[key]);
+  if (data.frames) for (const key of ["frame", "origin", "probability"]) data.frames[key] = unpack(data.frames[key]);
   const U = data.units, D = data.docs, F = data.framings, palette = data.palette;
-  const n = U.id.length;
+  const n = U.doc.length;
+  const unitId = U.id ? (i) => unitId(i) : (i) => `${D.id[U.doc[i]]}#${U.index[i]}`;
   const framingById = new Map(F.map((f) => [f.id, f]));
   const mapDiv = document.getElementById("map");
   const state = { colourBy: "framing", section: "", assignedOnly: false, highlight: null, current: null };
@@ -26,7 +36,40 @@
     }
     return node;
   }
-  const unitText = (i) => D.text[U.doc[i]].slice(U.start[i], U.end[i]);
+  // Passage text: from the page, or — for a run too large for one file (data.served) — from `framing serve`,
+  // fetched before a view that shows it is drawn. Views call withTexts(); in a self-contained page it draws at once.
+  const docText = D.text || new Array(D.id.length);
+  const fetchedUnits = new Map();
+  const unitText = (i) => (docText[U.doc[i]] !== undefined ? docText[U.doc[i]].slice(U.start[i], U.end[i])
+    : (fetchedUnits.has(i) ? fetchedUnits.get(i) : "…"));
+  async function api(path) {
+    const response = await fetch(path);
+    if (!response.ok) throw new Error(`${path}: ${response.status}`);
+    return response.json();
+  }
+  async function loadTexts(units, docs) {
+    const missingDocs = [...new Set(docs)].filter((d) => docText[d] === undefined);
+    const missingUnits = [...new Set(units)].filter((i) => docText[U.doc[i]] === undefined && !fetchedUnits.has(i));
+    for (let k = 0; k < missingDocs.length; k += 200) {
+      const got = await api(`api/docs?d=${missingDocs.slice(k, k + 200).join(",")}`);
+      for (const [d, text] of Object.entries(got)) docText[Number(d)] = text;
+    }
+    for (let k = 0; k < missingUnits.length; k += 1000) {
+      const got = await api(`api/units?i=${missingUnits.slice(k, k + 1000).join(",")}`);
+      for (const [i, text] of Object.entries(got)) fetchedUnits.set(Number(i), text);
+    }
+  }
+  function withTexts(units, docs, render) {
+    if (!data.served) return render();
+    return loadTexts(units, docs || []).then(render, (error) => {
+      serverNotice(`Passages could not be fetched (${error.message}): open this run with framing serve RUN_DIR.`);
+      return render();
+    });
+  }
+  function serverNotice(message) {
+    if (document.getElementById("server-notice")) return;
+    document.getElementById("notices").append(el("div", { class: "warn", id: "server-notice" }, message));
+  }
   const framingName = (f) => (f === -1 ? "unassigned" : `${f}: ${framingById.get(f).label}`);
   const colourOf = (k) => palette[((k % palette.length) + palette.length) % palette.length];
   function rgba(hex, alpha) {
@@ -34,16 +77,6 @@
     return `rgba(${(v >> 16) & 255},${(v >> 8) & 255},${v & 255},${alpha})`;
   }
   const safeUrl = (url) => (/^https?:\/\//i.test(url || "") ? url : null);
-  const wrap = (text, width) => {
-    const words = text.split(/\s+/), lines = [];
-    let line = "";
-    for (const w of words) {
-      if ((line + " " + w).trim().length > width && line) { lines.push(line); line = w; } else line = (line + " " + w).trim();
-      if (lines.length === 8) break;
-    }
-    if (line && lines.length < 8) lines.push(line);
-    return lines.map(escapeHtml).join("<br>") + (lines.length === 8 ? "<br>…" : "");
-  };
 
   // ---------- indexes ----------
   const docUnits = D.id.map(() => []);
@@ -58,13 +91,17 @@
   docUnits.forEach((list) => list.sort((a, b) => U.start[a] - U.start[b]));
   const representative = (i) => (U.dup_of[i] >= 0 ? U.dup_of[i] : i);
   let lowered = null;
-  const hoverCache = new Array(n);
-  function hoverText(i) {
-    if (hoverCache[i] === undefined) {
-      hoverCache[i] = `<b>${escapeHtml(data.sources[U.source[i]])}</b> · ${escapeHtml(data.sections[U.section[i]])}` +
-        ` · ${escapeHtml(framingName(U.framing[i]))}<br>${wrap(unitText(i), 80)}`;
-    }
-    return hoverCache[i];
+  // The hover label is made for the point under the mouse only (not 100k labels up front), in a box of our own.
+  const tooltip = el("div", { id: "map-tooltip", class: "hidden" });
+  function showTooltip(i, event) {
+    withTexts([i], [], () => {
+      tooltip.replaceChildren(el("b", {}, data.sources[U.source[i]]),
+        ` · ${data.sections[U.section[i]]} · ${framingName(U.framing[i])}`, el("div", {}, unitText(i)));
+      tooltip.classList.remove("hidden");
+      const box = mapDiv.getBoundingClientRect();
+      tooltip.style.left = `${Math.min(event.clientX - box.left + 14, box.width - 340)}px`;
+      tooltip.style.top = `${event.clientY - box.top + 14}px`;
+    });
   }
 
   // ---------- map ----------
@@ -73,30 +110,34 @@
     if (state.colourBy === "section") return colourOf(U.section[i] + 3);
     return U.framing[i] === -1 ? "#a0a0a0" : colourOf(U.framing[i]);
   }
-  function visiblePoints() {
+  const visible = (i) => U.dup_of[i] < 0 // a duplicate group is drawn once, at its representative
+    && (state.section === "" || data.sections[U.section[i]] === state.section)
+    && !(state.assignedOnly && U.framing[i] === -1);
+  function visiblePoints() { // at most data.max_points: exemplars first, then a seeded sample (map_order)
     const out = [];
-    for (let i = 0; i < n; i++) {
-      if (U.dup_of[i] >= 0) continue; // a duplicate group is drawn once, at its representative
-      if (state.section !== "" && data.sections[U.section[i]] !== state.section) continue;
-      if (state.assignedOnly && U.framing[i] === -1) continue;
-      out.push(i);
+    for (let k = 0; k < n && out.length < data.max_points; k++) if (visible(U.map_order[k])) out.push(U.map_order[k]);
+    if (state.highlight !== null) { // what is highlighted is drawn even when the sample left it out
+      const drawn = new Set(out);
+      for (const i of state.highlight) if (!drawn.has(i) && visible(i) && out.length < 2 * data.max_points) out.push(i);
     }
     return out;
   }
-  function trace() {
-    const idx = visiblePoints();
-    const colours = new Array(idx.length), sizes = new Array(idx.length);
-    idx.forEach((i, k) => {
+  function traces() { // one trace per colour and emphasis: no per-point colour strings for plotly to parse
+    const groups = new Map();
+    for (const i of visiblePoints()) {
       const lit = state.highlight === null || state.highlight.has(i);
       const faint = U.framing[i] === -1 && state.colourBy === "framing";
-      colours[k] = rgba(pointColour(i), !lit ? 0.07 : faint ? 0.35 : 0.85);
-      sizes[k] = state.highlight !== null && lit ? 9 : (faint ? 4 : 6);
+      const key = `${pointColour(i)}|${!lit ? 0 : faint ? 1 : 2}|${state.highlight !== null && lit ? 1 : 0}`;
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(i);
+    }
+    return [...groups.entries()].map(([key, idx]) => {
+      const [colour, emphasis, big] = key.split("|");
+      return { type: "scattergl", mode: "markers", x: idx.map((i) => U.x[i]), y: idx.map((i) => U.y[i]),
+        customdata: idx, hoverinfo: "none",
+        marker: { color: rgba(colour, [0.07, 0.35, 0.85][emphasis]), size: big === "1" ? 9 : emphasis === "1" ? 4 : 6,
+          line: { width: 0 } } };
     });
-    return {
-      type: "scattergl", mode: "markers", x: idx.map((i) => U.x[i]), y: idx.map((i) => U.y[i]),
-      customdata: idx, hovertext: idx.map(hoverText), hoverinfo: "text",
-      marker: { color: colours, size: sizes, line: { width: 0 } },
-    };
   }
   const layout = {
     margin: { l: 10, r: 10, t: 10, b: 10 }, hovermode: "closest", dragmode: "pan", showlegend: false,
@@ -106,7 +147,7 @@
   };
   function draw() {
     renderLegend();
-    return Plotly.react(mapDiv, [trace()], layout, { responsive: true, scrollZoom: true, displaylogo: false });
+    return Plotly.react(mapDiv, traces(), layout, { responsive: true, scrollZoom: true, displaylogo: false });
   }
   function renderLegend() {
     const box = document.getElementById("legend");
@@ -121,6 +162,9 @@
 
   // ---------- passage and document views ----------
   function showPassage(i) {
+    return withTexts([], [U.doc[i]], () => renderPassage(i));
+  }
+  function renderPassage(i) {
     state.current = i;
     const view = document.getElementById("passage-view");
     document.getElementById("document-view").classList.add("hidden");
@@ -129,7 +173,7 @@
     const url = safeUrl(D.url[d]);
     const context = el("div", { class: "context" });
     for (const j of list.slice(Math.max(at - 2, 0), at + 3)) {
-      context.append(el("p", { class: j === i ? "focus" : "other", "data-unit": U.id[j] }, unitText(j)));
+      context.append(el("p", { class: j === i ? "focus" : "other", "data-unit": unitId(j) }, unitText(j)));
     }
     const places = (copies.get(representative(i)) || []).concat([representative(i)]).filter((j) => j !== i);
     view.replaceChildren(...[
@@ -146,17 +190,20 @@
     view.querySelector(".focus").scrollIntoView({ block: "nearest" });
   }
   function showDocument(d, focus) {
+    return withTexts([], [d], () => renderDocument(d, focus));
+  }
+  function renderDocument(d, focus) {
     const box = document.getElementById("document");
     box.replaceChildren();
     let cursor = 0;
-    const text = D.text[d];
+    const text = docText[d];
     let focusNode = null;
     for (const j of docUnits[d]) {
       if (U.start[j] < cursor) continue; // overlapping windows: show each stretch of text once
       if (U.start[j] > cursor) box.append(document.createTextNode(text.slice(cursor, U.start[j])));
       const tint = U.framing[j] === -1 ? "transparent" : rgba(colourOf(U.framing[j]), 0.25);
       const span = el("span", { class: "unit" + (j === focus ? " focus" : ""), style: `background:${tint}`,
-        title: framingName(U.framing[j]), "data-unit": U.id[j], onclick: () => showPassage(j) }, unitText(j));
+        title: framingName(U.framing[j]), "data-unit": unitId(j), onclick: () => showPassage(j) }, unitText(j));
       if (j === focus) focusNode = span;
       box.append(span);
       cursor = U.end[j];
@@ -191,6 +238,10 @@
   function search(query) {
     const q = query.trim().toLowerCase();
     if (!q) return setHighlight(null, "");
+    if (data.served) { // the server searches the run's units.parquet
+      return api(`api/search?q=${encodeURIComponent(q)}`).then((hits) => setHighlight(hits,
+        `${hits.length} unit${hits.length === 1 ? "" : "s"} match`), (error) => serverNotice(`Search needs framing serve (${error.message}).`));
+    }
     if (lowered === null) lowered = Array.from({ length: n }, (_, i) => unitText(i).toLowerCase());
     const hits = [];
     for (let i = 0; i < n; i++) if (U.dup_of[i] < 0 && lowered[i].includes(q)) hits.push(i);
@@ -213,7 +264,7 @@
 
   // ---------- framing cards ----------
   const cards = document.getElementById("framing-cards");
-  for (const f of F) {
+  const drawCards = () => { for (const f of F) {
     const shares = Object.entries(f.sources).map(([s, v]) => `${s} ${(100 * v).toFixed(0)}%`).join(", ");
     const voices = Object.entries(f.sections || {}).map(([s, v]) => `${s} ${(100 * v).toFixed(0)}%`).join(", ");
     cards.append(el("div", { class: "card", "data-framing": f.id, style: `border-left-color:${colourOf(f.id)}` },
@@ -223,9 +274,11 @@
       el("div", { class: "shares" }, "Sources: ", shares),
       voices ? el("div", { class: "shares" }, "Sections: ", voices) : null,
       el("ol", {}, ...f.exemplars.map((i) => el("li", {},
-        el("button", { type: "button", class: "link-button exemplar", "data-unit": U.id[i], onclick: () => showPassage(i) },
+        el("button", { type: "button", class: "link-button exemplar", "data-unit": unitId(i), onclick: () => showPassage(i) },
           unitText(i)), el("span", { class: "shares" }, ` — ${data.sources[U.source[i]]}`))))));
   }
+  }; // end of drawCards
+  const cardsDrawn = withTexts(F.flatMap((f) => f.exemplars), [], drawCards);
   if (!F.length) cards.append(el("p", {}, "No framing was found: every unit is unassigned."));
 
   // ---------- source x framing table ----------
@@ -256,16 +309,25 @@
       });
     });
   }
+  const CELL_PAGE = 500; // passages listed at a time; "more" lists the next ones
   function listCell(source, framing) {
     const list = document.getElementById("cell-passages");
     list.replaceChildren();
     const hits = [];
     for (let i = 0; i < n; i++) if (U.dup_of[i] < 0 && U.source[i] === source && U.framing[i] === framing) hits.push(i);
     list.append(el("p", { class: "meta" }, `${hits.length} passages from ${data.sources[source]} in ${framingName(framing)}:`));
-    for (const i of hits) {
-      list.append(el("li", {}, el("button", { type: "button", class: "link-button cell-passage", "data-unit": U.id[i],
-        onclick: () => showPassage(i) }, unitText(i))));
-    }
+    const more = (from) => withTexts(hits.slice(from, from + CELL_PAGE), [], () => {
+      for (const i of hits.slice(from, from + CELL_PAGE)) {
+        list.append(el("li", {}, el("button", { type: "button", class: "link-button cell-passage", "data-unit": unitId(i),
+          onclick: () => showPassage(i) }, unitText(i))));
+      }
+      if (from + CELL_PAGE < hits.length) {
+        const button = el("button", { type: "button", class: "link-button", id: "cell-more", onclick: () => {
+          button.remove(); more(from + CELL_PAGE); } }, `show ${Math.min(CELL_PAGE, hits.length - from - CELL_PAGE)} more`);
+        list.append(button);
+      }
+    });
+    more(0);
     return hits.length;
   }
 
@@ -316,12 +378,15 @@
     function showNarratives() {
       const [a, b] = pairSelect.value.split("\u0000"), f = Number(framingSelect.value);
       const n = C.narratives.find((x) => x.a === a && x.b === b && x.framing === f);
+      return withTexts(n ? n.passages_a.concat(n.passages_b) : [], [], () => renderNarratives(a, b, f, n));
+    }
+    function renderNarratives(a, b, f, n) {
       for (const [side, name, key] of [["a", a, "passages_a"], ["b", b, "passages_b"]]) {
         const box = document.getElementById(`narrative-${side}`);
         box.replaceChildren(el("h4", {}, `${name} tells it`));
         if (!n) continue;
         box.append(el("ol", {}, ...n[key].map((i) => el("li", {}, el("button", { type: "button",
-          class: "link-button narrative-passage", "data-unit": U.id[i], onclick: () => showPassage(i) }, unitText(i)),
+          class: "link-button narrative-passage", "data-unit": unitId(i), onclick: () => showPassage(i) }, unitText(i)),
           el("span", { class: "shares" }, ` — ${data.sources[U.source[i]]}`)))));
         const words = C.words.filter((w) => w.a === a && w.b === b && w.framing === f && w.side === side);
         box.append(el("p", { class: "meta" }, `Words that set ${name} apart (log-odds z-score towards ${name}): `),
@@ -331,11 +396,14 @@
       document.getElementById("word-passages").replaceChildren();
     }
     function listWord(w, name) {
+      return withTexts(w.units, [], () => renderWord(w, name));
+    }
+    function renderWord(w, name) {
       const list = document.getElementById("word-passages");
       list.replaceChildren(el("p", { class: "meta" }, `“${w.word}” in ${framingName(w.framing)}, ${name}: ` +
         `${w.side === "a" ? w.count_a : w.count_b} times (${w.side === "a" ? w.count_b : w.count_a} in the other group)`));
       for (const i of w.units) {
-        list.append(el("li", {}, el("button", { type: "button", class: "link-button word-passage", "data-unit": U.id[i],
+        list.append(el("li", {}, el("button", { type: "button", class: "link-button word-passage", "data-unit": unitId(i),
           onclick: () => showPassage(i) }, unitText(i))));
       }
     }
@@ -359,7 +427,7 @@
   function labelsCsv() {
     const quote = (s) => `"${String(s).replace(/"/g, '""')}"`;
     const rows = ["unit_id,text,frame"];
-    for (const [i, frame] of runLabels()) rows.push([U.id[i], unitText(i), frame].map(quote).join(","));
+    for (const [i, frame] of runLabels()) rows.push([unitId(i), unitText(i), frame].map(quote).join(","));
     return rows.join("\r\n") + "\r\n";
   }
   function nextTarget() {
@@ -367,13 +435,16 @@
     showLabelTarget(labelState.queue.length ? labelState.queue.shift() : null);
   }
   function showLabelTarget(i) {
+    return withTexts(i === null ? [] : [i], [], () => renderLabelTarget(i));
+  }
+  function renderLabelTarget(i) {
     labelState.target = i;
     const box = document.getElementById("label-target");
     box.replaceChildren();
     if (i === null) { box.append(el("p", { class: "meta" }, "No more proposals: open any passage and label it.")); return; }
     const guess = FR.frame[i] >= 0 ? FR.names[FR.frame[i]] : "none";
     const how = FR.origin[i] === 2 ? "zero-shot" : FR.origin[i] === 0 ? "labelled" :
-      `predicted, probability ${FR.probability[i] === null ? "?" : FR.probability[i].toFixed(2)}`;
+      `predicted, probability ${Number.isNaN(FR.probability[i]) ? "?" : FR.probability[i].toFixed(2)}`;
     box.append(el("p", { class: "text", "data-unit": String(i) }, unitText(i)),
       el("p", { class: "meta" }, `${data.sources[U.source[i]]} · ${framingName(U.framing[i])} · frame now: ${guess} (${how})`),
       el("button", { type: "button", class: "link-button", onclick: () => showPassage(i) }, "Read it in context"));
@@ -438,14 +509,14 @@
     document.getElementById("label-open").addEventListener("click", () => {
       if (state.current !== null) showLabelTarget(representative(state.current));
     });
-    document.getElementById("download-labels").addEventListener("click", () => {
+    document.getElementById("download-labels").addEventListener("click", () => withTexts([...runLabels().keys()], [], () => {
       const url = URL.createObjectURL(new Blob([labelsCsv()], { type: "text/csv" }));
       const link = el("a", { href: url, download: "labels.csv" });
       document.body.append(link);
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 1000);
-    });
+    }));
     document.addEventListener("keydown", (ev) => {
       if (ev.target.closest && ev.target.closest("input, textarea, select")) return;
       if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
@@ -468,6 +539,14 @@
   }
   const controls = document.getElementById("controls");
   controls.append(el("div", { id: "legend" }));
+  mapDiv.style.position = "relative";
+  mapDiv.append(tooltip);
+  const distinct = c.distinct_units || n;
+  if (distinct > data.max_points) notices.append(el("div", { class: "note", id: "map-sample-note" },
+    `The map draws ${data.max_points.toLocaleString()} of ${distinct.toLocaleString()} distinct units (every framing's ` +
+    `exemplars, then a random sample; report.max_points); search, the framing cards and the table reach every unit.`));
+  if (data.served && location.protocol === "file:") serverNotice("This run is too large to hold every passage in one " +
+    "file: open it with framing serve RUN_DIR to read passages.");
 
   function pointPixel(i) { // where unit i is drawn, in page coordinates (used by the browser tests)
     const full = mapDiv._fullLayout, rect = mapDiv.getBoundingClientRect();
@@ -477,8 +556,10 @@
   setupLabelling();
   window.framingReport = { showPassage, showDocument, highlightFraming, search, listCell, pointPixel, unitText, data,
     labelsCsv };
-  Promise.all([draw(), drawHeatmap(), drawContrast()]).then(() => {
+  Promise.all([draw(), drawHeatmap(), drawContrast(), cardsDrawn]).then(() => {
     mapDiv.on("plotly_click", (ev) => showPassage(ev.points[0].customdata));
+    mapDiv.on("plotly_hover", (ev) => showTooltip(ev.points[0].customdata, ev.event));
+    mapDiv.on("plotly_unhover", () => tooltip.classList.add("hidden"));
     window.framingReady = true;
   });
 })();

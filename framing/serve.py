@@ -1,0 +1,135 @@
+"""``framing serve RUN_DIR``: the report of a run too large for one file, with its passages sent on demand.
+
+The page is the same report, written without the documents' text; this server answers its requests from the
+run's own files: ``api/docs?d=…`` (documents' text by position), ``api/units?i=…`` (units' text by position) and
+``api/search?q=…`` (distinct units whose text contains ``q``, case-folded, with pyarrow's vectorised substring
+match). It is local and read-only: bound to 127.0.0.1, GET only, requests for another Host refused (so a web page
+cannot reach it through DNS rebinding), nothing written.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .errors import FramingError
+
+__all__ = ["RunServer", "make_server"]
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+MAX_SEARCH_HITS = 200000
+MAX_IDS = 5000
+
+
+class RunServer:
+    """What the server knows of one run: the page, the documents' and units' text, and the search column."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        import pyarrow.compute as pc
+
+        from .report import write_report
+        from .result import load_result
+
+        result = load_result(run_dir)
+        with tempfile.TemporaryDirectory() as folder:
+            self.page = write_report(result, Path(folder) / "report.html", embed_text=False).read_bytes()
+        units = result.units.reset_index(drop=True)
+        self.doc_texts = result.documents["text"].tolist()
+        self.unit_texts = units["text"].tolist()
+        distinct = (units["duplicate_of"] == "").to_numpy() if "duplicate_of" in units.columns else None
+        import numpy as np
+        import pyarrow as pa
+
+        self.distinct_positions = np.flatnonzero(distinct) if distinct is not None else np.arange(len(units))
+        self.search_column = pc.utf8_lower(pa.array([self.unit_texts[i] for i in self.distinct_positions]))
+
+    def docs(self, positions: list[int]) -> dict[str, str]:
+        return {str(d): self.doc_texts[d] for d in positions if 0 <= d < len(self.doc_texts)}
+
+    def units(self, positions: list[int]) -> dict[str, str]:
+        return {str(i): self.unit_texts[i] for i in positions if 0 <= i < len(self.unit_texts)}
+
+    def search(self, query: str) -> list[int]:
+        import numpy as np
+        import pyarrow.compute as pc
+
+        query = query.strip().lower()
+        if not query:
+            return []
+        found = np.asarray(pc.match_substring(self.search_column, query).to_numpy(zero_copy_only=False), dtype=bool)
+        return self.distinct_positions[found][:MAX_SEARCH_HITS].tolist()
+
+
+def _positions(values: list[str]) -> list[int]:
+    out: list[int] = []
+    for value in ",".join(values).split(","):
+        if value.strip().isdigit():
+            out.append(int(value))
+        if len(out) >= MAX_IDS:
+            break
+    return out
+
+
+def _handler(run: RunServer, port_of: Any) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "framing-serve"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+            log.debug("%s %s", self.address_string(), format % args)
+
+        def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            host = (self.headers.get("Host") or "").lower()
+            if host not in {f"127.0.0.1:{port_of()}", f"localhost:{port_of()}"}:
+                self._send(HTTPStatus.FORBIDDEN, b"framing serve answers only http://127.0.0.1\n", "text/plain")
+                return
+            url = urlsplit(self.path)
+            query = parse_qs(url.query)
+            if url.path in ("/", "/report.html"):
+                self._send(HTTPStatus.OK, run.page, "text/html; charset=utf-8")
+            elif url.path == "/api/docs":
+                self._json(run.docs(_positions(query.get("d", []))))
+            elif url.path == "/api/units":
+                self._json(run.units(_positions(query.get("i", []))))
+            elif url.path == "/api/search":
+                self._json(run.search(query.get("q", [""])[0]))
+            else:
+                self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
+
+        def _json(self, value: Any) -> None:
+            self._send(HTTPStatus.OK, json.dumps(value, ensure_ascii=False).encode("utf-8"),
+                       "application/json; charset=utf-8")
+
+        def _refuse(self) -> None:
+            self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"read only\n", "text/plain")
+
+        do_POST = do_PUT = do_DELETE = do_PATCH = _refuse  # noqa: N815
+
+    return Handler
+
+
+def make_server(run_dir: str | Path, port: int = 8765) -> ThreadingHTTPServer:
+    """A server for ``run_dir`` on 127.0.0.1:``port`` (0: any free port); call ``serve_forever()`` on it."""
+    run = RunServer(run_dir)
+    holder: dict[str, int] = {}
+    try:
+        server = ThreadingHTTPServer((HOST, port), _handler(run, lambda: holder["port"]))
+    except OSError as exc:
+        raise FramingError(f"cannot listen on {HOST}:{port} ({exc.strerror}); choose another with --port") from None
+    holder["port"] = server.server_address[1]
+    return server
