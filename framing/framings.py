@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .config import ClusterConfig, ReduceConfig, RunConfig
 from .errors import FramingError
 
 __all__ = ["Framing", "FramingModel", "Placement", "describe_framings", "class_tfidf_terms", "stratified_sample",
@@ -23,6 +24,9 @@ __all__ = ["Framing", "FramingModel", "Placement", "describe_framings", "class_t
 log = logging.getLogger(__name__)
 
 UNASSIGNED = -1
+# Defaults live once, in the config's fields; the estimator takes them from there.
+_REDUCE = {name: field.default for name, field in ReduceConfig.model_fields.items()}
+_CLUSTER = {name: field.default for name, field in ClusterConfig.model_fields.items()}
 # At or above this many points, neighbours come from pynndescent (approximate); below it, exact search is cheap
 # and exactly reproducible.
 _EXACT_KNN_LIMIT = 4096
@@ -295,12 +299,16 @@ class FramingModel:
     (``assign`` "hdbscan"). UMAP and HDBSCAN then cost the same at a million units as at the sample's size.
     """
 
-    def __init__(self, n_components: int = 5, n_neighbors: int = 15, min_dist: float = 0.0,
-                 map_min_dist: float = 0.1, metric: str = "cosine", min_cluster_size: int = 8,
-                 min_samples: int | None = None, selection_method: str = "eom", selection_epsilon: float = 0.0,
-                 reassign_threshold: float | None = None, random_state: int = 42, memory: Any = None,
-                 n_jobs: int = 2, fit_sample: int | None = None, assign: str = "vote",
-                 chunk_size: int = 20000) -> None:
+    def __init__(self, n_components: int = _REDUCE["n_components"], n_neighbors: int = _REDUCE["n_neighbors"],
+                 min_dist: float = _REDUCE["min_dist"], map_min_dist: float = _REDUCE["map_min_dist"],
+                 metric: str = _REDUCE["metric"], min_cluster_size: int = _CLUSTER["min_cluster_size"],
+                 min_samples: int | None = _CLUSTER["min_samples"],
+                 selection_method: str = _CLUSTER["selection_method"],
+                 selection_epsilon: float = _CLUSTER["selection_epsilon"],
+                 reassign_threshold: float | None = _CLUSTER["reassign_threshold"],
+                 random_state: int = RunConfig.model_fields["seed"].default,
+                 memory: Any = None, n_jobs: int = _REDUCE["n_jobs"], fit_sample: int | None = _REDUCE["fit_sample"],
+                 assign: str = _CLUSTER["assign"], chunk_size: int = 20000) -> None:
         self.n_components = n_components
         self.n_neighbors = n_neighbors
         self.min_dist = min_dist

@@ -53,7 +53,7 @@ def test_reassignment_moves_only_close_outliers():
     rng = np.random.default_rng(1)
     noise = rng.normal(size=(30, X.shape[1]))
     X = np.concatenate([X, (noise / np.linalg.norm(noise, axis=1, keepdims=True)).astype(np.float32)])
-    plain = FramingModel(min_cluster_size=10, random_state=0).fit(X)
+    plain = FramingModel(min_cluster_size=10, random_state=0, reassign_threshold=None).fit(X)
     relaxed = FramingModel(min_cluster_size=10, random_state=0, reassign_threshold=-1.0).fit(X)
     assert (relaxed.labels_ == UNASSIGNED).sum() == 0
     assert relaxed.reassigned_.sum() == (plain.labels_ == UNASSIGNED).sum()

@@ -58,11 +58,20 @@ def _segment_batch(batch: dict[str, np.ndarray], settings: dict[str, Any]) -> di
 class _EmbeddingActor:
     """Ray Data actor: loads the embedding model once, then embeds the blocks it is given."""
 
-    def __init__(self, model: str, backend: str, device: str, batch_size: int, cache_dir: str | None) -> None:
+    def __init__(self, model: str, backend: str, device: str, batch_size: int, cache_dir: str | None,
+                 threads: int) -> None:
         from ..embed import make_embedder
 
         self.embedder = make_embedder(model, backend=backend, device=device, batch_size=batch_size,
                                       progress=False, cache_dir=cache_dir)
+        # as many threads as CPUs the actor holds: onnxruntime would otherwise take every core of the node, and
+        # actors beside each other would fight over them
+        if hasattr(self.embedder, "threads"):
+            self.embedder.threads = threads
+        else:
+            import torch
+
+            torch.set_num_threads(threads)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {"row": batch["row"], "vector": self.embedder.encode([str(t) for t in batch["text"]])}
@@ -94,7 +103,8 @@ class RayEmbedder:
             num_cpus=settings.cpus_per_actor, num_gpus=settings.gpus_per_actor,
             fn_constructor_kwargs={"model": embedding.model, "backend": embedding.backend, "device": device,
                                    "batch_size": embedding.batch_size,
-                                   "cache_dir": str(embedding.cache_dir) if embedding.cache_dir else None})
+                                   "cache_dir": str(embedding.cache_dir) if embedding.cache_dir else None,
+                                   "threads": max(1, int(settings.cpus_per_actor))})
         vectors: np.ndarray | None = None
         for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
             block = np.asarray(batch["vector"], dtype=np.float32)
