@@ -211,6 +211,9 @@ def _neighbour_weights(distances: np.ndarray, n_neighbors: int) -> np.ndarray:
     ``exp(-(d - rho) / sigma)`` with ``rho`` the distance to the nearest neighbour and ``sigma`` set so the
     strengths sum to ``log2(k)``: close neighbours count most, and a point amid duplicates is not divided evenly.
     """
+    from ._numba_cache import enable_numba_disk_cache
+
+    enable_numba_disk_cache()  # a Ray worker places in a fresh process: reuse compiled code from disk
     from umap.umap_ import smooth_knn_dist
 
     distances = distances.astype(np.float32)

@@ -24,6 +24,7 @@ UNIT_FILE = "units.parquet"
 DOCUMENT_FILE = "documents.parquet"
 FRAMING_FILE = "framings.json"
 REPORT_FILE = "report.html"
+ROW_GROUP_ROWS = 100_000
 CONTRAST_FILE = "contrast.json"
 FRAMES_FILE = "frames.json"
 FRAMES_CONTRAST_FILE = "contrast_frames.json"
@@ -131,8 +132,9 @@ class Result:
         """Write the run folder atomically; returns its path."""
         directory = Path(directory)
         with atomic_folder(directory) as staging:
-            self.units.to_parquet(staging / UNIT_FILE, index=False)
-            self.documents.to_parquet(staging / DOCUMENT_FILE, index=False)
+            # row groups of 100k rows: readers (framing serve, pyarrow, DuckDB) can take a run a part at a time
+            self.units.to_parquet(staging / UNIT_FILE, index=False, row_group_size=ROW_GROUP_ROWS)
+            self.documents.to_parquet(staging / DOCUMENT_FILE, index=False, row_group_size=ROW_GROUP_ROWS)
             (staging / FRAMING_FILE).write_text(
                 json.dumps([f.to_dict() for f in self.framings], indent=2, ensure_ascii=False), encoding="utf-8")
             if self.contrast_data is not None:

@@ -1,4 +1,5 @@
 """The command line: real subprocesses, exit codes, one-line errors, no half-written output folders."""
+import json
 import os
 import subprocess
 import sys
@@ -100,6 +101,14 @@ def test_run_writes_the_run_folder_and_says_where_the_report_is(tmp_path, cache_
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"report: {(out / 'report.html').resolve()}"
     assert "Traceback" not in proc.stderr
+    # the closing summary: what was found, seconds per stage, peak memory (also kept in run.json)
+    saved = json.loads((out / "run.json").read_text())
+    summary = proc.stderr.strip().splitlines()[-2:]
+    assert summary[0].startswith(f"{saved['counts']['documents']:,} documents, {saved['counts']['units']:,} units")
+    assert all(f"{stage} " in summary[1] for stage in saved["seconds"]) and "peak memory" in summary[1]
+    assert 100 < saved["peak_memory_mb"]["process"] < 8000
+    assert saved["fit"] == {"sample": saved["counts"]["distinct_units"], "of": saved["counts"]["distinct_units"],
+                            "min_cluster_size": saved["config"]["cluster"]["min_cluster_size"], "assign": "hdbscan"}
     assert {p.name for p in out.iterdir()} == {"units.parquet", "documents.parquet", "framings.json", "run.json",
                                                "report.html", "contrast.json", "contrast_table.csv",
                                                "contrast_divergence.csv", "contrast_words.csv",

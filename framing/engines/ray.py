@@ -114,8 +114,15 @@ class RayEmbedder:
         return vectors
 
 
-def _place_chunk(model: FramingModel, X_chunk: np.ndarray) -> Placement:
-    return model.place(X_chunk)
+def _place_chunk(model_ref: list, X_chunk: np.ndarray) -> Placement:
+    """Ray task: place one chunk. The model comes wrapped in a list so Ray does not unpickle it before numba's disk
+    cache is on (unpickling the neighbour index imports pynndescent, which would compile afresh)."""
+    import ray
+
+    from .._numba_cache import enable_numba_disk_cache
+
+    enable_numba_disk_cache()
+    return ray.get(model_ref[0]).place(X_chunk)
 
 
 class RayEngine:
@@ -128,6 +135,7 @@ class RayEngine:
         self.settings = settings
         self.embedding = embedding or EmbeddingConfig()
         self.started = False
+        self.progress: bool = False
         if not self.ray.is_initialized():
             try:
                 self.ray.init(address=settings.address, num_cpus=None if settings.address else settings.num_cpus,
@@ -137,13 +145,14 @@ class RayEngine:
                 raise FramingError(f"engine.address {settings.address or '(RAY_ADDRESS)'}: no Ray cluster "
                                    f"answered ({str(exc).splitlines()[0][:120]})") from None
             self.started = True
-        context = self.ray.data.DataContext.get_current()
-        context.enable_progress_bars = True
+        if logging.getLogger("framing").getEffectiveLevel() > logging.INFO:  # quiet unless -v, as framing is
+            for name in ("ray", "ray.data"):  # its start-up and "progress bars disabled" notices too
+                logging.getLogger(name).setLevel(logging.ERROR)
 
     def segment(self, documents: Sequence[Document], settings: UnitsConfig, progress: bool | None) -> list[Unit]:
         import pyarrow as pa
 
-        self.ray.data.DataContext.get_current().enable_progress_bars = progress is not False
+        self._progress(progress)
         size = self.settings.block_documents
         blocks = [pa.table({"position": np.arange(start, min(start + size, len(documents)), dtype=np.int64),
                             "text": [d.text for d in documents[start:start + size]]})
@@ -165,8 +174,16 @@ class RayEngine:
     def embedder(self, local: Embedder) -> Embedder:
         return RayEmbedder(local, self)
 
+    def _progress(self, progress: bool | None) -> None:
+        """Ray Data's own progress bars: on a terminal (progress None), or as asked."""
+        import sys
+
+        self.progress = sys.stderr.isatty() if progress is None else progress
+        self.ray.data.DataContext.get_current().enable_progress_bars = self.progress
+
     def place(self, model: FramingModel, X: np.ndarray, rest: np.ndarray, progress: bool | None) -> Placement:
         ray = self.ray
+        self._progress(progress)
         task = ray.remote(num_cpus=1)(_place_chunk)
         model_ref = ray.put(model)
         chunks = [rest[start:start + model.chunk_size] for start in range(0, rest.size, model.chunk_size)]
@@ -177,7 +194,7 @@ class RayEngine:
             for number, chunk in enumerate(chunks):
                 while len(results) >= in_flight_limit:
                     self._collect(results, done, bar, chunks)
-                results[task.remote(model_ref, np.ascontiguousarray(X[chunk]))] = number
+                results[task.remote([model_ref], np.ascontiguousarray(X[chunk]))] = number
             while results:
                 self._collect(results, done, bar, chunks)
         parts = [done[k] for k in range(len(chunks))]
