@@ -35,24 +35,38 @@ def main() -> None:
     args = parser.parse_args()
 
     import framing
-    from framing.report import write_report
+    from framing.report import needs_server, write_report
     from playwright.sync_api import sync_playwright
 
     result = framing.load_result(args.run_dir)
+    served = needs_server(result)
     with tempfile.TemporaryDirectory() as folder:
         page_path = Path(folder) / "report.html"
         start = time.perf_counter()
         write_report(result, page_path)
         build = time.perf_counter() - start
         size_mb = page_path.stat().st_size / 1e6
+        address = page_path.as_uri()
+        if served:  # too much text for one file: the page is opened through framing serve, as a user would
+            import threading
+
+            from framing.serve import make_server
+
+            start = time.perf_counter()
+            server = make_server(args.run_dir, port=0)
+            print(f"framing serve ready in {time.perf_counter() - start:.1f} s")
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            address = f"http://127.0.0.1:{server.server_address[1]}/"
         ready, click, exact = [], [], []
-        target = int(result.units.index[result.units["duplicate_of"] == ""][len(result.units) // 3])
+        # an exemplar: drawn on the map even when the map shows a sample of the units (report.max_points)
+        exemplar = result.framings[len(result.framings) // 3].exemplars[0]
+        target = int(result.units.index[result.units["unit_id"] == exemplar][0])
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
             for _ in range(args.runs):
                 page = browser.new_page(viewport={"width": 1500, "height": 1000})
                 start = time.perf_counter()
-                page.goto(page_path.as_uri())
+                page.goto(address)
                 page.wait_for_function("window.framingReady === true", timeout=300_000)
                 ready.append(time.perf_counter() - start)
                 page.evaluate("document.getElementById('map').scrollIntoView({block: 'center'})")
@@ -67,7 +81,7 @@ def main() -> None:
                 page.close()
             browser.close()
     print(f"{len(result.units)} units, {len(result.documents)} documents, {len(result.framings)} framings")
-    print(f"report: {size_mb:.1f} MB, built in {build:.1f} s; ready {statistics.median(ready):.2f} s, "
+    print(f"report{' (served: passages on demand)' if served else ''}: {size_mb:.1f} MB, built in {build:.1f} s; ready {statistics.median(ready):.2f} s, "
           f"click answered {statistics.median(click):.2f} s (medians of {args.runs} loads; "
           f"ready {', '.join(f'{t:.2f}' for t in ready)}; click {', '.join(f'{t:.2f}' for t in click)}); "
           f"the clicked point was the target unit in {sum(exact)} of {len(exact)} loads")

@@ -37,6 +37,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
+EMBED_CHUNK = 50_000  # texts embedded and stored at a time
 
 
 def make_embedder(model: str = PACKAGED_MODEL_NAMES[0], backend: str = "torch", device: str = "cpu",
@@ -321,10 +322,16 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache 
     missing = [key for key in unique if key not in rows]
     if missing:
         log.info("embedding %d new texts (%d from cache)", len(missing), len(rows))
-        computed = embedder.encode([unique[key] for key in missing])
-        _check_count(computed, len(missing))
-        cache.put(missing, l2_normalise(computed))
-        del computed
+        # In chunks, each stored as soon as it is done: memory holds one chunk of vectors, and a run stopped
+        # half-way keeps what it embedded (the next run starts where it stopped).
+        for start in range(0, len(missing), EMBED_CHUNK):
+            chunk = missing[start:start + EMBED_CHUNK]
+            computed = embedder.encode([unique[key] for key in chunk])
+            _check_count(computed, len(chunk))
+            cache.put(chunk, l2_normalise(computed))
+            del computed
+            if len(missing) > EMBED_CHUNK:
+                log.info("embedded %d of %d new texts", min(start + EMBED_CHUNK, len(missing)), len(missing))
         rows = cache.rows(list(unique))
     if not texts:
         return np.zeros((0, 0), dtype=np.float32), EmbeddingStats(0, 0, 0, 0, 0, embedder.fingerprint)

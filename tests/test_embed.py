@@ -98,3 +98,32 @@ def test_length_sorted_batches_return_vectors_in_input_order(embedder):
     together = small.encode(texts)
     one_by_one = np.stack([embedder.encode([t])[0] for t in texts])
     assert np.allclose(together, one_by_one, atol=1e-5)
+
+
+def test_texts_are_embedded_and_stored_a_chunk_at_a_time(tmp_path, monkeypatch):
+    """A run stopped half-way keeps the chunks it finished: the next run embeds only the rest."""
+    import framing.embed as embed_module
+    from framing.embed import EmbeddingCache, embed_texts
+
+    class Failing:
+        fingerprint = "test-chunks"
+
+        def __init__(self, fail_after: int | None) -> None:
+            self.calls, self.fail_after = [], fail_after
+
+        def encode(self, texts):
+            if self.fail_after is not None and len(self.calls) == self.fail_after:
+                raise KeyboardInterrupt  # the user stops the run
+            self.calls.append(list(texts))
+            rng = np.random.default_rng(len(texts))
+            return rng.normal(size=(len(texts), 8)).astype(np.float32)
+
+    monkeypatch.setattr(embed_module, "EMBED_CHUNK", 4)
+    texts = [f"sentence number {i}" for i in range(10)]
+    cache = EmbeddingCache(tmp_path, "test-chunks")
+    with pytest.raises(KeyboardInterrupt):
+        embed_texts(texts, Failing(fail_after=2), cache)
+    again = Failing(fail_after=None)
+    vectors, stats = embed_texts(texts, again, cache)
+    assert [len(c) for c in again.calls] == [2] and stats.n_cached == 8 and stats.n_computed == 2
+    assert vectors.shape == (10, 8) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
