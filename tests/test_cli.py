@@ -227,3 +227,16 @@ def test_inputs_that_used_to_fail_now_run(tmp_path, cache_dir):
 
     units = pd.read_parquet(tmp_path / "jsonl-run" / "units.parquet")
     assert units["text"].str.contains("\ufffd").any()
+
+
+def test_serve_refuses_what_is_not_a_run_folder_and_a_taken_port(tmp_path, example_result):
+    proc = framing_cli("serve", str(tmp_path))
+    assert_one_line_error(proc, "is not a framing run folder")
+    import socket
+
+    run = example_result.save(tmp_path / "run", report=False)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        proc = framing_cli("serve", str(run), "--port", str(taken.getsockname()[1]))
+    assert_one_line_error(proc, "cannot listen on 127.0.0.1")
