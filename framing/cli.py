@@ -106,8 +106,7 @@ def run_summary(manifest: dict, seconds: float) -> str:
             f"{counts['framings']:,} framings, {counts['unassigned']:,} unassigned ({share:.0%} of distinct units; "
             f"{counts.get('reassigned', 0):,} reassigned by cluster.reassign_threshold){sample}; "
             f"{embedding['computed']:,} embedded, {embedding['cached']:,} from cache\n"
-            f"{seconds:.1f} s in all: {stages}; peak memory {memory.get('process', 0):,.0f} MB "
-            f"(largest worker process {memory.get('largest_worker', 0):,.0f} MB)")
+            f"{seconds:.1f} s in all: {stages}; peak memory {memory.get('process', 0):,.0f} MB")
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

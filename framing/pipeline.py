@@ -51,14 +51,12 @@ def _versions() -> dict[str, str]:
 
 
 def peak_memory_mb() -> dict[str, float]:
-    """Peak resident memory so far of this process, and the largest of its finished child processes (the UMAP
-    layout worker, a forked helper)."""
+    """Peak resident memory so far of this process. Worker processes are not counted: the kernel's figure for
+    them includes what a forked child shares with its parent, so it would say the parent's size again."""
     import resource
 
     scale = 1 / 1024 if platform.system() != "Darwin" else 1 / 1024 ** 2  # ru_maxrss: KiB on Linux, bytes on macOS
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale
-    return {"process": round(own, 1), "largest_worker": round(children, 1)}
+    return {"process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale, 1)}
 
 
 class _Timer:
