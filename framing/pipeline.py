@@ -26,6 +26,7 @@ from .framings import UNASSIGNED, FramingModel, describe_framings
 from .labels import labels_per_group, match_labels, read_labels
 from .outputs import check_free_space, check_run_target
 from .result import Result
+from .unit_cache import load_units, store_units, units_key
 
 __all__ = ["analyze", "run"]
 
@@ -166,24 +167,29 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
     # Precedence for "who said it first": by date (ISO strings sort), then corpus order.
     doc_order = {d.id: rank for rank, d in enumerate(sorted(corpus.documents, key=lambda d: d.date or "~"))}
     with timer.stage("units"):
-        all_units = engine.segment(corpus.documents, config.units, progress)
+        stored, key = None, None
+        if config.embedding.cache_dir:
+            key = units_key(corpus.documents, config.units.model_dump(mode="json"))
+            stored = load_units(config.embedding.cache_dir, key, corpus.documents)
+        if stored is not None:
+            all_units, analysed, groups = stored
+            units = [u for u, keep in zip(all_units, analysed) if keep]
+        else:
+            all_units = engine.segment(corpus.documents, config.units, progress)
+            units = [u for u in all_units if u.section in config.units.sections]
         section_counts: dict[str, dict[str, int]] = {d.id: {} for d in corpus.documents}
         for unit in all_units:
             section_counts[unit.doc_id][unit.section] = section_counts[unit.doc_id].get(unit.section, 0) + 1
-        units = [u for u in all_units if u.section in config.units.sections]
         if not units:
             raise FramingError(
                 f"no units: {len(corpus)} document(s) gave no {config.units.kind} of at least "
                 f"{config.units.min_words} words (units.min_words) in sections {', '.join(config.units.sections)}"
             )
-        if config.units.deduplicate:
-            earliest_first = sorted(range(len(units)), key=lambda i: (doc_order[units[i].doc_id], units[i].index))
-            precedence = np.empty(len(units), dtype=np.int64)
-            precedence[earliest_first] = np.arange(len(units))
-            groups = find_duplicates([u.text for u in units], threshold=config.units.near_duplicates,
-                                     order=precedence)
-        else:
-            groups = DuplicateGroups(group=np.arange(len(units)), representative=np.arange(len(units)))
+        if stored is None:
+            groups = _duplicate_groups(units, config, doc_order)
+            if key is not None:
+                store_units(config.embedding.cache_dir, key, corpus.documents, all_units,
+                            np.array([u.section in config.units.sections for u in all_units]), groups)
         reposts = find_reposts([u.doc_id for u in units], groups.group, doc_order, min_share=config.units.repost_share)
     for repost in reposts:
         log.warning("%s repeats %.0f%% of %s (a repost): its copied units are counted once", repost["document"],
@@ -299,6 +305,16 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
                                  if k in validation}}
     return Result(units=table, framings=framings, documents=doc_table, manifest=manifest, contrast_data=contrast,
                   frames_data=frames_data, frames_contrast=frames_contrast)
+
+
+def _duplicate_groups(units, config: Config, doc_order: dict[str, int]) -> DuplicateGroups:
+    """Duplicate groups of the analysed units; a group's representative is its earliest occurrence."""
+    if not config.units.deduplicate:
+        return DuplicateGroups(group=np.arange(len(units)), representative=np.arange(len(units)))
+    earliest_first = sorted(range(len(units)), key=lambda i: (doc_order[units[i].doc_id], units[i].index))
+    precedence = np.empty(len(units), dtype=np.int64)
+    precedence[earliest_first] = np.arange(len(units))
+    return find_duplicates([u.text for u in units], threshold=config.units.near_duplicates, order=precedence)
 
 
 def _frames(settings: FramesConfig, units, groups: DuplicateGroups, embeddings: np.ndarray, encode

@@ -18,10 +18,31 @@ UNIT_COLUMNS = ["unit_id", "doc_id", "source", "start", "end", "text", "framing"
 
 
 def report_data_of(path) -> dict:
-    """The JSON block a report page carries (what its script renders)."""
+    """The JSON block a report page carries, its packed columns unpacked as the page's script does."""
+    import base64
+
     page = path.read_text(encoding="utf-8")
     block = re.search(r'<script id="framing-data" type="application/json">(.*?)</script>', page, re.S).group(1)
-    return json.loads(block)
+    data = json.loads(block)
+
+    def unpack(column):
+        if not isinstance(column, dict) or "b64" not in column:
+            return column
+        raw = np.frombuffer(base64.b64decode(column["b64"]), dtype={"int8": "<i1", "int16": "<i2", "int32": "<i4",
+                            "uint8": "<u1", "uint16": "<u2", "float32": "<f4"}[column["dtype"]])
+        if "scale" in column:
+            return [float("nan") if v == column["missing"] else column["offset"] + v * column["scale"] for v in raw]
+        return raw.tolist()
+
+    units = data["units"] = {key: unpack(value) for key, value in data["units"].items()}
+    if "doc_runs" in units:
+        units["doc"] = [d for d, count in enumerate(units["doc_runs"]) for _ in range(count)]
+    if units.get("id") is None:
+        units["id"] = [f"{data['docs']['id'][d]}#{i}" for d, i in zip(units["doc"], units["index"])]
+    units["dup_of"] = [-1] * len(units["index"])
+    for unit, representative in zip(units["copies"], units["copy_of"]):
+        units["dup_of"][unit] = representative
+    return data
 
 
 def check_invariants(result: framing.Result) -> None:
@@ -106,6 +127,7 @@ def test_passages_context_and_save_load(example_result, tmp_path):
     data = report_data_of(target / "report.html")
     assert [f["label"] for f in data["framings"]] == [f.label for f in result.framings]
     assert data["units"]["id"] == list(result.units["unit_id"])
+    assert np.allclose(data["units"]["x"], result.units["x"], atol=1e-4 * np.ptp(result.units["x"]))
     assert page.count("Plotly=") <= 2 and "plotly.js" in page  # plotly.js inlined once
     assert re.search(r"<script[^>]+src=", page) is None  # plotly.js is inlined: the page works offline
 
@@ -197,3 +219,33 @@ def test_aleppo_corpus_end_to_end(aleppo_path, cache_dir, tmp_path):
     for f in result.framings:
         assert f.occurrences <= 1.5 * f.size  # no framing is made of one article's repeated sentences
         assert "copyright" not in f.terms and "picture" not in f.terms
+
+
+@pytest.mark.slow
+def test_a_rerun_loads_its_units_and_groups_and_changes_are_computed_afresh(tmp_path, caplog, monkeypatch):
+    """The units stage is stored by corpus, settings and rules: a re-run loads it; another setting recomputes."""
+    import logging
+
+    import framing.pipeline as pipeline
+
+    settings = {"embedding__cache_dir": str(tmp_path / "cache"), "contrast__enabled": False, "progress": False}
+    first = framing.analyze(None, "configs/example.yaml", **settings)
+    stored = list((tmp_path / "cache" / "units").glob("*.npz"))
+    assert len(stored) == 1
+    computed = []
+    original = pipeline._duplicate_groups
+    monkeypatch.setattr(pipeline, "_duplicate_groups", lambda *a: computed.append(1) or original(*a))
+    again = framing.analyze(None, "configs/example.yaml", **settings)
+    assert computed == []  # nothing segmented or grouped again
+    columns = ["unit_id", "doc_id", "start", "end", "text", "section", "dup_group", "duplicate_of", "framing"]
+    pd.testing.assert_frame_equal(again.units[columns], first.units[columns])
+    assert again.manifest["sections"] == first.manifest["sections"]
+    assert len(list((tmp_path / "cache" / "units").glob("*.npz"))) == 1  # loaded, not stored twice
+    other = framing.analyze(None, "configs/example.yaml", units__min_words=8, **settings)
+    assert len(list((tmp_path / "cache" / "units").glob("*.npz"))) == 2
+    assert len(other.units) < len(first.units) and computed == [1]
+    stored[0].write_bytes(b"damaged")  # an unreadable entry: a warning, then computed again
+    with caplog.at_level(logging.WARNING, logger="framing"):
+        repaired = framing.analyze(None, "configs/example.yaml", **settings)
+    assert "could not be read" in caplog.text
+    pd.testing.assert_frame_equal(repaired.units[columns], first.units[columns])

@@ -88,10 +88,30 @@ def _utf16_offsets(text: str, offsets: np.ndarray) -> np.ndarray:
 
 
 def _packed(values: Any, dtype: str) -> dict[str, str]:
-    """A numeric column as little-endian bytes in base64: a million numbers are 5.3 MB of text, not 8-20 MB of
-    JSON, and the page reads them into a typed array without parsing each one."""
-    array = np.ascontiguousarray(np.asarray(values), dtype={"int32": "<i4", "float32": "<f4"}[dtype])
+    """A numeric column as little-endian bytes in base64: the page reads it into a typed array without parsing
+    each number. Integers take the narrowest type that holds them (a section code is one byte, not four)."""
+    array = np.asarray(values)
+    if dtype == "int":
+        low, high = (int(array.min()), int(array.max())) if array.size else (0, 0)
+        dtype = next(name for name, bits in (("int8", 8), ("int16", 16), ("int32", 32))
+                     if -(1 << (bits - 1)) <= low and high < (1 << (bits - 1)))
+    little_endian = {"int8": "<i1", "int16": "<i2", "int32": "<i4", "uint8": "<u1", "uint16": "<u2",
+                     "float32": "<f4"}[dtype]
+    array = np.ascontiguousarray(array, dtype=little_endian)
     return {"dtype": dtype, "b64": base64.b64encode(array.tobytes()).decode("ascii")}
+
+
+def _quantised(values: Any, levels: int) -> dict[str, Any]:
+    """Reals in ``levels`` steps between their minimum and maximum (NaN kept as the top step): map positions in
+    1/65,535 of the map's extent (far below a pixel), probabilities in steps of 1/254."""
+    array = np.asarray(values, dtype=np.float64)
+    finite = array[np.isfinite(array)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    steps = levels - 2  # the top step marks a missing value
+    scale = (high - low) / steps if high > low else 1.0
+    codes = np.where(np.isfinite(array), np.rint((np.nan_to_num(array, nan=low) - low) / scale), steps + 1)
+    column = _packed(codes, "uint8" if levels <= 256 else "uint16")
+    return {**column, "offset": low, "scale": scale, "missing": steps + 1}
 
 
 def _map_order(units: pd.DataFrame, exemplars: set[str], seed: int) -> np.ndarray:
@@ -127,8 +147,8 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
         if rows.size:
             starts[rows] = _utf16_offsets(text, starts[rows])
             ends[rows] = _utf16_offsets(text, ends[rows])
-    dup_of = units["duplicate_of"].map(lambda u: unit_index.get(u, -1)) if "duplicate_of" in units.columns \
-        else np.full(len(units), -1)
+    dup_of = units["duplicate_of"].map(lambda u: unit_index.get(u, -1)).to_numpy(dtype=np.int64) \
+        if "duplicate_of" in units.columns else np.full(len(units), -1)
     ids_follow_documents = "index" in units.columns and bool(
         (units["doc_id"].astype(str) + "#" + units["index"].astype(str) == units["unit_id"]).all())
     contrast = None
@@ -157,9 +177,9 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
         validation = result.frames_data.get("validation") or {}
         frames = {
             "names": names, "method": result.frames_data.get("method"),
-            "frame": _packed([name_index.get(f, -1) for f in units["frame"]], "int32"),
-            "origin": _packed([origins.index(o) if o in origins else 2 for o in units["frame_origin"]], "int32"),
-            "probability": _packed(units["frame_probability"].to_numpy(dtype=float), "float32"),  # NaN: none
+            "frame": _packed([name_index.get(f, -1) for f in units["frame"]], "int"),
+            "origin": _packed([origins.index(o) if o in origins else 2 for o in units["frame_origin"]], "int"),
+            "probability": _quantised(units["frame_probability"].to_numpy(dtype=float), 256),  # NaN: none
             "proposals": [unit_index[u] for u in result.frames_data.get("proposals", []) if u in unit_index],
             "validation": {k: validation[k] for k in ("folds", "accuracy", "macro_f1", "labelled", "tested",
                                                       "zero_shot", "per_frame", "learning_curve", "confusion",
@@ -196,16 +216,22 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
         "units": {
             # ids are "<doc id>#<index>" (framing.units.unit_id): sent whole only when a run's are not
             "id": None if ids_follow_documents else list(units["unit_id"]),
-            "index": _packed(units["index"] if "index" in units.columns else np.zeros(len(units)), "int32"),
-            "doc": _packed(doc_of, "int32"), "start": _packed(starts, "int32"), "end": _packed(ends, "int32"),
-            "framing": _packed(units["framing"], "int32"),
-            "source": _packed(units["source"].map(source_index), "int32"),
+            "index": _packed(units["index"] if "index" in units.columns else np.zeros(len(units)), "int"),
+            # units stand in document order: one count per document instead of a document per unit
+            **({"doc_runs": _packed(np.bincount(doc_of, minlength=len(docs)), "int")}
+               if bool(np.all(np.diff(doc_of) >= 0)) else {"doc": _packed(doc_of, "int")}),
+            "start": _packed(starts, "int"), "end": _packed(ends, "int"),
+            "framing": _packed(units["framing"], "int"),
+            "source": _packed(units["source"].map(source_index), "int"),
             "section": _packed(units["section"].map(section_index) if "section" in units.columns
-                               else np.zeros(len(units)), "int32"),
-            "dup_of": _packed(dup_of, "int32"),
-            "x": _packed(units["x"], "float32"), "y": _packed(units["y"], "float32"),
+                               else np.zeros(len(units)), "int"),
+            # copies only (most units are their own representative): unit → its group's representative
+            "copies": _packed(np.flatnonzero(dup_of >= 0), "int"),
+            "copy_of": _packed(dup_of[dup_of >= 0], "int"),
+            "x": _quantised(units["x"], 65536), "y": _quantised(units["y"], 65536),
+            # enough of the drawing order for the map's sample, with room for filters that hide part of it
             "map_order": _packed(_map_order(units, {u for f in result.framings for u in f.exemplars},
-                                            int(result.manifest.get("seed", 0))), "int32"),
+                                            int(result.manifest.get("seed", 0)))[:2 * max_points], "int"),
         },
     }
 

@@ -5,15 +5,27 @@
   const data = JSON.parse(document.getElementById("framing-data").textContent);
   // Numeric columns come packed (little-endian bytes in base64): typed arrays without parsing each number.
   function unpack(column) {
-    if (!column || Array.isArray(column) || !column.b64) return column;
+    if (!column || Array.isArray(column) || column.b64 === undefined) return column;
     const bin = atob(column.b64), bytes = new Uint8Array(bin.length);
     for (let k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
-    return column.dtype === "float32" ? new Float32Array(bytes.buffer) : new Int32Array(bytes.buffer);
+    const Type = { int8: Int8Array, int16: Int16Array, int32: Int32Array, uint8: Uint8Array, uint16: Uint16Array,
+      float32: Float32Array }[column.dtype];
+    const raw = new Type(bytes.buffer);
+    if (column.scale === undefined) return raw;
+    const out = new Float32Array(raw.length); // quantised reals: offset + code * scale; the top code is missing
+    for (let k = 0; k < raw.length; k++) out[k] = raw[k] === column.missing ? NaN : column.offset + raw[k] * column.scale;
+    return out;
   }
   for (const key of Object.keys(data.units)) data.units[key] = unpack(data.units[key]);
   if (data.frames) for (const key of ["frame", "origin", "probability"]) data.frames[key] = unpack(data.frames[key]);
   const U = data.units, D = data.docs, F = data.framings, palette = data.palette;
-  const n = U.doc.length;
+  const n = U.index.length;
+  if (U.doc_runs) { // one count per document, units in document order
+    U.doc = new Int32Array(n);
+    for (let d = 0, k = 0; d < U.doc_runs.length; d++) for (let c = 0; c < U.doc_runs[d]; c++) U.doc[k++] = d;
+  }
+  U.dup_of = new Int32Array(n).fill(-1);
+  U.copies.forEach((i, k) => { U.dup_of[i] = U.copy_of[k]; });
   const unitId = U.id ? (i) => unitId(i) : (i) => `${D.id[U.doc[i]]}#${U.index[i]}`;
   const framingById = new Map(F.map((f) => [f.id, f]));
   const mapDiv = document.getElementById("map");
@@ -115,7 +127,9 @@
     && !(state.assignedOnly && U.framing[i] === -1);
   function visiblePoints() { // at most data.max_points: exemplars first, then a seeded sample (map_order)
     const out = [];
-    for (let k = 0; k < n && out.length < data.max_points; k++) if (visible(U.map_order[k])) out.push(U.map_order[k]);
+    for (let k = 0; k < U.map_order.length && out.length < data.max_points; k++) {
+      if (visible(U.map_order[k])) out.push(U.map_order[k]);
+    }
     if (state.highlight !== null) { // what is highlighted is drawn even when the sample left it out
       const drawn = new Set(out);
       for (const i of state.highlight) if (!drawn.has(i) && visible(i) && out.length < 2 * data.max_points) out.push(i);
