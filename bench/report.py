@@ -32,6 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run_dir")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--max-points", type=int, help="override the run's report.max_points")
     args = parser.parse_args()
 
     import framing
@@ -39,6 +40,8 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     result = framing.load_result(args.run_dir)
+    if args.max_points:
+        result.manifest.setdefault("config", {}).setdefault("report", {})["max_points"] = args.max_points
     served = needs_server(result)
     with tempfile.TemporaryDirectory() as folder:
         page_path = Path(folder) / "report.html"

@@ -214,6 +214,11 @@ def test_contrast_panel_words_and_narratives_open_their_passages(browser, demo):
     page = Page(browser, path)
     contrast = result.contrast()
     assert contrast.test["statistic"] in page.page.text_content("#contrast-test")
+    # its charts are drawn once the panel comes near the screen
+    page.page.evaluate("document.getElementById('contrast-panel').scrollIntoView()")
+    page.page.evaluate("window.framingContrastCharts")
+    bars = page.page.evaluate("document.getElementById('contrast-shares').data.map(t => t.name)")
+    assert bars == list(contrast.groups)
     first = contrast.narratives[0]
     pair = f"{first['group_a']} vs {first['group_b']}"
     assert pair in page.page.evaluate("[...document.querySelectorAll('#contrast-pair option')].map(o => o.textContent)")
