@@ -89,10 +89,12 @@ def main() -> None:
     parser.add_argument("--backend", default="onnx-int8")
     parser.add_argument("--cache-dir", default="~/.cache/framing")
     parser.add_argument("--whole-runs", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--fit-sample", type=int, default=50000)
     parser.add_argument("--min-cluster-size", type=int, default=25)
     args = parser.parse_args()
-    throughput(args)
+    if not args.skip_throughput:
+        throughput(args)
     if args.whole_runs:
         results = {engine: whole_run(engine, args) for engine in ("local", "ray")}
         stages = list(results["local"]["seconds"])
