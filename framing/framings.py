@@ -213,7 +213,7 @@ def _neighbour_weights(distances: np.ndarray, n_neighbors: int) -> np.ndarray:
     """
     from ._numba_cache import enable_numba_disk_cache
 
-    enable_numba_disk_cache()  # a Ray worker places in a fresh process: reuse compiled code from disk
+    enable_numba_disk_cache()  # umap may be first used here, when its layouts came from the cache
     from umap.umap_ import smooth_knn_dist
 
     distances = distances.astype(np.float32)
@@ -241,6 +241,12 @@ class Placement:
     labels: np.ndarray
     probabilities: np.ndarray
 
+    @classmethod
+    def concatenate(cls, parts: Sequence["Placement"]) -> "Placement":
+        """Chunks placed one after another, as one placement."""
+        return cls(*(np.concatenate([getattr(p, name) for p in parts])
+                     for name in ("space", "map", "labels", "probabilities")))
+
 
 def place_in_chunks(model: "FramingModel", X: np.ndarray, rest: np.ndarray, progress: bool | None) -> Placement:
     """The local engine's placement: ``model.place`` over ``chunk_size`` units at a time, with a progress bar."""
@@ -252,8 +258,7 @@ def place_in_chunks(model: "FramingModel", X: np.ndarray, rest: np.ndarray, prog
             chunk = rest[start:start + model.chunk_size]
             parts.append(model.place(X[chunk]))
             bar.update(chunk.size)
-    return Placement(*(np.concatenate([getattr(p, name) for p in parts])
-                       for name in ("space", "map", "labels", "probabilities")))
+    return Placement.concatenate(parts)
 
 
 class _DamagedCacheEntries(logging.Filter):

@@ -173,10 +173,10 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
             stored = load_units(config.embedding.cache_dir, key, corpus.documents)
         if stored is not None:
             all_units, analysed, groups = stored
-            units = [u for u, keep in zip(all_units, analysed) if keep]
         else:
             all_units = engine.segment(corpus.documents, config.units, progress)
-            units = [u for u in all_units if u.section in config.units.sections]
+            analysed = np.array([u.section in config.units.sections for u in all_units], dtype=bool)
+        units = [u for u, keep in zip(all_units, analysed) if keep]
         section_counts: dict[str, dict[str, int]] = {d.id: {} for d in corpus.documents}
         for unit in all_units:
             section_counts[unit.doc_id][unit.section] = section_counts[unit.doc_id].get(unit.section, 0) + 1
@@ -188,8 +188,7 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
         if stored is None:
             groups = _duplicate_groups(units, config, doc_order)
             if key is not None:
-                store_units(config.embedding.cache_dir, key, corpus.documents, all_units,
-                            np.array([u.section in config.units.sections for u in all_units]), groups)
+                store_units(config.embedding.cache_dir, key, corpus.documents, all_units, analysed, groups)
         reposts = find_reposts([u.doc_id for u in units], groups.group, doc_order, min_share=config.units.repost_share)
     for repost in reposts:
         log.warning("%s repeats %.0f%% of %s (a repost): its copied units are counted once", repost["document"],

@@ -17,6 +17,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from .errors import FramingError
 
 __all__ = ["RunServer", "make_server"]
@@ -32,8 +36,6 @@ class RunServer:
     """What the server knows of one run: the page, the documents' and units' text, and the search column."""
 
     def __init__(self, run_dir: str | Path) -> None:
-        import pyarrow.compute as pc
-
         from .report import write_report
         from .result import load_result
 
@@ -44,9 +46,6 @@ class RunServer:
         self.doc_texts = result.documents["text"].tolist()
         self.unit_texts = units["text"].tolist()
         distinct = (units["duplicate_of"] == "").to_numpy() if "duplicate_of" in units.columns else None
-        import numpy as np
-        import pyarrow as pa
-
         self.distinct_positions = np.flatnonzero(distinct) if distinct is not None else np.arange(len(units))
         self.search_column = pc.utf8_lower(pa.array([self.unit_texts[i] for i in self.distinct_positions]))
 
@@ -57,9 +56,6 @@ class RunServer:
         return {str(i): self.unit_texts[i] for i in positions if 0 <= i < len(self.unit_texts)}
 
     def search(self, query: str) -> list[int]:
-        import numpy as np
-        import pyarrow.compute as pc
-
         query = query.strip().lower()
         if not query:
             return []

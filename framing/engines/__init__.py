@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..framings import FramingModel, Placement
     from ..units import Unit
 
-__all__ = ["Engine", "make_engine"]
+__all__ = ["Engine", "make_engine", "segment_options"]
 
 
 class Engine(Protocol):
@@ -44,6 +44,12 @@ class Engine(Protocol):
     def close(self) -> None:
         """Release what the engine started."""
         ...
+
+
+def segment_options(settings: "UnitsConfig") -> dict:
+    """The units settings as ``framing.units.segment``'s keyword arguments (sections are chosen afterwards)."""
+    return {"kind": settings.kind, "min_words": settings.min_words, "window": settings.window,
+            "stride": settings.stride, "detect_sections": settings.detect_sections}
 
 
 def make_engine(settings: "EngineConfig", embedding_settings=None) -> Engine:

@@ -10,6 +10,7 @@ from ..corpus import Document
 from ..embedders import Embedder
 from ..framings import FramingModel, Placement, place_in_chunks
 from ..units import Unit, segment
+from . import segment_options
 
 __all__ = ["LocalEngine"]
 
@@ -18,8 +19,7 @@ class LocalEngine:
     name = "local"
 
     def segment(self, documents: Sequence[Document], settings: UnitsConfig, progress: bool | None) -> list[Unit]:
-        return segment(documents, kind=settings.kind, min_words=settings.min_words, window=settings.window,
-                       stride=settings.stride, detect_sections=settings.detect_sections, progress=progress)
+        return segment(documents, progress=progress, **segment_options(settings))
 
     def embedder(self, local: Embedder) -> Embedder:
         return local

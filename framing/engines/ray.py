@@ -28,6 +28,7 @@ from ..errors import FramingError, MissingExtra
 from ..framings import FramingModel, Placement
 from ..progress import progress_bar
 from ..units import Unit, segment, unit_id
+from . import segment_options
 
 __all__ = ["RayEngine", "RayEmbedder"]
 
@@ -157,10 +158,8 @@ class RayEngine:
         blocks = [pa.table({"position": np.arange(start, min(start + size, len(documents)), dtype=np.int64),
                             "text": [d.text for d in documents[start:start + size]]})
                   for start in range(0, len(documents), size)]
-        options = {"kind": settings.kind, "min_words": settings.min_words, "window": settings.window,
-                   "stride": settings.stride, "detect_sections": settings.detect_sections}
         rows = self.ray.data.from_arrow(blocks).map_batches(
-            _segment_batch, fn_kwargs={"settings": options}, batch_size=None, batch_format="numpy"
+            _segment_batch, fn_kwargs={"settings": segment_options(settings)}, batch_size=None, batch_format="numpy"
         ).to_pandas()
         rows = rows.sort_values(["position", "index"], kind="stable")
         units = []
@@ -197,9 +196,7 @@ class RayEngine:
                 results[task.remote([model_ref], np.ascontiguousarray(X[chunk]))] = number
             while results:
                 self._collect(results, done, bar, chunks)
-        parts = [done[k] for k in range(len(chunks))]
-        return Placement(*(np.concatenate([getattr(p, name) for p in parts])
-                           for name in ("space", "map", "labels", "probabilities")))
+        return Placement.concatenate([done[k] for k in range(len(chunks))])
 
     def _collect(self, results: dict, done: dict, bar, chunks) -> None:
         ready, _ = self.ray.wait(list(results), num_returns=1)

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from ..config import ReportConfig
 from ..contrast import Contrast
 from ..framings import UNASSIGNED, Framing
 
@@ -130,7 +131,8 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
     False leaves the documents' text out of the page, for ``framing serve`` to send on demand.
     """
     settings = result.manifest.get("config", {}).get("report", {})
-    max_points = max_points if max_points is not None else settings.get("max_points", 100000)
+    if max_points is None:
+        max_points = settings.get("max_points", ReportConfig.model_fields["max_points"].default)
     units = result.units.reset_index(drop=True)
     docs = result.documents.reset_index(drop=True)
     doc_index = {doc_id: i for i, doc_id in enumerate(docs["doc_id"])}
@@ -249,7 +251,8 @@ _PAGE_SIGNATURE = b"<title>framing report: "
 def needs_server(result: "Result") -> bool:
     """True when the run's documents hold more text than ``report.max_text_mb``: one file with all of it would
     be too slow to open, so the page is served with its passages on demand (``framing serve``)."""
-    limit = result.manifest.get("config", {}).get("report", {}).get("max_text_mb", 40.0)
+    limit = result.manifest.get("config", {}).get("report", {}).get(
+        "max_text_mb", ReportConfig.model_fields["max_text_mb"].default)
     total = int(result.documents["text"].str.len().sum()) if len(result.documents) else 0
     return total > limit * 1e6
 
