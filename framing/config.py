@@ -144,10 +144,11 @@ class ClusterConfig(_Section):
     selection_method: Literal["eom", "leaf"] = Field(
         "leaf", description="leaf (fine framings) | eom (HDBSCAN's default: fewer, broader clusters)")
     selection_epsilon: float = Field(0.0, ge=0.0, description="HDBSCAN: merge clusters closer than this")
-    # hdbscan, measured (bench/sample_fit.py, 100k units): ARI to the full fit 0.557 vs 0.542 (20k sample) and
-    # 0.709 vs 0.702 (50k); a full fit with another seed scores 0.821.
+    # vote, measured: ARI to the full fit (bench/sample_fit.py, 100k units) 0.542 vs hdbscan's 0.557 (20k sample)
+    # and 0.702 vs 0.709 (50k), a full fit with another seed scoring 0.821; at a million units hdbscan's
+    # approximate_predict (a Python loop per unit) took 40 s of the 76 s that placing took, vote under a second.
     assign: Literal["vote", "hdbscan"] = Field(
-        "hdbscan", description="how units outside reduce.fit_sample get their framing: hdbscan "
+        "vote", description="how units outside reduce.fit_sample get their framing: hdbscan "
                                "(approximate_predict at their placed position) | vote (their nearest sampled units' "
                                "framings, weighted as UMAP weighs neighbours)")
     # 0.3, measured (bench/unassigned.py): on all four hand-coded sets it takes coverage from about half the units
@@ -219,6 +220,7 @@ class EngineConfig(_Section):
                                                            "runs on cuda")
     block_texts: int = Field(4096, ge=1, description="ray: texts per block an actor embeds at a time")
     block_documents: int = Field(256, ge=1, description="ray: documents per block segmented at a time")
+    block_files: int = Field(64, ge=1, description="ray: input files (pages or shards) per block read at a time")
 
 
 class ReportConfig(_Section):

@@ -140,6 +140,21 @@ def _layout(X: np.ndarray, knn, n_components: int, n_neighbors: int, min_dist: f
 _PARALLEL_LAYOUT_MIN_UNITS = 20000
 
 
+def _neighbour_index(X: np.ndarray, metric: str, n_neighbors: int, random_state: int,
+                     pynndescent_version: str) -> Any:
+    """A pynndescent search index over ``X`` (the version is an argument so that the cache's key holds it)."""
+    from ._numba_cache import enable_numba_disk_cache
+
+    enable_numba_disk_cache()
+    from pynndescent import NNDescent
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Cannot cache compiled function")
+        index = NNDescent(X, metric=metric, n_neighbors=n_neighbors, random_state=random_state, low_memory=True)
+        index.prepare()
+    return index
+
+
 def _reduce(X: np.ndarray, n_neighbors: int, n_components: int, min_dist: float, map_min_dist: float, metric: str,
             random_state: int, n_jobs: int, umap_version: str) -> tuple[np.ndarray, np.ndarray]:
     """The clustering space and the 2-d map: one neighbour graph, one spectral initialisation, two layouts.
@@ -444,19 +459,27 @@ class FramingModel:
         return space, coordinates
 
     def _neighbour_index(self, X_sample: np.ndarray) -> Any:
-        """What :meth:`place` searches: the sample itself (exact search) when small, else a pynndescent index."""
+        """What :meth:`place` searches: the sample itself (exact search) when small, else a pynndescent index
+        (through the joblib cache when ``memory`` is set: building it takes 25 s for 100k units, most of it
+        compiling nn_descent, which numba cannot cache)."""
         if X_sample.shape[0] < _EXACT_KNN_LIMIT:
             return None
-        from ._numba_cache import enable_numba_disk_cache
+        import pynndescent
 
-        enable_numba_disk_cache()
-        from pynndescent import NNDescent
+        build = _neighbour_index
+        if self.memory is not None:
+            import joblib
 
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Cannot cache compiled function")
-            index = NNDescent(X_sample, metric=self.metric, n_neighbors=max(30, 2 * self.n_neighbors),
-                              random_state=self.random_state, low_memory=True)
-            index.prepare()
+            memory = self.memory if isinstance(self.memory, joblib.Memory) else joblib.Memory(str(self.memory),
+                                                                                               verbose=0)
+            build = memory.cache(_neighbour_index)
+        with _DamagedCacheEntries() as damaged:
+            index = build(X_sample, metric=self.metric, n_neighbors=max(30, 2 * self.n_neighbors),
+                          random_state=self.random_state, pynndescent_version=pynndescent.__version__)
+        if damaged.seen:
+            message = "the cached neighbour index could not be read (damaged); it was built again and replaced"
+            log.warning(message)
+            self.cache_warnings_.append(message)
         return index
 
     def _neighbours(self, X_new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -493,16 +516,14 @@ class FramingModel:
     @staticmethod
     def _order_by_size(X: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Renumber framings 0.. by decreasing size (ties by first unit) so ids read as a ranking."""
-        found = [label for label in np.unique(labels) if label != UNASSIGNED]
-        order = sorted(found, key=lambda label: (-int((labels == label).sum()), int(np.argmax(labels == label))))
-        new_labels = np.full_like(labels, UNASSIGNED)
-        centroids = np.zeros((len(order), X.shape[1]), dtype=np.float32)
-        for new, old in enumerate(order):
-            members = labels == old
-            new_labels[members] = new
-            centre = X[members].mean(axis=0)
-            centroids[new] = centre / max(float(np.linalg.norm(centre)), 1e-12)
-        return new_labels, centroids
+        found, first, sizes = np.unique(labels, return_index=True, return_counts=True)
+        assigned = found != UNASSIGNED
+        found, first, sizes = found[assigned], first[assigned], sizes[assigned]
+        order = np.lexsort((first, -sizes))  # by size, then by first unit
+        new_of_old = np.full(int(found.max()) + 2 if found.size else 1, UNASSIGNED, dtype=labels.dtype)
+        new_of_old[found[order]] = np.arange(order.size)
+        new_labels = np.where(labels == UNASSIGNED, UNASSIGNED, new_of_old[np.maximum(labels, 0)])
+        return new_labels, _centroids(X, new_labels, order.size)
 
     def _reassign(self, X: np.ndarray) -> None:
         outliers = np.flatnonzero(self.labels_ == UNASSIGNED)
@@ -518,6 +539,29 @@ class FramingModel:
         self.labels_[outliers[keep]] = best[keep]
         self.reassigned_[outliers[keep]] = True
         log.info("reassigned %d of %d unassigned units", int(keep.sum()), outliers.size)
+
+
+def _centroids(X: np.ndarray, labels: np.ndarray, n_labels: int, chunk: int = 100_000) -> np.ndarray:
+    """Unit-length mean vector of each label 0..n_labels-1 (unassigned rows ignored), reading ``X`` once in
+    chunks (it may be a memory map of a million rows)."""
+    from scipy.sparse import csr_matrix
+
+    sums = np.zeros((n_labels, X.shape[1]), dtype=np.float64)
+    for start in range(0, X.shape[0], chunk):
+        part = labels[start:start + chunk]
+        keep = np.flatnonzero(part != UNASSIGNED)
+        indicator = csr_matrix((np.ones(keep.size), (part[keep], keep)), shape=(n_labels, part.size))
+        sums += indicator @ np.asarray(X[start:start + chunk], dtype=np.float64)
+    norms = np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    return (sums / norms).astype(np.float32)
+
+
+def members_of(labels: np.ndarray) -> dict[int, np.ndarray]:
+    """The row indices of each label, in row order: one stable sort instead of a scan per label."""
+    order = np.argsort(labels, kind="stable")
+    values, starts = np.unique(labels[order], return_index=True)
+    bounds = np.r_[starts, order.size]
+    return {int(v): order[a:b] for v, a, b in zip(values, bounds[:-1], bounds[1:])}
 
 
 def class_tfidf_terms(texts: Sequence[str], labels: np.ndarray, n_terms: int = 10, ngram_max: int = 2
@@ -597,8 +641,9 @@ def describe_framings(texts: Sequence[str], unit_ids: Sequence[str], sources: Se
     terms = class_tfidf_terms(texts, labels, n_terms=n_terms, ngram_max=ngram_max)
     units_per_source = Counter(sources)
     framings = []
+    members_by_framing = members_of(labels)
     for framing_id in range(centroids.shape[0]):
-        members = np.flatnonzero(labels == framing_id)
+        members = members_by_framing.get(framing_id, np.array([], dtype=np.int64))
         similarity = embeddings[members] @ centroids[framing_id]
         exemplars: list[str] = []
         seen_texts: set[str] = set()

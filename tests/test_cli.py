@@ -108,7 +108,7 @@ def test_run_writes_the_run_folder_and_says_where_the_report_is(tmp_path, cache_
     assert all(f"{stage} " in summary[1] for stage in saved["seconds"]) and "peak memory" in summary[1]
     assert 100 < saved["peak_memory_mb"]["process"] < 8000
     assert saved["fit"] == {"sample": saved["counts"]["distinct_units"], "of": saved["counts"]["distinct_units"],
-                            "min_cluster_size": saved["config"]["cluster"]["min_cluster_size"], "assign": "hdbscan"}
+                            "min_cluster_size": saved["config"]["cluster"]["min_cluster_size"], "assign": "vote"}
     assert {p.name for p in out.iterdir()} == {"units.parquet", "documents.parquet", "framings.json", "run.json",
                                                "report.html", "contrast.json", "contrast_table.csv",
                                                "contrast_divergence.csv", "contrast_words.csv",
