@@ -6,6 +6,7 @@ import logging
 import platform
 import time
 import warnings
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -15,7 +16,7 @@ import pandas as pd
 
 from . import __version__
 from .config import Config, FramesConfig, apply_overrides
-from .contrast import Contrast, ContrastInput, compute_contrast
+from .contrast import Contrast, ContrastInput, compute_contrast, word_counts
 from .corpus import Corpus, Document, corpus_root, input_bytes, load_corpus
 from .duplicates import DuplicateGroups, find_duplicates, find_reposts
 from .embed import EmbeddingCache, embed_texts, make_embedder
@@ -83,11 +84,11 @@ def _resolve_config(config: Config | dict | str | Path | None, overrides: dict[s
     return Config.from_dict(apply_overrides(config or {}, overrides))
 
 
-def _corpus(corpus_or_path: Corpus | Sequence[Document] | str | Path | None, config: Config) -> Corpus:
+def _corpus(corpus_or_path: Corpus | Sequence[Document] | str | Path | None, config: Config, engine) -> Corpus:
     if isinstance(corpus_or_path, Corpus):
         corpus = corpus_or_path
     elif isinstance(corpus_or_path, (str, Path)) or corpus_or_path is None:
-        corpus = load_corpus(corpus_or_path, config.corpus)
+        corpus = load_corpus(corpus_or_path, config.corpus, map_files=engine.map_files)
     elif all(isinstance(d, Document) for d in corpus_or_path):
         corpus = Corpus.from_documents(corpus_or_path)
     else:
@@ -96,7 +97,9 @@ def _corpus(corpus_or_path: Corpus | Sequence[Document] | str | Path | None, con
         raise FramingError("the corpus has no documents")
     ids = [d.id for d in corpus.documents]
     if len(set(ids)) != len(ids):
-        raise FramingError("document ids must be unique")
+        repeated = next(i for i, count in Counter(ids).items() if count > 1)
+        raise FramingError(f"document ids must be unique: {repeated[:60]!r} appears {Counter(ids)[repeated]} times "
+                           "(corpus.id_field)")
     return corpus
 
 
@@ -162,7 +165,7 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
 def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> Result:
     timer = _Timer()
     with timer.stage("corpus"):
-        corpus = _corpus(corpus_or_path, config)
+        corpus = _corpus(corpus_or_path, config, engine)
     documents = {d.id: d for d in corpus.documents}
     # Precedence for "who said it first": by date (ISO strings sort), then corpus order.
     doc_order = {d.id: rank for rank, d in enumerate(sorted(corpus.documents, key=lambda d: d.date or "~"))}
@@ -234,11 +237,12 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
     contrast = None
     if config.contrast.enabled:
         with timer.stage("contrast"):
+            counts = word_counts([u.text for u in representatives])  # counted once for both contrasts
             contrast = _contrast(config, corpus, documents, representatives, model.labels_, embeddings,
-                                 {f.id: f.label for f in framings}, frames, encode)
+                                 {f.id: f.label for f in framings}, frames, encode, counts)
             if frames is not None:  # the same analyses with the frames as the labelling
                 frames_contrast = _contrast(config, corpus, documents, representatives, frames.frame, embeddings,
-                                            dict(enumerate(frames.names)), None, encode, axes=False)
+                                            dict(enumerate(frames.names)), None, encode, counts, axes=False)
     repairs = list(cache.repairs) if cache is not None else []
     if cache is not None:
         cache.close()
@@ -344,7 +348,7 @@ def _frames(settings: FramesConfig, units, groups: DuplicateGroups, embeddings: 
 
 def _contrast(config: Config, corpus: Corpus, documents: dict[str, Document], representatives,
               labels: np.ndarray, embeddings: np.ndarray, label_names: dict[int, str],
-              frames: FrameAssignment | None, encode, axes: bool = True) -> Contrast:
+              frames: FrameAssignment | None, encode, counts, axes: bool = True) -> Contrast:
     """The contrast of ``labels`` (framings, or frames) between groups; ``encode(texts)`` embeds axis poles with
     the run's embedder and cache."""
     settings = config.contrast
@@ -356,6 +360,7 @@ def _contrast(config: Config, corpus: Corpus, documents: dict[str, Document], re
             sections=[u.section for u in representatives], framings=labels, embeddings=embeddings,
             framing_labels=label_names,
             doc_meta={d.id: {**d.meta, "source": d.source, "date": d.date} for d in corpus.documents},
+            word_counts=counts,
         ),
         encode, groups=settings.groups, group_by=settings.group_by, pairs=settings.pairs,
         bootstrap=settings.bootstrap, permutations=settings.permutations, min_units=settings.min_units,
