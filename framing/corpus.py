@@ -18,7 +18,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from .config import CorpusConfig
 from .errors import FramingError
@@ -28,6 +28,9 @@ __all__ = ["Document", "Corpus", "load_corpus", "example_corpus_path", "corpus_r
 log = logging.getLogger(__name__)
 
 _SIDECAR_NAMES = ("metadata.csv", "sources.csv")
+_RECORD_SUFFIXES = (".jsonl", ".csv", ".parquet")
+# map_files(read, items) -> results in the items' order: the builtin map here; an engine may spread it (Ray Data)
+MapFiles = Callable[[Callable[[Any], Any], list], Iterable[Any]]
 UNKNOWN_SOURCE = "unknown"
 _LATIN_SINGLE_BYTE = frozenset(
     "cp1250 cp1252 cp1254 cp1257 cp1258 latin_1 iso8859_2 iso8859_3 iso8859_4 iso8859_9 iso8859_10 iso8859_13 "
@@ -97,9 +100,25 @@ def example_corpus_path() -> Path:
     return Path(__file__).resolve().parent / "data" / "example"
 
 
+class _FileNotes(Corpus):
+    """What reading one input file found (skips, warnings, its hash), gathered where the file is read — in this
+    process or on a worker — and added to the run's corpus, which logs the warnings, in input order."""
+
+    def __init__(self) -> None:
+        super().__init__(documents=[])
+
+
 def _warn(corpus: Corpus, message: str) -> None:
-    log.warning(message)
+    if not isinstance(corpus, _FileNotes):
+        log.warning(message)
     corpus.warnings.append(message)
+
+
+def _merge_notes(corpus: Corpus, notes: Corpus) -> None:
+    corpus.skipped.extend(notes.skipped)
+    corpus.input_hashes.update(notes.input_hashes)
+    for message in notes.warnings:
+        _warn(corpus, message)
 
 
 # Byte-order marks, longest first: the UTF-32 LE mark begins with the UTF-16 LE one.
@@ -307,17 +326,41 @@ def _folder_files(root: Path, config: CorpusConfig) -> list[Path]:
                    if p.is_file() and not any(fnmatch.fnmatch(p.name, skip) for skip in config.exclude)})
 
 
+def _is_pattern(raw: str | Path) -> bool:
+    return any(c in str(raw) for c in "*?[")
+
+
+def _pattern_root(pattern: str) -> Path:
+    """The folder a glob pattern starts from: its parts up to the first one with a wildcard."""
+    parts = Path(pattern).expanduser().parts
+    fixed = next(k for k, part in enumerate(parts) if _is_pattern(part))
+    return Path(*parts[:fixed]) if fixed else Path(".")
+
+
+def _shard_files(pattern: str) -> list[Path]:
+    root = _pattern_root(pattern)
+    rest = str(Path(pattern).expanduser().relative_to(root)) if root != Path(".") else pattern
+    return sorted(p for p in root.glob(rest) if p.is_file())
+
+
 def corpus_root(path: str | Path | None, config: CorpusConfig) -> Path:
-    """The folder or file a corpus is read from (``None``: ``config.path``, else the bundled example)."""
+    """The folder or file a corpus is read from (``None``: ``config.path``, else the bundled example); for a
+    pattern of shards (``data/part-*.jsonl``), the folder it starts from."""
     raw = path if path is not None else config.path
+    if raw is not None and _is_pattern(raw):
+        return _pattern_root(str(raw))
     return Path(raw).expanduser() if raw is not None else example_corpus_path()
 
 
 def input_bytes(path: str | Path | None = None, config: CorpusConfig | None = None) -> int:
     """The size of the files a corpus would be read from, without reading them (0 when it does not exist)."""
     config = config or CorpusConfig()
-    root = corpus_root(path, config)
-    files = _folder_files(root, config) if root.is_dir() else [root]
+    raw = path if path is not None else config.path
+    if raw is not None and _is_pattern(raw):
+        files = _shard_files(str(raw))
+    else:
+        root = corpus_root(path, config)
+        files = _folder_files(root, config) if root.is_dir() else [root]
     total = 0
     for file in files:
         try:
@@ -327,8 +370,34 @@ def input_bytes(path: str | Path | None = None, config: CorpusConfig | None = No
     return total
 
 
-def _load_folder(root: Path, config: CorpusConfig, corpus: Corpus) -> None:
+def _read_page(item: tuple[str, str]) -> tuple[str | None, dict[str, str], Corpus]:
+    """One file of a folder corpus: its text (``None`` when skipped), what an HTML page says of itself, and notes.
+
+    A module-level function of plain arguments, so an engine can run it on workers (the Ray engine does).
+    """
+    path, rel = Path(item[0]), item[1]
+    notes = _FileNotes()
+    data = _read_bytes(path)
+    notes.input_hashes[rel] = hashlib.sha256(data).hexdigest()
+    text = _decode(data, rel, notes)
+    if text is None:
+        return None, {}, notes
+    page_meta: dict[str, str] = {}
+    if path.suffix.lower() in _HTML_SUFFIXES and text.strip():
+        extracted = extract_html(text)
+        if extracted is None:
+            notes.skipped.append((rel, "no main text in the page"))
+            return None, {}, notes
+        text, page_meta = extracted
+    if not text.strip():
+        notes.skipped.append((rel, "empty"))
+        return None, {}, notes
+    return text, page_meta, notes
+
+
+def _load_folder(root: Path, config: CorpusConfig, corpus: Corpus, map_files: MapFiles) -> None:
     files = _folder_files(root, config)
+    names = [path.relative_to(root).as_posix() for path in files]
     sidecar_path = Path(config.metadata) if config.metadata else next(
         (root / name for name in _SIDECAR_NAMES if (root / name).is_file()), None
     )
@@ -337,24 +406,12 @@ def _load_folder(root: Path, config: CorpusConfig, corpus: Corpus) -> None:
     sidecar = _read_sidecar(sidecar_path, config.metadata_key, corpus) if sidecar_path else {}
     matched: set[str] = set()
     without_metadata = []
-    for path in files:
-        rel = path.relative_to(root).as_posix()
-        data = _read_bytes(path)
-        corpus.input_hashes[rel] = hashlib.sha256(data).hexdigest()
-        text = _decode(data, rel, corpus)
+    for rel, page in zip(names, map_files(_read_page, [(str(path), rel) for path, rel in zip(files, names)])):
+        text, page_meta, notes = page
+        _merge_notes(corpus, notes)
         if text is None:
             continue
-        page_meta: dict[str, str] = {}
-        if path.suffix.lower() in _HTML_SUFFIXES and text.strip():
-            extracted = extract_html(text)
-            if extracted is None:
-                corpus.skipped.append((rel, "no main text in the page"))
-                continue
-            text, page_meta = extracted
-        if not text.strip():
-            corpus.skipped.append((rel, "empty"))
-            continue
-        key = rel if rel in sidecar else path.name
+        key = rel if rel in sidecar else Path(rel).name
         meta = sidecar.get(key)
         if meta is None:
             without_metadata.append(rel)
@@ -381,9 +438,9 @@ def _page_fields(page_meta: dict[str, str], config: CorpusConfig) -> dict[str, s
     return {k: v for k, v in fields.items() if v}
 
 
-def _records(path: Path, corpus: Corpus) -> list[dict[str, Any]]:
+def _records(path: Path, name: str, corpus: Corpus) -> list[dict[str, Any]]:
     data = _read_bytes(path)
-    corpus.input_hashes[path.name] = hashlib.sha256(data).hexdigest()
+    corpus.input_hashes[name] = hashlib.sha256(data).hexdigest()
     if path.suffix.lower() == ".parquet":
         import pandas as pd
 
@@ -393,7 +450,7 @@ def _records(path: Path, corpus: Corpus) -> list[dict[str, Any]]:
             raise FramingError(f"cannot read {path} as parquet: {str(exc).splitlines()[0]}") from None
         return [{k: (None if v is None or v != v else v) for k, v in row.items()}
                 for row in frame.to_dict(orient="records")]
-    text = _decode(data, path.name, corpus)
+    text = _decode(data, name, corpus)
     if text is None:
         raise FramingError(f"{path} is a binary file, not {path.suffix[1:]}")
     if path.suffix.lower() == ".csv":
@@ -412,8 +469,12 @@ def _records(path: Path, corpus: Corpus) -> list[dict[str, Any]]:
     return records
 
 
-def _load_records(path: Path, config: CorpusConfig, corpus: Corpus) -> None:
-    records = _records(path, corpus)
+def _read_records(item: tuple[str, str, CorpusConfig]) -> Corpus:
+    """The documents of one record file (a ``.jsonl``, ``.csv`` or ``.parquet`` file, or one shard of many), and
+    its notes. Without ``corpus.id_field`` a document is ``<name>:<row>``. Runs on workers too."""
+    path, name, config = Path(item[0]), item[1], item[2]
+    corpus = _FileNotes()
+    records = _records(path, name, corpus)
     if records and not any(config.text_field in record for record in records):
         fields = ", ".join(_short(str(k)) for k in list(records[0])[:20])
         raise FramingError(f"{path} has no field {config.text_field!r} (set corpus.text_field; fields: {fields})")
@@ -421,7 +482,7 @@ def _load_records(path: Path, config: CorpusConfig, corpus: Corpus) -> None:
     for row_no, record in enumerate(records, 1):
         text = record.pop(config.text_field, None)
         doc_id = str(record.pop(config.id_field)) if config.id_field and record.get(config.id_field) is not None \
-            else f"{path.name}:{row_no}"
+            else f"{name}:{row_no}"
         if doc_id in seen:
             raise FramingError(f"{path}: duplicate document id {_short(doc_id)!r} in {config.id_field!r}")
         seen.add(doc_id)
@@ -430,29 +491,56 @@ def _load_records(path: Path, config: CorpusConfig, corpus: Corpus) -> None:
             corpus.skipped.append((doc_id, reason))
             continue
         corpus.documents.append(_document(doc_id, text, record, config, corpus))
+    return corpus
 
 
-def load_corpus(path: str | Path | None = None, config: CorpusConfig | None = None) -> Corpus:
-    """Read a corpus from a folder, a ``.jsonl``, ``.csv`` or ``.parquet`` file (default: the bundled example).
+def _load_records(files: list[Path], names: list[str], config: CorpusConfig, corpus: Corpus,
+                  map_files: MapFiles) -> None:
+    for shard in map_files(_read_records, [(str(path), name, config) for path, name in zip(files, names)]):
+        _merge_notes(corpus, shard)
+        corpus.documents.extend(shard.documents)
 
+
+def load_corpus(path: str | Path | None = None, config: CorpusConfig | None = None,
+                map_files: MapFiles = map) -> Corpus:
+    """Read a corpus from a folder, a ``.jsonl``, ``.csv`` or ``.parquet`` file, or shards of them named by a
+    pattern (``data/part-*.parquet``); default: the bundled example.
+
+    ``map_files(read, items)`` reads the files (the builtin ``map``; the Ray engine reads them as a Ray Dataset);
+    everything that decides what a document is runs inside ``read``, so every engine applies the same rules.
     Raises ``FramingError`` for a missing path or a corpus with no readable document. Empty and binary files
     are skipped and listed in a warning; non-UTF-8 files are decoded by detection with a warning.
     """
     config = config or CorpusConfig()
-    root = corpus_root(path, config)
-    if not root.exists():
-        raise FramingError(f"corpus not found: {root}")
-    corpus = Corpus(documents=[], origin=str(root))
-    if root.is_dir():
-        _load_folder(root, config, corpus)
-    elif root.suffix.lower() in (".jsonl", ".csv", ".parquet"):
-        _load_records(root, config, corpus)
+    raw = path if path is not None else config.path
+    if raw is not None and _is_pattern(raw):
+        root = _pattern_root(str(raw))
+        shards = _shard_files(str(raw))
+        if not shards:
+            raise FramingError(f"corpus not found: no file matches {raw}")
+        odd = [p.name for p in shards if p.suffix.lower() not in _RECORD_SUFFIXES]
+        if odd:
+            raise FramingError(f"{raw} matches files that are not .jsonl, .csv or .parquet shards: "
+                               f"{', '.join(odd[:5])}")
+        corpus = Corpus(documents=[], origin=str(raw))
+        _load_records(shards, [p.relative_to(root).as_posix() for p in shards], config, corpus, map_files)
     else:
-        raise FramingError(f"cannot read {root}: expected a folder, a .jsonl, .csv or .parquet file")
+        root = corpus_root(path, config)
+        if not root.exists():
+            raise FramingError(f"corpus not found: {root}")
+        corpus = Corpus(documents=[], origin=str(root))
+        if root.is_dir():
+            _load_folder(root, config, corpus, map_files)
+        elif root.suffix.lower() in _RECORD_SUFFIXES:
+            _load_records([root], [root.name], config, corpus, map_files)
+        else:
+            raise FramingError(f"cannot read {root}: expected a folder, a .jsonl, .csv or .parquet file, "
+                               "or a pattern of such shards")
     if corpus.skipped:
         _warn(corpus, f"skipped {len(corpus.skipped)} input(s): "
                       + ", ".join(f"{name} ({why})" for name, why in corpus.skipped[:10]))
     if not corpus.documents:
-        what = f"files matching {', '.join(config.glob)}" if root.is_dir() else "records with text"
-        raise FramingError(f"no documents in {root}: found no {what}")
+        what = f"files matching {', '.join(config.glob)}" if root.is_dir() and not _is_pattern(raw or "") \
+            else "records with text"
+        raise FramingError(f"no documents in {raw if raw is not None and _is_pattern(raw) else root}: found no {what}")
     return corpus

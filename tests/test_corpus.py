@@ -167,3 +167,32 @@ def test_parquet_records(tmp_path):
     write(tmp_path / "bad.parquet", b"not a parquet file at all")
     with pytest.raises(FramingError, match="cannot read .*bad.parquet as parquet"):
         load_corpus(tmp_path / "bad.parquet")
+
+
+def write_shards(root: Path) -> Path:
+    """Two JSONL shards and a Parquet one under root/shards/, plus a file the pattern must not take."""
+    import pandas as pd
+
+    write(root / "shards" / "part-0.jsonl", "\n".join(json.dumps(r) for r in [
+        {"text": "The first shard's opening text.", "source": "A"},
+        {"text": "", "source": "A"},
+        {"text": "The first shard's closing text.", "source": "B"}]) + "\n")
+    write(root / "shards" / "part-1.jsonl", json.dumps({"text": "The second shard's only text.", "source": "B"}) + "\n")
+    pd.DataFrame({"text": ["A parquet shard's text."], "source": ["C"]}).to_parquet(root / "shards" / "part-2.parquet")
+    write(root / "shards" / "README.md", "not a shard")
+    return root / "shards"
+
+
+def test_a_pattern_reads_record_shards_in_order(tmp_path):
+    shards = write_shards(tmp_path)
+    corpus = load_corpus(str(shards / "part-*"))
+    assert [(d.id, d.source) for d in corpus] == [
+        ("part-0.jsonl:1", "A"), ("part-0.jsonl:3", "B"), ("part-1.jsonl:1", "B"), ("part-2.parquet:1", "C")]
+    assert corpus.documents[2].text == "The second shard's only text."
+    assert corpus.skipped == [("part-0.jsonl:2", "empty")]
+    assert sorted(corpus.input_hashes) == ["part-0.jsonl", "part-1.jsonl", "part-2.parquet"]
+    assert len(load_corpus(str(shards / "*.jsonl"))) == 3
+    with pytest.raises(FramingError, match="not .jsonl, .csv or .parquet shards: README.md"):
+        load_corpus(str(shards / "*"))
+    with pytest.raises(FramingError, match="no file matches"):
+        load_corpus(str(shards / "part-*.csv"))

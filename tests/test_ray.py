@@ -50,6 +50,25 @@ def test_ray_segments_and_embeds_as_the_local_engine_does(local_ray, aleppo_path
 
 @pytest.mark.slow
 @pytest.mark.ray
+def test_ray_reads_pages_and_shards_as_the_local_engine_does(local_ray, aleppo_path, tmp_path):
+    from test_corpus import write, write_shards
+
+    from framing.config import CorpusConfig
+    from framing.engines.ray import RayEngine
+
+    engine = RayEngine(EngineConfig(name="ray", block_files=2), Config().embedding)
+    for path in (aleppo_path, str(write_shards(tmp_path) / "part-*")):
+        local, on_ray = load_corpus(path), load_corpus(path, map_files=engine.map_files)
+        assert on_ray.documents == local.documents and len(local.documents) >= 4
+        assert (on_ray.skipped, on_ray.warnings, on_ray.input_hashes) == (local.skipped, local.warnings,
+                                                                          local.input_hashes)
+    write(tmp_path / "broken" / "a.jsonl", '{"text": "fine"}\n{"text": \n')
+    with pytest.raises(FramingError, match=r"a.jsonl:2: not valid JSON"):  # one line, not a Ray traceback
+        load_corpus(str(tmp_path / "broken" / "*.jsonl"), CorpusConfig(), map_files=engine.map_files)
+
+
+@pytest.mark.slow
+@pytest.mark.ray
 def test_ray_engine_writes_the_run_folder_the_local_engine_writes(local_ray, cache_dir, tmp_path):
     settings = {"embedding__cache_dir": str(cache_dir), "reduce__fit_sample": 150, "progress": False}
     local = framing.analyze(None, EXAMPLE, **settings)

@@ -1,14 +1,15 @@
 """Where the heavy steps of a run execute: this process (``local``) or a Ray cluster (``ray``).
 
-An engine is a module behind one small contract, as BERTopic's back-ends are: it segments documents into units,
-runs an embedder's ``encode`` and places the units a sampled fit did not see. Everything else — near-duplicate
+An engine is a module behind one small contract, as BERTopic's back-ends are: it reads the input files (with the
+corpus stage's own per-file function), segments documents into units, runs an embedder's ``encode`` and places
+the units a sampled fit did not see. Everything else — near-duplicate
 groups, the cache, the sample's UMAP and HDBSCAN fit, descriptions, contrast, the run folder — runs in the
 driving process for every engine, so a run folder has the same contract whichever engine wrote it. Engines import
 earlier stages only; the pipeline imports engines.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -26,6 +27,11 @@ class Engine(Protocol):
     """What the pipeline asks of an engine."""
 
     name: str
+
+    def map_files(self, read: Callable[[Any], Any], items: list) -> Iterable[Any]:
+        """``read`` applied to every item (one input file each), results in the items' order; a
+        ``FramingError`` raised by ``read`` reaches the caller as itself."""
+        ...
 
     def segment(self, documents: Sequence["Document"], settings: "UnitsConfig", progress: bool | None
                 ) -> list["Unit"]:

