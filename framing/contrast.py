@@ -29,7 +29,7 @@ import pandas as pd
 
 from .errors import FramingError
 from .frames import PREDICTION, FrameAssignment, adjusted_shares
-from .framings import _TOKEN_PATTERN, NEWS_STOP_WORDS, UNASSIGNED
+from .framings import _TOKEN_PATTERN, NEWS_STOP_WORDS, UNASSIGNED, members_of
 
 __all__ = ["Contrast", "ContrastInput", "compute_contrast", "fightin_words", "word_counts"]
 
@@ -226,11 +226,10 @@ class _Design:
     def members_by_label_group(self, labels: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
         """Units of each (label, group index), in unit order: one sort instead of a scan per label and group."""
         in_group = np.flatnonzero(self.unit_group >= 0)
-        order = in_group[np.lexsort((in_group, self.unit_group[in_group], labels[in_group]))]
-        keys = np.stack([labels[order], self.unit_group[order]], axis=1)
-        starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)]) if order.size else np.array([], int)
-        bounds = np.r_[starts, order.size]
-        return {(int(keys[s, 0]), int(keys[s, 1])): order[s:e] for s, e in zip(bounds[:-1], bounds[1:])}
+        n_groups = len(self.names)
+        keys = (labels[in_group] - UNASSIGNED) * n_groups + self.unit_group[in_group]  # labels start at -1
+        return {(key // n_groups + UNASSIGNED, key % n_groups): in_group[rows]
+                for key, rows in members_of(keys).items()}
 
 
 def _design(data: ContrastInput, groups: Mapping[str, Sequence[str]] | None, group_by: str | None) -> _Design:

@@ -513,7 +513,8 @@ def load_corpus(path: str | Path | None = None, config: CorpusConfig | None = No
     """
     config = config or CorpusConfig()
     raw = path if path is not None else config.path
-    if raw is not None and _is_pattern(raw):
+    pattern = raw is not None and _is_pattern(raw)
+    if pattern:
         root = _pattern_root(str(raw))
         shards = _shard_files(str(raw))
         if not shards:
@@ -540,7 +541,6 @@ def load_corpus(path: str | Path | None = None, config: CorpusConfig | None = No
         _warn(corpus, f"skipped {len(corpus.skipped)} input(s): "
                       + ", ".join(f"{name} ({why})" for name, why in corpus.skipped[:10]))
     if not corpus.documents:
-        what = f"files matching {', '.join(config.glob)}" if root.is_dir() and not _is_pattern(raw or "") \
-            else "records with text"
-        raise FramingError(f"no documents in {raw if raw is not None and _is_pattern(raw) else root}: found no {what}")
+        what = "records with text" if pattern or not root.is_dir() else f"files matching {', '.join(config.glob)}"
+        raise FramingError(f"no documents in {raw if pattern else root}: found no {what}")
     return corpus

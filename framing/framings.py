@@ -436,27 +436,34 @@ class FramingModel:
 
     def _reduce(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The clustering space and the map of ``X`` (through the joblib cache when ``memory`` is set)."""
-        reduce, memory = _reduce, None
         self.cache_warnings_: list[str] = []
-        if self.memory is not None:
-            import joblib
-
-            memory = self.memory if isinstance(self.memory, joblib.Memory) else joblib.Memory(str(self.memory),
-                                                                                               verbose=0)
-            reduce = memory.cache(_reduce)
         import umap
 
-        with _DamagedCacheEntries() as damaged:
-            space, coordinates = reduce(X, n_neighbors=self.n_neighbors, n_components=self.n_components,
-                                        min_dist=self.min_dist, map_min_dist=self.map_min_dist, metric=self.metric,
-                                        random_state=self.random_state, n_jobs=self.n_jobs,
-                                        umap_version=umap.__version__)
-        if damaged.seen:
-            message = (f"the cached UMAP result under {getattr(memory, 'location', '')} could not be read "
-                       "(damaged); UMAP ran again and replaced it")
-            log.warning(message)
-            self.cache_warnings_.append(message)
-        return space, coordinates
+        return self._cached(_reduce, "UMAP result", "UMAP ran again and replaced it")(
+            X, n_neighbors=self.n_neighbors, n_components=self.n_components, min_dist=self.min_dist,
+            map_min_dist=self.map_min_dist, metric=self.metric, random_state=self.random_state, n_jobs=self.n_jobs,
+            umap_version=umap.__version__)
+
+    def _cached(self, function: Callable, what: str, remedy: str) -> Callable:
+        """``function`` through the joblib cache (``memory``; as is when unset). joblib recomputes an entry it
+        cannot load and logs a 30-line traceback; that becomes one warning line, kept in ``cache_warnings_``."""
+        if self.memory is None:
+            return function
+        import joblib
+
+        memory = self.memory if isinstance(self.memory, joblib.Memory) else joblib.Memory(str(self.memory), verbose=0)
+        cached = memory.cache(function)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with _DamagedCacheEntries() as damaged:
+                result = cached(*args, **kwargs)
+            if damaged.seen:
+                message = f"the cached {what} under {memory.location} could not be read (damaged); {remedy}"
+                log.warning(message)
+                self.cache_warnings_.append(message)
+            return result
+
+        return call
 
     def _neighbour_index(self, X_sample: np.ndarray) -> Any:
         """What :meth:`place` searches: the sample itself (exact search) when small, else a pynndescent index
@@ -466,21 +473,9 @@ class FramingModel:
             return None
         import pynndescent
 
-        build = _neighbour_index
-        if self.memory is not None:
-            import joblib
-
-            memory = self.memory if isinstance(self.memory, joblib.Memory) else joblib.Memory(str(self.memory),
-                                                                                               verbose=0)
-            build = memory.cache(_neighbour_index)
-        with _DamagedCacheEntries() as damaged:
-            index = build(X_sample, metric=self.metric, n_neighbors=max(30, 2 * self.n_neighbors),
-                          random_state=self.random_state, pynndescent_version=pynndescent.__version__)
-        if damaged.seen:
-            message = "the cached neighbour index could not be read (damaged); it was built again and replaced"
-            log.warning(message)
-            self.cache_warnings_.append(message)
-        return index
+        return self._cached(_neighbour_index, "neighbour index", "it was built again and replaced")(
+            X_sample, metric=self.metric, n_neighbors=max(30, 2 * self.n_neighbors), random_state=self.random_state,
+            pynndescent_version=pynndescent.__version__)
 
     def _neighbours(self, X_new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._index is None:

@@ -95,11 +95,10 @@ def _corpus(corpus_or_path: Corpus | Sequence[Document] | str | Path | None, con
         raise TypeError("analyze() takes a Corpus, a list of Document, a path or None (the bundled example)")
     if not corpus.documents:
         raise FramingError("the corpus has no documents")
-    ids = [d.id for d in corpus.documents]
-    if len(set(ids)) != len(ids):
-        repeated = next(i for i, count in Counter(ids).items() if count > 1)
-        raise FramingError(f"document ids must be unique: {repeated[:60]!r} appears {Counter(ids)[repeated]} times "
-                           "(corpus.id_field)")
+    ids = Counter(d.id for d in corpus.documents)
+    if len(ids) != len(corpus.documents):
+        repeated, count = next((i, count) for i, count in ids.items() if count > 1)
+        raise FramingError(f"document ids must be unique: {repeated[:60]!r} appears {count} times (corpus.id_field)")
     return corpus
 
 
