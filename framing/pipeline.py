@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import os
 import platform
 import time
 import warnings
@@ -52,18 +53,34 @@ def _versions() -> dict[str, str]:
     return versions
 
 
+def resident_memory_mb() -> float | None:
+    """This process's resident memory now (Linux; None elsewhere), including file pages it has mapped, such as
+    the embedding cache's vectors."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 ** 2, 1)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def peak_memory_mb() -> dict[str, float]:
     """Peak resident memory so far of this process. Worker processes are not counted: the kernel's figure for
     them includes what a forked child shares with its parent, so it would say the parent's size again."""
     import resource
 
     scale = 1 / 1024 if platform.system() != "Darwin" else 1 / 1024 ** 2  # ru_maxrss: KiB on Linux, bytes on macOS
-    return {"process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale, 1)}
+    peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale, 1)
+    # Linux updates its high-water mark lazily, so the memory resident now can be above it
+    return {"process": max(peak, resident_memory_mb() or 0.0)}
 
 
 class _Timer:
+    """Seconds per stage, and memory: the process's peak when the stage ends (so the stage where it grows is the
+    one that set it) and what stays resident after it."""
+
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.memory: dict[str, dict[str, float | None]] = {}
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -71,7 +88,10 @@ class _Timer:
         start = time.perf_counter()
         yield
         self.seconds[name] = round(time.perf_counter() - start, 3)
-        log.info("stage %s done in %.2f s", name, self.seconds[name])
+        after = resident_memory_mb()
+        self.memory[name] = {"peak": peak_memory_mb()["process"], "after": after}
+        log.info("stage %s done in %.2f s (peak memory %.0f MB, %s MB resident after)", name, self.seconds[name],
+                 self.memory[name]["peak"], self.memory[name]["after"])
 
 
 def _resolve_config(config: Config | dict | str | Path | None, overrides: dict[str, Any]) -> Config:
@@ -286,6 +306,7 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
                       "computed": stats.n_computed, "dimension": stats.dimension},
         "seconds": timer.seconds,
         "peak_memory_mb": peak_memory_mb(),
+        "memory_mb": timer.memory,
         "fit": {"sample": int(model.fitted_.sum()), "of": int(model.fitted_.size),
                 "min_cluster_size": int(model.min_cluster_size_fitted_), "assign": config.cluster.assign},
         "warnings": run_warnings,
@@ -380,5 +401,6 @@ def run(config: Config, out: str | Path | None = None, progress: bool | None = N
     result = analyze(None, config, progress=progress)
     start = time.perf_counter()
     result.save(target, report=config.report.enabled)
-    log.info("wrote %s in %.2f s", target, time.perf_counter() - start)
+    log.info("wrote %s in %.2f s (peak memory %.0f MB)", target, time.perf_counter() - start,
+             peak_memory_mb()["process"])
     return result, target

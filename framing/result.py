@@ -132,9 +132,8 @@ class Result:
         """Write the run folder atomically; returns its path."""
         directory = Path(directory)
         with atomic_folder(directory) as staging:
-            # row groups of 100k rows: readers (framing serve, pyarrow, DuckDB) can take a run a part at a time
-            self.units.to_parquet(staging / UNIT_FILE, index=False, row_group_size=ROW_GROUP_ROWS)
-            self.documents.to_parquet(staging / DOCUMENT_FILE, index=False, row_group_size=ROW_GROUP_ROWS)
+            write_parquet(self.units, staging / UNIT_FILE)
+            write_parquet(self.documents, staging / DOCUMENT_FILE)
             (staging / FRAMING_FILE).write_text(
                 json.dumps([f.to_dict() for f in self.framings], indent=2, ensure_ascii=False), encoding="utf-8")
             if self.contrast_data is not None:
@@ -155,6 +154,20 @@ class Result:
             (staging / MANIFEST_FILE).write_text(
                 json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         return directory
+
+
+def write_parquet(frame: pd.DataFrame, path: Path, rows: int = ROW_GROUP_ROWS) -> None:
+    """Write ``frame`` to Parquet one row group of ``rows`` rows at a time: only one group is ever converted to
+    Arrow (``DataFrame.to_parquet`` converts the whole table first, a second copy of a million-unit table), and
+    readers (framing serve, pyarrow, DuckDB) can take the run a part at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.Schema.from_pandas(frame, preserve_index=False)  # one schema, so no slice infers its own
+    with pq.ParquetWriter(path, schema) as writer:
+        for start in range(0, len(frame), rows):
+            writer.write_table(pa.Table.from_pandas(frame.iloc[start:start + rows], schema=schema,
+                                                    preserve_index=False))
 
 
 def _save_contrast(contrast: Contrast, folder: Path) -> None:

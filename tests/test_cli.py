@@ -107,6 +107,11 @@ def test_run_writes_the_run_folder_and_says_where_the_report_is(tmp_path, cache_
     assert summary[0].startswith(f"{saved['counts']['documents']:,} documents, {saved['counts']['units']:,} units")
     assert all(f"{stage} " in summary[1] for stage in saved["seconds"]) and "peak memory" in summary[1]
     assert 100 < saved["peak_memory_mb"]["process"] < 8000
+    # memory per stage: the peak so far never falls, and what stays resident after a stage is below it
+    peaks = [saved["memory_mb"][stage]["peak"] for stage in saved["seconds"]]
+    assert peaks == sorted(peaks) and peaks[-1] <= saved["peak_memory_mb"]["process"]
+    assert all(0 < saved["memory_mb"][stage]["after"] <= saved["memory_mb"][stage]["peak"]
+               for stage in saved["seconds"])
     assert saved["fit"] == {"sample": saved["counts"]["distinct_units"], "of": saved["counts"]["distinct_units"],
                             "min_cluster_size": saved["config"]["cluster"]["min_cluster_size"], "assign": "vote"}
     assert {p.name for p in out.iterdir()} == {"units.parquet", "documents.parquet", "framings.json", "run.json",

@@ -201,3 +201,24 @@ def test_report_out_refuses_a_folder_and_a_file_framing_did_not_write(tmp_path, 
     code, err = run_cli(capsys, "report", str(run), "--out", str(page))
     assert code == 2 and "exists and was not written by framing; not replacing it" in err[0], err
     assert page.read_text() == "<html>my own page</html>"
+
+
+def test_tables_are_written_one_row_group_at_a_time_with_one_schema(tmp_path):
+    import numpy as np
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from framing.result import write_parquet
+
+    # a column that is empty in the first row group and text later must keep one type throughout
+    frame = pd.DataFrame({"unit_id": [f"d#{i}" for i in range(250)], "x": np.arange(250, dtype=np.float32),
+                          "date": [None] * 120 + ["2016-12-07"] * 130})
+    write_parquet(frame, tmp_path / "units.parquet", rows=100)
+    stored = pq.ParquetFile(tmp_path / "units.parquet")
+    assert stored.metadata.num_row_groups == 3
+    assert [stored.metadata.row_group(k).num_rows for k in range(3)] == [100, 100, 50]
+    back = pd.read_parquet(tmp_path / "units.parquet")
+    assert back["date"].isna().sum() == 120 and (back["date"][120:] == "2016-12-07").all()
+    assert back["unit_id"].tolist() == frame["unit_id"].tolist() and back["x"].dtype == np.float32
+    write_parquet(frame.iloc[:0], tmp_path / "empty.parquet")
+    assert list(pd.read_parquet(tmp_path / "empty.parquet").columns) == ["unit_id", "x", "date"]
