@@ -7,12 +7,15 @@ LSH (vectorised in numpy) so the cost grows linearly with the corpus. A group is
 """
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 import zlib
+from array import array
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -70,9 +73,6 @@ def _shingles(text: str, size: int = 3) -> set[bytes]:
     return {" ".join(words[i:i + size]).encode() for i in range(len(words) - size + 1)}
 
 
-_PRIME = (1 << 31) - 1  # hash values are CRC-32s (< 2**32): a * h + b stays below 2**63, exact in uint64
-
-
 def _lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     """Bands and rows per band whose S-curve best separates Jaccard above ``threshold`` from below it.
 
@@ -91,70 +91,139 @@ def _lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return best
 
 
-def _candidate_pairs(shingle_sets: Sequence[set[bytes]], threshold: float, num_perm: int, seed: int
+def _shingle_hashes(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's word 3-shingles as their distinct CRC-32s, sorted, all texts in one flat uint32 array, and how
+    many belong to each text. Four bytes a shingle: a million units' shingles as Python sets of bytes took about
+    1.6 GB."""
+    flat, lengths = array("I"), array("q")
+    for text in texts:
+        shingles = _shingles(text)
+        lengths.append(len(shingles))
+        flat.extend(zlib.crc32(shingle) for shingle in shingles)
+    hashes, counts = np.frombuffer(flat, dtype=np.uint32), np.frombuffer(lengths, dtype=np.int64)
+    owner = np.repeat(np.arange(counts.size), counts)
+    order = np.lexsort((hashes, owner))
+    hashes, owner = hashes[order], owner[order]
+    # two shingles of one text with one CRC-32 (1 in 4 billion) count once, as the set of hashes has it
+    keep = np.ones(hashes.size, dtype=bool)
+    keep[1:] = (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])
+    return hashes[keep], np.bincount(owner[keep], minlength=counts.size).astype(np.int64)
+
+
+def _candidate_pairs(hashes: np.ndarray, lengths: np.ndarray, threshold: float, num_perm: int, seed: int
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(i, j)``, ``i < j``, that share a MinHash LSH bucket (likely Jaccard at least ``threshold``),
-    sorted, as an (m, 2) array; and the MinHash signatures.
+    sorted, as an (m, 2) array; and the low byte of every MinHash value, (n, num_perm) uint8.
 
-    MinHash with ``num_perm`` seeded universal hashes of each shingle's CRC-32, computed for all sets at once in
-    numpy: on 100k synthetic units ``find_duplicates`` took 23.9 s with datasketch's MinHash and LSH, which we used
-    first, and 9.5 s with this (both under cProfile), with 256 hashes instead of 64.
-    Deterministic: CRC-32 and the seeded hash parameters are the same in every process.
+    MinHash over each text's shingle hashes (``hashes``, ``lengths`` as from ``_shingle_hashes``) with
+    ``num_perm`` seeded multiply-shift hashes (``(a * h + b) mod 2**64``, top 32 bits: no division), computed in
+    numpy a bounded chunk of texts at a time: on 100k synthetic units ``find_duplicates`` took 23.9 s with
+    datasketch's MinHash and LSH, which we used first, and 9.5 s with numpy (both under cProfile), with 256
+    hashes instead of 64. Only each chunk's band keys and the values' low bytes are kept (b-bit MinHash, Li &
+    König 2010): 256 bytes a text where the full signatures took 1,024. Deterministic: CRC-32 and the seeded
+    hash parameters are the same in every process.
     """
-    n = len(shingle_sets)
-    lengths = np.fromiter((len(s) for s in shingle_sets), dtype=np.int64, count=n)
-    hashes = np.fromiter((zlib.crc32(sh) for s in shingle_sets for sh in s), dtype=np.uint64,
-                         count=int(lengths.sum()))
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    n = len(lengths)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     rng = np.random.RandomState(seed)
-    a = rng.randint(1, _PRIME, size=num_perm).astype(np.uint64)
-    b = rng.randint(0, _PRIME, size=num_perm).astype(np.uint64)
-    signatures = np.empty((n, num_perm), dtype=np.uint32)  # values are below 2**31
-    per_chunk = max(1, (1 << 22) // num_perm)  # shingles per step: bounds the (shingles x num_perm) array
-    first = 0
-    while first < n:
-        last = int(np.searchsorted(starts, starts[first] + per_chunk, side="right"))
-        last = min(max(last, first + 1), n)
-        begin, end = int(starts[first]), int(starts[last - 1] + lengths[last - 1])
-        permuted = (hashes[begin:end, None] * a + b) % _PRIME
-        signatures[first:last] = np.minimum.reduceat(permuted, starts[first:last] - begin, axis=0)
-        first = last
+    a = rng.randint(0, 1 << 62, size=num_perm, dtype=np.int64).astype(np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.randint(0, 1 << 62, size=num_perm, dtype=np.int64).astype(np.uint64)
     bands, rows = _lsh_bands(threshold, num_perm)
     mixers = np.random.RandomState(seed + 1).randint(1, 1 << 62, size=rows, dtype=np.int64).astype(np.uint64) | 1
+    band_keys = np.empty((bands, n), dtype=np.uint64)
+    low_bytes = np.empty((n, num_perm), dtype=np.uint8)
+    per_chunk = max(1, (1 << 22) // num_perm)  # shingles per step: bounds the (shingles x num_perm) array
+    bounds, first = [], 0
+    while first < n:
+        last = int(np.searchsorted(starts, starts[first] + per_chunk, side="right"))
+        bounds.append((first, min(max(last, first + 1), n)))
+        first = bounds[-1][1]
+    shift = np.uint64(32)
+
+    def sign(chunk: tuple[int, int]) -> None:
+        first, last = chunk
+        begin, end = int(starts[first]), int(starts[last - 1] + lengths[last - 1])
+        with np.errstate(over="ignore"):  # multiply-shift and the band key are hashes: wrapping is intended
+            # (num_perm, shingles): each hash's values lie contiguous, and reduceat along rows is five times
+            # faster than down columns
+            permuted = (a[:, None] * hashes[None, begin:end].astype(np.uint64) + b[:, None]) >> shift
+            signatures = np.minimum.reduceat(permuted, starts[first:last] - begin, axis=1).T
+            for band in range(bands):
+                band_keys[band, first:last] = (signatures[:, band * rows:(band + 1) * rows] * mixers).sum(axis=1)
+        low_bytes[first:last] = signatures.astype(np.uint8)  # the low 8 bits
+
+    # numpy's ufuncs release the GIL on arrays this large: two threads sign two chunks at once
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        list(pool.map(sign, bounds))
     found: list[np.ndarray] = []  # pair keys i * n + j, i < j
-    with np.errstate(over="ignore"):  # the band key is a hash: wrapping multiplication is intended
-        for band in range(bands):
-            keys = (signatures[:, band * rows:(band + 1) * rows].astype(np.uint64) * mixers).sum(axis=1)
-            order = np.argsort(keys, kind="stable")
-            sorted_keys = keys[order]
-            run_starts = np.concatenate([[0], np.flatnonzero(np.diff(sorted_keys)) + 1])
-            run_ends = np.append(run_starts[1:], n)
-            # every pair within a bucket, in one step: position p pairs with each later position of its bucket
-            end_of = np.repeat(run_ends, run_ends - run_starts)
-            later = end_of - np.arange(n) - 1
-            total = int(later.sum())
-            if total == 0:
-                continue
-            first = np.repeat(np.arange(n), later)
-            offsets = np.arange(total) - np.repeat(np.cumsum(later) - later, later)
-            a, b = order[first], order[first + 1 + offsets]
-            found.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
-    pairs = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
-    return np.stack([pairs // n, pairs % n], axis=1), signatures
+    for keys in band_keys:
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        run_starts = np.concatenate([[0], np.flatnonzero(np.diff(sorted_keys)) + 1])
+        run_ends = np.append(run_starts[1:], n)
+        # every pair within a bucket, in one step: position p pairs with each later position of its bucket
+        end_of = np.repeat(run_ends, run_ends - run_starts)
+        later = end_of - np.arange(n) - 1
+        total = int(later.sum())
+        if total == 0:
+            continue
+        first_of = np.repeat(np.arange(n), later)
+        offsets = np.arange(total) - np.repeat(np.cumsum(later) - later, later)
+        left, right = order[first_of], order[first_of + 1 + offsets]
+        found.append(_distinct(np.minimum(left, right).astype(np.int64) * n + np.maximum(left, right)))
+    pairs = _distinct(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+    return np.stack([pairs // n, pairs % n], axis=1), low_bytes
 
 
-def _likely_pairs(pairs: np.ndarray, signatures: np.ndarray, threshold: float, chunk: int = 1 << 20) -> np.ndarray:
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (``np.unique`` hashes integers: 15 s for a million units' pairs; a sort, 3 s)."""
+    keys = np.sort(keys)
+    return keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if keys.size else keys
+
+
+def _likely_pairs(pairs: np.ndarray, low_bytes: np.ndarray, threshold: float, chunk: int = 1 << 18) -> np.ndarray:
     """The candidate pairs whose MinHash estimate of Jaccard is at least ``threshold`` (vectorised, in chunks).
 
-    With 256 hashes the estimate's standard deviation at Jaccard 0.8 is 0.025, so a cut 0.1 below the real
-    threshold (four deviations) drops almost only pairs the exact check would reject; on templated text, where
-    buckets hold many similar sentences, it leaves a small fraction of the candidates to check exactly.
+    Two texts' low bytes also agree by chance (1 in 256) where their MinHash values differ, so the share that
+    agrees, p, estimates Jaccard as (p - 1/256) / (1 - 1/256). With 256 hashes the estimate's standard deviation
+    at Jaccard 0.8 is about 0.025, so a cut 0.1 below the real threshold (four deviations) drops almost only pairs
+    the exact check would reject; on templated text, where buckets hold many similar sentences, it leaves a small
+    fraction of the candidates to check exactly.
     """
+    chance = 1 / 256
     keep = np.zeros(len(pairs), dtype=bool)
     for start in range(0, len(pairs), chunk):
         part = pairs[start:start + chunk]
-        keep[start:start + chunk] = (signatures[part[:, 0]] == signatures[part[:, 1]]).mean(axis=1) >= threshold
+        agree = (low_bytes[part[:, 0]] == low_bytes[part[:, 1]]).mean(axis=1)
+        keep[start:start + chunk] = (agree - chance) / (1 - chance) >= threshold
     return pairs[keep]
+
+
+def _jaccard(pairs: np.ndarray, hashes: np.ndarray, lengths: np.ndarray, chunk: int = 1 << 22) -> np.ndarray:
+    """Exact Jaccard similarity of each pair's shingle hash sets (sorted and distinct per text, as
+    ``_shingle_hashes`` makes them), vectorised: a pair's intersection is the number of hashes that appear twice
+    when both texts' hashes are put side by side."""
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    out = np.empty(len(pairs), dtype=np.float64)
+    first = 0
+    while first < len(pairs):
+        # as many pairs as keep the gathered hashes near ``chunk``
+        sizes = lengths[pairs[first:, 0]] + lengths[pairs[first:, 1]]
+        last = first + max(1, int(np.searchsorted(np.cumsum(sizes), chunk)))
+        part = pairs[first:last]
+        left, right = part[:, 0], part[:, 1]
+        count = np.concatenate([lengths[left], lengths[right]])
+        begin = np.concatenate([starts[left], starts[right]])
+        owner = np.concatenate([np.arange(len(part)), np.arange(len(part))])
+        owner = np.repeat(owner, count)
+        within = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        keys = (owner.astype(np.uint64) << np.uint64(32)) | hashes[np.repeat(begin, count) + within].astype(np.uint64)
+        keys.sort()
+        twice = keys[1:] == keys[:-1]
+        shared = np.bincount((keys[1:][twice] >> np.uint64(32)).astype(np.int64), minlength=len(part))
+        out[first:last] = shared / (lengths[left] + lengths[right] - shared)
+        first = last
+    return out
 
 
 def find_duplicates(texts: Sequence[str], threshold: float | None = 0.8, order: Sequence[int] | None = None,
@@ -176,30 +245,31 @@ def find_duplicates(texts: Sequence[str], threshold: float | None = 0.8, order: 
     forest = _UnionFind(n)
     normalised = [normalise(t) for t in texts]
     first_seen: dict[str, int] = {}
-    for i in by_rank:
+    for i in by_rank.tolist():
         key = normalised[i]
         if key in first_seen:
             forest.union(position[first_seen[key]], position[i])
         else:
             first_seen[key] = i
     if threshold is not None and len(first_seen) > 1:
-        distinct = list(first_seen.values())
-        shingle_sets = [_shingles(normalised[i]) for i in distinct]
+        distinct = np.fromiter(first_seen.values(), dtype=np.int64, count=len(first_seen))
+        del first_seen
         # LSH only proposes candidates, so it runs below the threshold, and the exact Jaccard below makes every
         # decision. With 256 hashes and candidates from 0.6 (32 bands of 8), a pair at Jaccard 0.8 is proposed
         # with probability 0.997 (0.952 with 64 hashes, as we had first), a pair at 0.5 with 0.12.
-        candidates, signatures = _candidate_pairs(shingle_sets, max(threshold - 0.2, 0.2), num_perm, seed)
-        for key, other in _likely_pairs(candidates, signatures, threshold - 0.1).tolist():
-            a, b = shingle_sets[key], shingle_sets[other]
-            if len(a & b) / len(a | b) >= threshold:
-                forest.union(position[distinct[key]], position[distinct[other]])
-    roots = [forest.find(position[i]) for i in range(n)]  # roots are positions in precedence order
-    root_to_group: dict[int, int] = {}
-    for root in sorted(set(roots)):
-        root_to_group[root] = len(root_to_group)
-    group = np.array([root_to_group[r] for r in roots], dtype=np.int64)
-    representative = np.array([by_rank[root] for root in sorted(root_to_group)], dtype=np.int64)
-    return DuplicateGroups(group=group, representative=representative)
+        hashes, lengths = _shingle_hashes(normalised[i] for i in distinct)
+        del normalised
+        candidates, low_bytes = _candidate_pairs(hashes, lengths, max(threshold - 0.2, 0.2), num_perm, seed)
+        likely = _likely_pairs(candidates, low_bytes, threshold - 0.1)
+        del candidates, low_bytes
+        # The decision: Jaccard of the shingles' CRC-32s, which differs from the shingles' own only where two
+        # different shingles of the pair share a CRC-32 (1 in 4 billion).
+        for key, other in likely[_jaccard(likely, hashes, lengths) >= threshold].tolist():
+            forest.union(position[distinct[key]], position[distinct[other]])
+    roots = np.fromiter((forest.find(p) for p in position.tolist()), dtype=np.int64, count=n)
+    # groups numbered by their root, which is a position in precedence order
+    root_positions, group = np.unique(roots, return_inverse=True)
+    return DuplicateGroups(group=group.astype(np.int64).reshape(-1), representative=by_rank[root_positions])
 
 
 def find_reposts(doc_ids: Sequence[str], groups: np.ndarray, doc_order: dict[str, int],

@@ -38,3 +38,42 @@ def test_reposts_are_found_at_document_level():
     groups = np.array([0, 1, 2, 3, 4, 0, 1, 2, 3, 9, 10, 20, 21, 22, 2])
     reposts = find_reposts(doc_ids, groups, {"orig": 0, "copy": 1, "other": 2})
     assert reposts == [{"document": "copy", "original": "orig", "shared_units": 4, "units": 6, "share": 0.6667}]
+
+
+def test_the_kept_low_bytes_of_minhash_estimate_jaccard_without_bias():
+    """Only each MinHash value's low byte is kept (256 bytes a text, not 1,024); corrected for chance agreement
+    (1 in 256) the share of equal bytes still estimates the Jaccard similarity of the shingle sets."""
+    from framing.duplicates import _candidate_pairs, _shingle_hashes, _shingles
+
+    rng = np.random.default_rng(3)
+    words = [f"w{k}" for k in range(5000)]
+    texts, truths = [], []
+    for _ in range(60):
+        base = list(rng.choice(words, size=40, replace=False))
+        changed = base.copy()
+        for position in rng.choice(40, size=int(rng.integers(0, 12)), replace=False):
+            changed[position] = f"x{rng.integers(1 << 30)}"
+        texts += [" ".join(base), " ".join(changed)]
+        a, b = _shingles(texts[-2]), _shingles(texts[-1])
+        truths.append(len(a & b) / len(a | b))
+    hashes, lengths = _shingle_hashes(texts)
+    _, low_bytes = _candidate_pairs(hashes, lengths, 0.6, 256, seed=1)
+    agree = (low_bytes[0::2] == low_bytes[1::2]).mean(axis=1)
+    estimates = (agree - 1 / 256) / (1 - 1 / 256)
+    errors = estimates - np.array(truths)
+    assert abs(errors.mean()) < 0.02 and np.abs(errors).max() < 0.12
+    assert min(truths) < 0.5 < 0.9 < max(truths)  # the pairs span the range that matters
+
+
+def test_the_vectorised_jaccard_equals_that_of_the_shingle_sets():
+    from framing.duplicates import _jaccard, _shingle_hashes, _shingles
+
+    rng = np.random.default_rng(0)
+    texts = [" ".join(rng.choice([f"w{k}" for k in range(30)], size=int(rng.integers(1, 25)))) for _ in range(300)]
+    hashes, lengths = _shingle_hashes(texts)
+    pairs = np.array([(i, j) for i in range(0, 300, 7) for j in range(i + 1, 300, 5)])
+    want = [len(_shingles(texts[i]) & _shingles(texts[j])) / len(_shingles(texts[i]) | _shingles(texts[j]))
+            for i, j in pairs]
+    # a small chunk, so that the pairs are taken in many steps
+    assert np.allclose(_jaccard(pairs, hashes, lengths, chunk=500), want, atol=0, rtol=0)
+    assert 0 < np.mean(np.array(want) > 0) < 1  # some pairs share shingles, some do not
