@@ -566,16 +566,30 @@ def _two_centres(X: np.ndarray, rng: np.random.Generator, n_init: int, max_iter:
     return best
 
 
-def _subframing(X, ia, ib, framing, a, b, data: ContrastInput, rng, permutations: int = 500) -> dict[str, Any]:
+def split_p_value(ari: float, a1: int, b1: int, n: int) -> float:
+    """The exact permutation p-value of a binary split's agreement with binary groups: the chance that shuffling
+    the group labels gives an adjusted Rand index at least ``ari``.
+
+    With both margins fixed, a shuffle changes only the 2x2 table's ``n11``, which is hypergeometric (``n``
+    units, ``a1`` in group b, ``b1`` in the split's second part), and the index is a function of ``n11``; so the
+    whole permutation distribution is a sum over at most ``min(a1, b1) + 1`` values, where drawing 500
+    shuffles of a framing's units took 10 of the 17 s that the splits cost at a million units.
+    """
+    from scipy.stats import hypergeom
+
+    n11 = np.arange(max(0, a1 + b1 - n), min(a1, b1) + 1)
+    null = _ari_binary(n11.astype(np.float64), a1, b1, n)
+    return float(min(1.0, hypergeom.pmf(n11, n, a1, b1)[null >= ari - 1e-12].sum()))
+
+
+def _subframing(X, ia, ib, framing, a, b, data: ContrastInput, rng) -> dict[str, Any]:
     """Split a framing's units of two groups in two (k-means) and test whether the split follows the groups."""
     members = np.concatenate([ia, ib])
     labels = np.concatenate([np.zeros(ia.size, int), np.ones(ib.size, int)])
     split = two_means(np.asarray(X[members], dtype=np.float64), np.random.default_rng(int(rng.integers(1 << 31))))
     n, a1, b1 = members.size, int(labels.sum()), int(split.sum())
     ari = float(_ari_binary(np.float64((labels & split).sum()), a1, b1, n))
-    shuffled = rng.permuted(np.tile(labels, (permutations, 1)), axis=1)
-    null = _ari_binary((shuffled @ split).astype(np.float64), a1, b1, n)
-    p_value = (1 + int((null >= ari - 1e-12).sum())) / (1 + permutations)
+    p_value = split_p_value(ari, a1, b1, n)
     supported = bool(p_value < 0.05 and ari > 0.1)
     parts = []
     for k in (0, 1):

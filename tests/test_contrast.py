@@ -180,3 +180,20 @@ def test_two_means_finds_two_separated_groups_and_is_seeded():
     inertia = lambda s: sum(((noise[s == k] - noise[s == k].mean(0)) ** 2).sum() for k in (0, 1))
     reference = KMeans(n_clusters=2, n_init=4, random_state=0).fit(noise).inertia_
     assert inertia(two_means(noise, np.random.default_rng(0))) <= reference * 1.02
+
+
+def test_the_splits_exact_p_value_matches_shuffling_the_groups():
+    from framing.contrast import _ari_binary, split_p_value
+
+    rng = np.random.default_rng(5)
+    labels = np.array([0] * 30 + [1] * 25)
+    split = np.zeros(55, dtype=int)
+    split[rng.choice(55, size=22, replace=False)] = 1
+    split[:6], split[30:40] = 0, 1  # a split that leans towards the groups
+    n, a1, b1 = 55, int(labels.sum()), int(split.sum())
+    ari = float(_ari_binary(np.float64((labels & split).sum()), a1, b1, n))
+    shuffled = rng.permuted(np.tile(labels, (20000, 1)), axis=1)
+    simulated = float((_ari_binary((shuffled @ split).astype(np.float64), a1, b1, n) >= ari - 1e-12).mean())
+    exact = split_p_value(ari, a1, b1, n)
+    assert 0.001 < exact < 0.5 and abs(exact - simulated) < 0.01
+    assert split_p_value(-1.0, a1, b1, n) == 1.0  # every shuffle reaches the lowest index
