@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..framings import FramingModel, Placement
     from ..units import Unit
 
-__all__ = ["Engine", "make_engine", "segment_options"]
+__all__ = ["Engine", "make_engine", "segment_options", "segment_offsets", "units_from_offsets"]
 
 
 class Engine(Protocol):
@@ -52,6 +52,35 @@ class Engine(Protocol):
         ...
 
 
+def segment_offsets(positions: Sequence[int], texts: Sequence[str], options: dict) -> dict[str, np.ndarray]:
+    """Segment a block of documents where they are (a worker process, a Ray task) and send back only where the
+    units lie: one row per unit (document position, index, offsets, section). The caller cuts the texts from its
+    own documents, so every unit is still ``document.text[start:end]`` and no text travels twice."""
+    from ..corpus import Document
+    from ..units import segment
+
+    units = segment([Document(id=str(p), text=str(t)) for p, t in zip(positions, texts)], progress=False, **options)
+    return {"position": np.array([int(u.doc_id) for u in units], dtype=np.int64),
+            "index": np.array([u.index for u in units], dtype=np.int64),
+            "start": np.array([u.start for u in units], dtype=np.int64),
+            "end": np.array([u.end for u in units], dtype=np.int64),
+            "section": np.array([u.section for u in units], dtype=object)}
+
+
+def units_from_offsets(documents: Sequence["Document"], rows: dict) -> list["Unit"]:
+    """The units that ``segment_offsets`` described (rows in corpus order), with their text cut from
+    ``documents``."""
+    from ..units import Unit, unit_id
+
+    units = []
+    for position, index, start, end, section in zip(rows["position"].tolist(), rows["index"].tolist(),
+                                                    rows["start"].tolist(), rows["end"].tolist(), rows["section"]):
+        document = documents[position]
+        units.append(Unit(unit_id(document.id, index), document.id, index, start, end, document.text[start:end],
+                          str(section)))
+    return units
+
+
 def segment_options(settings: "UnitsConfig") -> dict:
     """The units settings as ``framing.units.segment``'s keyword arguments (sections are chosen afterwards)."""
     return {"kind": settings.kind, "min_words": settings.min_words, "window": settings.window,
@@ -66,4 +95,4 @@ def make_engine(settings: "EngineConfig", embedding_settings=None) -> Engine:
         return RayEngine(settings, embedding_settings)
     from .local import LocalEngine
 
-    return LocalEngine()
+    return LocalEngine(settings)

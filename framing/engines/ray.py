@@ -33,8 +33,8 @@ from ..embedders import Embedder
 from ..errors import FramingError, MissingExtra
 from ..framings import FramingModel, Placement
 from ..progress import progress_bar
-from ..units import Unit, segment, unit_id
-from . import segment_options
+from ..units import Unit
+from . import segment_offsets, segment_options, units_from_offsets
 
 __all__ = ["RayEngine", "RayEmbedder"]
 
@@ -53,13 +53,7 @@ def _require_ray():
 
 def _segment_batch(batch: dict[str, np.ndarray], settings: dict[str, Any]) -> dict[str, np.ndarray]:
     """Ray Data UDF: a block of documents → one row per unit (document position, index, offsets, section)."""
-    documents = [Document(id=str(i), text=str(t)) for i, t in zip(batch["position"], batch["text"])]
-    units = segment(documents, progress=False, **settings)
-    return {"position": np.array([int(u.doc_id) for u in units], dtype=np.int64),
-            "index": np.array([u.index for u in units], dtype=np.int64),
-            "start": np.array([u.start for u in units], dtype=np.int64),
-            "end": np.array([u.end for u in units], dtype=np.int64),
-            "section": np.array([u.section for u in units], dtype=object)}
+    return segment_offsets(batch["position"], batch["text"], settings)
 
 
 def _read_batch(batch: dict[str, np.ndarray], read: Callable[[Any], Any]) -> dict[str, np.ndarray]:
@@ -197,13 +191,7 @@ class RayEngine:
             _segment_batch, fn_kwargs={"settings": segment_options(settings)}, batch_size=None, batch_format="numpy"
         ).to_pandas()
         rows = rows.sort_values(["position", "index"], kind="stable")
-        units = []
-        for position, index, start, end, section in zip(rows["position"], rows["index"], rows["start"], rows["end"],
-                                                        rows["section"]):
-            document = documents[int(position)]
-            units.append(Unit(unit_id(document.id, int(index)), document.id, int(index), int(start), int(end),
-                              document.text[int(start):int(end)], str(section)))
-        return units
+        return units_from_offsets(documents, {column: rows[column].to_numpy() for column in rows.columns})
 
     def embedder(self, local: Embedder) -> Embedder:
         return RayEmbedder(local, self)
