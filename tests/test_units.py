@@ -111,3 +111,19 @@ def test_offsets_are_exact_on_real_scraped_pages(aleppo_path):
                 assert doc.text[unit.start:unit.end] == unit.text
                 total += 1
     assert total > 1000
+
+
+@pytest.mark.parametrize("kind", ["sentences", "windows"])
+def test_worker_processes_segment_exactly_as_this_process_does(monkeypatch, kind):
+    """A large corpus is segmented in worker processes (engine.processes) that send back offsets only; the units
+    must be the ones this process makes, text cut from the same documents."""
+    from framing.config import Config, EngineConfig
+    from framing.engines import local
+
+    config = Config.from_dict({"units": {"kind": kind}})
+    documents = load_corpus(None, config.corpus).documents
+    monkeypatch.setattr(local, "PARALLEL_SEGMENT_MIN_CHARS", 0)  # the bundled example is far below the threshold
+    in_workers = local.LocalEngine(EngineConfig(processes=2)).segment(documents, config.units, progress=False)
+    here = segment(documents, kind=kind, progress=False)
+    assert in_workers == here and len({u.doc_id for u in here}) == len(documents) > 8
+    assert all(documents[[d.id for d in documents].index(u.doc_id)].text[u.start:u.end] == u.text for u in in_workers)
