@@ -165,3 +165,26 @@ def test_fit_on_a_sample_places_the_rest_in_the_framings_of_their_neighbours(ass
                          assign=assign, chunk_size=700).fit(X, strata=sources)
     assert np.array_equal(model.labels_, again.labels_)  # chunking does not change the result
     assert np.allclose(model.map_, again.map_)
+
+
+@pytest.mark.slow
+def test_worker_processes_place_the_rest_exactly_as_this_process_does(monkeypatch):
+    """engine.processes: the units a sampled fit did not see are placed in worker processes, in the same chunks,
+    with the same result."""
+    from framing.config import EngineConfig
+    from framing.engines import local
+    from framing.framings import place_in_chunks
+
+    X, _ = blobs(n_per=400, centres=4)
+    model = FramingModel(min_cluster_size=15, selection_method="eom", random_state=3, fit_sample=500,
+                         chunk_size=300).fit(X)
+    rest = np.flatnonzero(~model.fitted_)
+    monkeypatch.setattr(local, "PARALLEL_PLACE_MIN_UNITS", 0)
+    in_workers = local.LocalEngine(EngineConfig(processes=2)).place(model, X, rest, progress=False)
+    here = place_in_chunks(model, X, rest, progress=False)
+    assert rest.size == 1100 and in_workers.labels.shape == (1100,)
+    # the same neighbours and labels; positions to float rounding (a worker's BLAS runs on one thread, with
+    # another summation order than this process's two)
+    assert np.array_equal(in_workers.labels, here.labels)
+    for name in ("space", "map", "probabilities"):
+        assert np.allclose(getattr(in_workers, name), getattr(here, name), rtol=1e-5, atol=1e-5), name

@@ -1,5 +1,6 @@
-"""The local engine: every step on this machine — segmenting in ``engine.processes`` worker processes when the
-corpus is large, everything else in this process (the UMAP layouts may use a second process)."""
+"""The local engine: every step on this machine — segmenting and placing in ``engine.processes`` worker
+processes when there is much of it, everything else in this process (the UMAP layouts may use a second
+process)."""
 from __future__ import annotations
 
 import math
@@ -17,8 +18,28 @@ from . import segment_offsets, segment_options, units_from_offsets
 
 __all__ = ["LocalEngine"]
 
-# Below this many characters of text, segmenting in this process is faster than starting workers (about 1 s).
+# Below these sizes the work is done in this process: starting workers and sending them the corpus or the fitted
+# sample (a few seconds) would cost more than it saves.
 PARALLEL_SEGMENT_MIN_CHARS = 20_000_000
+PARALLEL_PLACE_MIN_UNITS = 200_000
+
+
+def _numba_cache_on() -> None:
+    from .._numba_cache import enable_numba_disk_cache
+
+    enable_numba_disk_cache()
+
+
+class _NumbaCacheFirst:
+    """Sent ahead of the model: unpickling it in the worker turns numba's disk cache on before unpickling the
+    model imports pynndescent, which would otherwise compile its search afresh."""
+
+    def __reduce__(self):
+        return _numba_cache_on, ()
+
+
+def _place_part(cache_on: None, model: FramingModel, X: np.ndarray, part: np.ndarray) -> Placement:
+    return place_in_chunks(model, X, part, progress=False)
 
 
 class LocalEngine:
@@ -54,7 +75,23 @@ class LocalEngine:
         return local
 
     def place(self, model: FramingModel, X: np.ndarray, rest: np.ndarray, progress: bool | None) -> Placement:
-        return place_in_chunks(model, X, rest, progress)
+        processes = self.settings.processes
+        if processes < 2 or rest.size < PARALLEL_PLACE_MIN_UNITS:
+            return place_in_chunks(model, X, rest, progress)
+        from joblib import Parallel, delayed
+
+        # One part per process, cut at a multiple of the chunk size: each part is then placed in the very chunks
+        # this process would use (a pynndescent query's result depends on the chunk it is in), so the result is
+        # the same as placing in this process.
+        per = math.ceil(rest.size / model.chunk_size / processes) * model.chunk_size
+        parts = [rest[start:start + per] for start in range(0, rest.size, per)]
+        placements = []
+        with progress_bar(progress, total=rest.size, desc="placing units", unit="unit", leave=False) as bar:
+            for part, placement in zip(parts, Parallel(n_jobs=processes, backend="loky", return_as="generator")(
+                    delayed(_place_part)(_NumbaCacheFirst(), model, X, part) for part in parts)):
+                placements.append(placement)
+                bar.update(part.size)
+        return Placement.concatenate(placements)
 
     def close(self) -> None:
         pass
