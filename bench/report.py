@@ -60,7 +60,7 @@ def main() -> None:
             print(f"framing serve ready in {time.perf_counter() - start:.1f} s")
             threading.Thread(target=server.serve_forever, daemon=True).start()
             address = f"http://127.0.0.1:{server.server_address[1]}/"
-        ready, click, exact = [], [], []
+        ready, click, exact, marks = [], [], [], []
         # an exemplar: drawn on the map even when the map shows a sample of the units (report.max_points)
         exemplar = result.framings[len(result.framings) // 3].exemplars[0]
         target = int(result.units.index[result.units["unit_id"] == exemplar][0])
@@ -72,6 +72,12 @@ def main() -> None:
                 page.goto(address)
                 page.wait_for_function("window.framingReady === true", timeout=300_000)
                 ready.append(time.perf_counter() - start)
+                marks.append(page.evaluate("""() => {
+                    const nav = performance.getEntriesByType("navigation")[0];
+                    const out = {response: nav.responseEnd, parsed: nav.domInteractive};
+                    for (const m of performance.getEntriesByType("mark")) out[m.name.replace("framing:", "")] = m.startTime;
+                    return out;
+                }"""))
                 page.evaluate("document.getElementById('map').scrollIntoView({block: 'center'})")
                 point = page.evaluate(f"window.framingReport.pointPixel({target})")
                 page.mouse.move(point["x"], point["y"])
@@ -88,6 +94,10 @@ def main() -> None:
           f"click answered {statistics.median(click):.2f} s (medians of {args.runs} loads; "
           f"ready {', '.join(f'{t:.2f}' for t in ready)}; click {', '.join(f'{t:.2f}' for t in click)}); "
           f"the clicked point was the target unit in {sum(exact)} of {len(exact)} loads")
+    # where a load's time goes: milliseconds from navigation to each mark, medians over the loads
+    names = [name for name in marks[0] if all(name in m for m in marks)]
+    print("milestones (ms from navigation, median): " + ", ".join(
+        f"{name} {statistics.median(m[name] for m in marks):.0f}" for name in sorted(names, key=lambda k: marks[0][k])))
 
 
 if __name__ == "__main__":

@@ -2,12 +2,20 @@
    Corpus text is only ever rendered through textContent; plotly labels get escapeHtml()'d strings. */
 (function () {
   "use strict";
+  // Performance marks (framing:plotly, :script, :data, :indexed, :map, :ready) say where a load's time goes;
+  // bench/report.py prints them.
+  performance.mark("framing:script");
   const data = JSON.parse(document.getElementById("framing-data").textContent);
   // Numeric columns come packed (little-endian bytes in base64): typed arrays without parsing each number.
   function unpack(column) {
     if (!column || Array.isArray(column) || column.b64 === undefined) return column;
-    const bin = atob(column.b64), bytes = new Uint8Array(bin.length);
-    for (let k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
+    let bytes;
+    if (Uint8Array.fromBase64) bytes = Uint8Array.fromBase64(column.b64); // native decoding where the browser has it
+    else {
+      const bin = atob(column.b64);
+      bytes = new Uint8Array(bin.length);
+      for (let k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
+    }
     const Type = { int8: Int8Array, int16: Int16Array, int32: Int32Array, uint8: Uint8Array, uint16: Uint16Array,
       float32: Float32Array }[column.dtype];
     const raw = new Type(bytes.buffer);
@@ -18,6 +26,7 @@
   }
   for (const key of Object.keys(data.units)) data.units[key] = unpack(data.units[key]);
   if (data.frames) for (const key of ["frame", "origin", "probability"]) data.frames[key] = unpack(data.frames[key]);
+  performance.mark("framing:data");
   const U = data.units, D = data.docs, F = data.framings, palette = data.palette;
   const n = U.index.length;
   if (U.doc_runs) { // one count per document, units in document order
@@ -102,6 +111,7 @@
   }
   docUnits.forEach((list) => list.sort((a, b) => U.start[a] - U.start[b]));
   const representative = (i) => (U.dup_of[i] >= 0 ? U.dup_of[i] : i);
+  performance.mark("framing:indexed");
   let lowered = null;
   // The hover label is made for the point under the mouse only (not 100k labels up front), in a box of our own.
   const tooltip = el("div", { id: "map-tooltip", class: "hidden" });
@@ -587,10 +597,11 @@
   setupLabelling();
   window.framingReport = { showPassage, showDocument, highlightFraming, search, listCell, pointPixel, unitText, data,
     labelsCsv };
-  Promise.all([draw(), drawHeatmap(), drawContrast(), cardsDrawn]).then(() => {
+  Promise.all([draw().then(() => performance.mark("framing:map")), drawHeatmap(), drawContrast(), cardsDrawn]).then(() => {
     mapDiv.on("plotly_click", (ev) => showPassage(ev.points[0].customdata));
     mapDiv.on("plotly_hover", (ev) => showTooltip(ev.points[0].customdata, ev.event));
     mapDiv.on("plotly_unhover", () => tooltip.classList.add("hidden"));
+    performance.mark("framing:ready");
     window.framingReady = true;
   });
 })();
