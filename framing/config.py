@@ -225,6 +225,15 @@ class EngineConfig(_Section):
     block_files: int = Field(64, ge=1, description="ray: input files (pages or shards) per block read at a time")
 
 
+class TimeConfig(_Section):
+    enabled: bool = Field(True, description="shares of each framing (and frame) per time bin, from the documents' "
+                                            "dates, overall and per contrast group: contrast_time.csv")
+    bin: Literal["auto", "day", "week", "month"] = Field(
+        "auto", description="auto: days for a corpus spanning up to 31 days, weeks up to 26 weeks, else months")
+    dayfirst: bool = Field(False, description="read 03/04/2016 as 3 April (true) or March 4 (false)")
+    bootstrap: int = Field(200, ge=0, description="resamples of each bin's documents for the 95% intervals")
+
+
 class ReportConfig(_Section):
     enabled: bool = Field(True, description="write report.html")
     max_points: int = Field(
@@ -247,6 +256,7 @@ class Config(_Section):
     describe: DescribeConfig = Field(default_factory=DescribeConfig)
     frames: FramesConfig = Field(default_factory=FramesConfig)
     contrast: ContrastConfig = Field(default_factory=ContrastConfig)
+    time: TimeConfig = Field(default_factory=TimeConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
 

@@ -27,6 +27,7 @@ from .frames import FRAME_PREFIX, FrameAssignment, assign_frames
 from .framings import UNASSIGNED, FramingModel, describe_framings
 from .labels import labels_per_group, match_labels, read_labels
 from .outputs import check_free_space, check_run_target
+from .over_time import OverTime, compute_over_time
 from .result import Result
 from .unit_cache import load_units, store_units, units_key
 
@@ -262,6 +263,11 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
             if frames is not None:  # the same analyses with the frames as the labelling
                 frames_contrast = _contrast(config, corpus, documents, representatives, frames.frame, embeddings,
                                             dict(enumerate(frames.names)), None, encode, counts, axes=False)
+    over_time = None
+    if config.time.enabled:
+        with timer.stage("time"):
+            over_time = _over_time(config, documents, representatives, model.labels_,
+                                   {f.id: f.label for f in framings}, frames)
     repairs = list(cache.repairs) if cache is not None else []
     if cache is not None:
         cache.close()
@@ -318,6 +324,15 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
     })
     if contrast is not None:
         manifest["contrast"] = {"grouping": contrast.grouping, "groups": contrast.groups, "test": contrast.test}
+    if over_time is not None:
+        manifest["time"] = {"bin": over_time.bin, "dates": over_time.dates}
+        if over_time.dates["units_undated"]:
+            message = (f"{over_time.dates['units_undated']} of {len(representatives)} distinct units have no usable "
+                       f"date ({over_time.dates['missing']} documents without one, {over_time.dates['unparseable']} "
+                       f"unparseable, e.g. {', '.join(map(repr, over_time.dates['examples'][:3])) or 'none'}); "
+                       "they are left out of the shares over time")
+            log.warning(message)
+            run_warnings.append(message)
     frames_data = frames.to_dict() if frames is not None else None
     if frames_data is not None:
         frames_data["proposals"] = [representatives[i].id for i in frames.proposals]
@@ -327,7 +342,29 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
                               **{k: validation[k] for k in ("folds", "accuracy", "macro_f1", "zero_shot")
                                  if k in validation}}
     return Result(units=table, framings=framings, documents=doc_table, manifest=manifest, contrast_data=contrast,
-                  frames_data=frames_data, frames_contrast=frames_contrast)
+                  frames_data=frames_data, frames_contrast=frames_contrast, over_time_data=over_time)
+
+
+def _over_time(config: Config, documents: dict[str, Document], representatives, labels: np.ndarray,
+               label_names: dict[int, str], frames: FrameAssignment | None) -> OverTime:
+    """Shares per time bin of the framings and, with frames, of the frames (rows told apart by ``by``)."""
+    settings, contrast = config.time, config.contrast
+    meta = {d.id: {**d.meta, "source": d.source, "date": d.date} for d in documents.values()}
+    common = {"doc_ids": [u.doc_id for u in representatives], "documents": meta,
+              "sources": [documents[u.doc_id].source for u in representatives],
+              "sections": [u.section for u in representatives], "groups": contrast.groups,
+              "group_by": contrast.group_by, "bin": settings.bin, "bootstrap": settings.bootstrap,
+              "dayfirst": settings.dayfirst, "seed": config.run.seed}
+    result = compute_over_time(labels=labels, label_names=label_names, **common)
+    result.shares.insert(0, "by", "framings")
+    result.firsts.insert(0, "by", "framings")
+    if frames is not None:
+        by_frame = compute_over_time(labels=frames.frame, label_names=dict(enumerate(frames.names)), **common)
+        by_frame.shares.insert(0, "by", "frames")
+        by_frame.firsts.insert(0, "by", "frames")
+        result.shares = pd.concat([result.shares, by_frame.shares], ignore_index=True)
+        result.firsts = pd.concat([result.firsts, by_frame.firsts], ignore_index=True)
+    return result
 
 
 def _duplicate_groups(units, config: Config, doc_order: dict[str, int]) -> DuplicateGroups:

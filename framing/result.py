@@ -17,6 +17,7 @@ from .contrast import Contrast, json_safe
 from .errors import FramingError
 from .framings import UNASSIGNED, Framing
 from .outputs import MANIFEST_FILE, atomic_folder, list_files
+from .over_time import OverTime
 
 __all__ = ["Result", "load_result"]
 
@@ -28,6 +29,8 @@ ROW_GROUP_ROWS = 100_000
 CONTRAST_FILE = "contrast.json"
 FRAMES_FILE = "frames.json"
 FRAMES_CONTRAST_FILE = "contrast_frames.json"
+TIME_FILE = "contrast_time.csv"
+TIME_FIRSTS_FILE = "contrast_time_first.csv"
 
 
 @dataclass
@@ -46,6 +49,8 @@ class Result:
             shares); ``None`` without ``frames.codebook`` or ``frames.labels``. Per-unit frames are in ``units``.
         frames_contrast: the same contrast with frames in place of framings (``framing`` columns hold frame
             indices, ``label`` their names); ``Result.contrast(..., by="frames")`` reads it.
+        over_time_data: shares per time bin and each group's first and peak bin (``None`` with ``time.enabled``
+            off); ``Result.over_time(...)`` reads it.
     """
 
     units: pd.DataFrame
@@ -55,6 +60,26 @@ class Result:
     contrast_data: Contrast | None = field(default=None, repr=False)
     frames_data: dict[str, Any] | None = field(default=None, repr=False)
     frames_contrast: Contrast | None = field(default=None, repr=False)
+    over_time_data: OverTime | None = field(default=None, repr=False)
+
+    def over_time(self, group: str | None = None, framing: int | None = None, by: str = "framings",
+                  firsts: bool = False) -> pd.DataFrame:
+        """Each framing's share of the distinct units per time bin (``run.json``'s ``time.bin``), with a 95%
+        bootstrap interval over documents: rows ``bin, group, framing, label, units, bin_units, share, low, high``.
+        ``group``: one contrast group (``"(all)"``: every unit; default: all rows). ``framing``: one framing.
+        ``by="frames"``: the frames instead. ``firsts``: per group and framing the first bin it was used and the
+        bin of its highest share (who moved first)."""
+        if by not in ("framings", "frames"):
+            raise FramingError(f"over_time by {by!r}: framings or frames")
+        if self.over_time_data is None:
+            raise FramingError("this run has no shares over time (time.enabled is off)")
+        table = self.over_time_data.firsts if firsts else self.over_time_data.shares
+        rows = table[table["by"] == by]
+        if group is not None:
+            rows = rows[rows["group"] == group]
+        if framing is not None:
+            rows = rows[rows["framing"] == framing]
+        return rows.drop(columns="by").reset_index(drop=True)
 
     def framing(self, framing_id: int) -> Framing:
         """The framing with this id."""
@@ -142,6 +167,9 @@ class Result:
                 (staging / FRAMES_CONTRAST_FILE).write_text(json.dumps(self.frames_contrast.to_dict(), indent=1,
                                                                        ensure_ascii=False, allow_nan=False),
                                                             encoding="utf-8")
+            if self.over_time_data is not None:
+                self.over_time_data.shares.to_csv(staging / TIME_FILE, index=False)
+                self.over_time_data.firsts.to_csv(staging / TIME_FIRSTS_FILE, index=False)
             if self.frames_data is not None:
                 (staging / FRAMES_FILE).write_text(json.dumps(json_safe(self.frames_data), indent=1,
                                                               ensure_ascii=False, allow_nan=False), encoding="utf-8")
@@ -215,7 +243,15 @@ def load_result(directory: str | Path) -> Result:
             else None
         frames_contrast = _load_contrast(directory / FRAMES_CONTRAST_FILE) \
             if (directory / FRAMES_CONTRAST_FILE).is_file() else None
+        over_time = None
+        if (directory / TIME_FILE).is_file() and (directory / TIME_FIRSTS_FILE).is_file():
+            text = {"bin": str, "group": str, "label": str, "first": str, "peak": str}
+            over_time = OverTime(bin=manifest.get("time", {}).get("bin", ""),
+                                 shares=pd.read_csv(directory / TIME_FILE, dtype=text, keep_default_na=False,
+                                                    na_values=[""]),
+                                 firsts=pd.read_csv(directory / TIME_FIRSTS_FILE, dtype=text, keep_default_na=False),
+                                 dates=manifest.get("time", {}).get("dates", {}))
     except (ValueError, OSError, TypeError, KeyError) as exc:
         raise FramingError(f"cannot read run folder {directory}: {exc}") from None
     return Result(units=units, framings=framings, documents=documents, manifest=manifest, contrast_data=contrast,
-                  frames_data=frames, frames_contrast=frames_contrast)
+                  frames_data=frames, frames_contrast=frames_contrast, over_time_data=over_time)

@@ -1,0 +1,93 @@
+"""Near-duplicate grouping alone: seconds (median of runs) and peak memory of ``find_duplicates`` on a corpus's
+analysed units, today's code beside an earlier commit's.
+
+    python bench/duplicates.py /tmp/c1m --runs 1 --against 64595c4
+
+Peak memory is the growth of this process's resident memory while one call runs (sampled every 50 ms), so the
+units themselves are not counted. Both versions get the same texts; the script says whether they group alike.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _resident_mb() -> float:
+    import os
+
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+
+
+def _measure(find, texts, runs: int):
+    seconds, growth, result = [], [], None
+    for _ in range(runs):
+        base, peak, done = _resident_mb(), [0.0], threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], _resident_mb() - base)
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=sample)
+        watcher.start()
+        start = time.perf_counter()
+        result = find(texts, threshold=0.8)
+        seconds.append(time.perf_counter() - start)
+        done.set()
+        watcher.join()
+        growth.append(peak[0])
+    return statistics.median(seconds), max(growth), seconds, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--against", help="a commit whose framing/duplicates.py to measure too")
+    args = parser.parse_args()
+
+    import numpy as np
+
+    from framing import duplicates
+    from framing.config import Config
+    from framing.corpus import load_corpus
+    from framing.units import segment
+
+    config = Config()
+    texts = [u.text for u in segment(load_corpus(args.corpus, config.corpus).documents)
+             if u.section in config.units.sections]
+    print(f"{len(texts):,} analysed units of {args.corpus}", flush=True)
+    versions = {"today": duplicates.find_duplicates}
+    if args.against:
+        source = subprocess.run(["git", "-C", str(ROOT), "show", f"{args.against}:framing/duplicates.py"],
+                                check=True, capture_output=True, text=True).stdout
+        path = Path(tempfile.mkdtemp()) / "duplicates_then.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location("duplicates_then", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        versions = {args.against: module.find_duplicates, **versions}
+    groups = {}
+    for name, find in versions.items():
+        median, growth, seconds, result = _measure(find, texts, args.runs)
+        groups[name] = result
+        print(f"{name}: {median:.1f} s (median of {args.runs}: {', '.join(f'{s:.1f}' for s in seconds)}), "
+              f"memory grew by {growth:,.0f} MB at most; {result.n_groups:,} groups", flush=True)
+    if len(groups) == 2:
+        then, today = groups.values()
+        print("same groups:", bool(np.array_equal(then.group, today.group)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Framings over time: each framing's share of the distinct units per time bin, over all units and per group, with
+bootstrap intervals over documents; and, per group, the bin where it first used each framing and the bin where
+its use peaked ("who moved first").
+
+Dates come from the documents' metadata in any common format (ISO 8601, "7 December 2016", "Dec 7, 2016",
+"12/07/2016" — month first unless ``time.dayfirst``); missing and unparseable dates are counted and their units
+left out of this analysis only. Bins are days, ISO weeks (starting Monday) or calendar months, chosen from the
+corpus's span unless set. Units are the distinct units (a repost's copies count once, at the earliest
+occurrence), as everywhere else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .contrast import _doc_counts, _draw_multiplicities, resolve_groups
+
+__all__ = ["OverTime", "parse_dates", "choose_bin", "bin_starts", "compute_over_time", "ALL_GROUPS"]
+
+ALL_GROUPS = "(all)"  # the group name of the rows over every unit
+BINS = ("day", "week", "month")
+
+
+@dataclass
+class OverTime:
+    """Shares per bin (``shares``: bin, group, framing, label, units, bin_units, share, low, high), each group's
+    first and peak bin per framing (``firsts``), the bin used and what happened to the dates (``dates``)."""
+
+    bin: str
+    shares: pd.DataFrame
+    firsts: pd.DataFrame
+    dates: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_dates(values: Sequence[str], dayfirst: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
+    """Days (``datetime64[D]``, NaT where there is none) of date strings in any common format, and counts:
+    ``parsed``, ``missing`` (empty), ``unparseable`` with a few ``examples``. Each distinct string is parsed once."""
+    values = ["" if v is None else str(v).strip() for v in values]
+    distinct = sorted(set(values) - {""})
+    day_of: dict[str, np.datetime64] = {}
+    for value in distinct:
+        try:
+            stamp = pd.to_datetime(value, dayfirst=dayfirst)  # the date as written, in its own time zone
+        except (ValueError, TypeError, OverflowError):
+            stamp = pd.NaT
+        day_of[value] = np.datetime64("NaT", "D") if pd.isna(stamp) else np.datetime64(stamp.date(), "D")
+    days = np.array([day_of.get(v, np.datetime64("NaT", "D")) for v in values], dtype="datetime64[D]")
+    unparseable = [v for v in distinct if np.isnat(day_of[v])]
+    bad = set(unparseable)
+    return days, {"parsed": int((~np.isnat(days)).sum()), "missing": int(sum(v == "" for v in values)),
+                  "unparseable": int(sum(v in bad for v in values)), "examples": [v[:40] for v in unparseable[:5]]}
+
+
+def choose_bin(days: np.ndarray) -> str:
+    """Days for a span of up to 31 days, weeks up to 26 weeks, months beyond."""
+    known = days[~np.isnat(days)]
+    if not known.size:
+        return "day"
+    span = int((known.max() - known.min()).astype(int))
+    return "day" if span <= 31 else "week" if span <= 26 * 7 else "month"
+
+
+def bin_starts(days: np.ndarray, bin: str) -> np.ndarray:
+    """The first day of each date's bin (a week starts on Monday: 1970-01-01 was a Thursday)."""
+    if bin == "day":
+        return days
+    if bin == "week":
+        return days - ((days.astype(np.int64) + 3) % 7).astype("timedelta64[D]")
+    return days.astype("datetime64[M]").astype("datetime64[D]")
+
+
+def _label(start: np.datetime64, bin: str) -> str:
+    return str(start)[:7] if bin == "month" else str(start)
+
+
+def compute_over_time(doc_ids: Sequence[str], labels: np.ndarray, label_names: Mapping[int, str],
+                      documents: Mapping[str, Mapping[str, Any]], *, sources: Sequence[str],
+                      sections: Sequence[str], groups: Mapping[str, Sequence[str]] | None = None,
+                      group_by: str | None = None, bin: str = "auto", bootstrap: int = 200, dayfirst: bool = False,
+                      seed: int = 0) -> OverTime:
+    """Shares of each label per time bin, overall and per group (grouped as the contrast groups them).
+
+    Args:
+        doc_ids, labels, sources, sections: one entry per distinct unit (its document, framing or frame, source,
+            section); ``-1`` is unassigned and counts in a bin's units but gets no rows.
+        label_names: names of the labels.
+        documents: per document id its metadata, with ``date``.
+        bin: ``auto``, ``day``, ``week`` or ``month``.
+        bootstrap: resamples of a bin's documents for the 95% intervals (0: none).
+    """
+    labels = np.asarray(labels)
+    doc_ids = list(doc_ids)
+    doc_names = sorted(set(doc_ids))
+    doc_days, report = parse_dates([documents.get(d, {}).get("date", "") for d in doc_names], dayfirst=dayfirst)
+    chosen = choose_bin(doc_days) if bin == "auto" else bin
+    day_of_doc = dict(zip(doc_names, bin_starts(doc_days, chosen)))
+    unit_bins = np.array([day_of_doc[d] for d in doc_ids], dtype="datetime64[D]")
+    dated = ~np.isnat(unit_bins)
+    report = {**report, "documents": len(doc_names), "units_dated": int(dated.sum()),
+              "units_undated": int((~dated).sum())}
+    group_of, _, _ = resolve_groups(sources, doc_ids, sections, groups, group_by,
+                                    {d: dict(documents.get(d, {})) for d in doc_names})
+    assigned = sorted({int(k) for k in np.unique(labels) if k >= 0})
+    columns = {k: c for c, k in enumerate(assigned)}
+    rng = np.random.default_rng(seed)
+    rows, scopes = [], [(ALL_GROUPS, dated)]
+    scopes += [(name, dated & np.array([g == name for g in group_of]))
+               for name in sorted({g for g in group_of if g is not None})]
+    bins = np.unique(unit_bins[dated]) if dated.any() else np.array([], dtype="datetime64[D]")
+    for group, in_group in scopes:
+        for start in bins:
+            members = np.flatnonzero(in_group & (unit_bins == start))
+            if not members.size:
+                continue
+            rows += _bin_rows(members, labels, doc_ids, columns, assigned, label_names, group,
+                              _label(start, chosen), bootstrap, rng)
+    shares = pd.DataFrame(rows, columns=["bin", "group", "framing", "label", "units", "bin_units", "share", "low",
+                                         "high"])
+    return OverTime(bin=chosen, shares=shares, firsts=first_and_peak(shares), dates=report)
+
+
+def _bin_rows(members: np.ndarray, labels: np.ndarray, doc_ids: list[str], columns: dict[int, int],
+              assigned: list[int], label_names: Mapping[int, str], group: str, bin_label: str, bootstrap: int,
+              rng: np.random.Generator) -> list[tuple]:
+    """One row per assigned label for one (group, bin): units, share of the bin's units, bootstrap interval."""
+    docs, doc_index = np.unique(np.array([doc_ids[i] for i in members], dtype=object), return_inverse=True)
+    member_labels = labels[members]
+    keep = member_labels >= 0
+    counts = _doc_counts(doc_index.ravel()[keep], np.array([columns[int(k)] for k in member_labels[keep]],
+                                                            dtype=np.int64), docs.size, len(assigned))
+    per_doc_units = np.bincount(doc_index.ravel(), minlength=docs.size).astype(np.float64)
+    units = np.asarray(counts.sum(axis=0)).ravel()
+    total = float(members.size)
+    low = high = np.full(len(assigned), np.nan)
+    if bootstrap > 0 and docs.size >= 2:
+        weights = _draw_multiplicities(rng.integers(0, docs.size, size=(bootstrap, docs.size)), docs.size)
+        drawn = np.asarray((counts.T @ weights.T).T) / (weights @ per_doc_units)[:, None]
+        low, high = np.percentile(drawn, [2.5, 97.5], axis=0)
+    return [(bin_label, group, k, label_names.get(k, ""), int(units[c]), int(total), round(units[c] / total, 6),
+             round(float(low[c]), 6), round(float(high[c]), 6)) for c, k in enumerate(assigned)]
+
+
+def first_and_peak(shares: pd.DataFrame) -> pd.DataFrame:
+    """Per group and label: the first bin with a unit of it, the bin of its highest share, and that share."""
+    rows = []
+    used = shares[shares["units"] > 0]
+    for (group, framing), part in used.groupby(["group", "framing"], sort=True):
+        part = part.sort_values("bin", kind="stable")
+        peak = part.loc[part["share"].idxmax()]
+        rows.append((framing, part["label"].iloc[0], group, part["bin"].iloc[0], peak["bin"], float(peak["share"])))
+    return pd.DataFrame(rows, columns=["framing", "label", "group", "first", "peak", "peak_share"])
