@@ -103,37 +103,42 @@ def compute_over_time(doc_ids: Sequence[str], labels: np.ndarray, label_names: M
               "units_undated": int((~dated).sum())}
     group_of, _, _ = resolve_groups(sources, doc_ids, sections, groups, group_by,
                                     {d: dict(documents.get(d, {})) for d in doc_names})
+    group_names = sorted({g for g in group_of if g is not None})
+    group_code = {name: k for k, name in enumerate(group_names)}
+    unit_group = np.array([group_code.get(g, -1) if g is not None else -1 for g in group_of], dtype=np.int64)
+    unit_doc = np.unique(np.array(doc_ids, dtype=object), return_inverse=True)[1].ravel()
     assigned = sorted({int(k) for k in np.unique(labels) if k >= 0})
-    columns = {k: c for c, k in enumerate(assigned)}
+    column_of = np.full(max(assigned, default=0) + 2, -1, dtype=np.int64)  # label -> column; -1 (last) stays -1
+    column_of[assigned] = np.arange(len(assigned))
+    unit_column = column_of[labels]
     rng = np.random.default_rng(seed)
-    rows, scopes = [], [(ALL_GROUPS, dated)]
-    scopes += [(name, dated & np.array([g == name for g in group_of]))
-               for name in sorted({g for g in group_of if g is not None})]
+    rows = []
+    scopes = [(ALL_GROUPS, dated)] + [(name, dated & (unit_group == k)) for name, k in group_code.items()]
     bins = np.unique(unit_bins[dated]) if dated.any() else np.array([], dtype="datetime64[D]")
     for group, in_group in scopes:
         for start in bins:
             members = np.flatnonzero(in_group & (unit_bins == start))
             if not members.size:
                 continue
-            rows += _bin_rows(members, labels, doc_ids, columns, assigned, label_names, group,
+            rows += _bin_rows(unit_doc[members], unit_column[members], assigned, label_names, group,
                               _label(start, chosen), bootstrap, rng)
     shares = pd.DataFrame(rows, columns=["bin", "group", "framing", "label", "units", "bin_units", "share", "low",
                                          "high"])
     return OverTime(bin=chosen, shares=shares, firsts=first_and_peak(shares), dates=report)
 
 
-def _bin_rows(members: np.ndarray, labels: np.ndarray, doc_ids: list[str], columns: dict[int, int],
-              assigned: list[int], label_names: Mapping[int, str], group: str, bin_label: str, bootstrap: int,
+def _bin_rows(member_docs: np.ndarray, member_columns: np.ndarray, assigned: list[int],
+              label_names: Mapping[int, str], group: str, bin_label: str, bootstrap: int,
               rng: np.random.Generator) -> list[tuple]:
-    """One row per assigned label for one (group, bin): units, share of the bin's units, bootstrap interval."""
-    docs, doc_index = np.unique(np.array([doc_ids[i] for i in members], dtype=object), return_inverse=True)
-    member_labels = labels[members]
-    keep = member_labels >= 0
-    counts = _doc_counts(doc_index.ravel()[keep], np.array([columns[int(k)] for k in member_labels[keep]],
-                                                            dtype=np.int64), docs.size, len(assigned))
-    per_doc_units = np.bincount(doc_index.ravel(), minlength=docs.size).astype(np.float64)
+    """One row per assigned label for one (group, bin) — its units (documents ``member_docs``, label columns
+    ``member_columns``, -1 unassigned): units, share of the bin's units, bootstrap interval over documents."""
+    docs, doc_index = np.unique(member_docs, return_inverse=True)
+    doc_index = doc_index.ravel()
+    keep = member_columns >= 0
+    counts = _doc_counts(doc_index[keep], member_columns[keep], docs.size, len(assigned))
+    per_doc_units = np.bincount(doc_index, minlength=docs.size).astype(np.float64)
     units = np.asarray(counts.sum(axis=0)).ravel()
-    total = float(members.size)
+    total = float(member_docs.size)
     low = high = np.full(len(assigned), np.nan)
     if bootstrap > 0 and docs.size >= 2:
         weights = _draw_multiplicities(rng.integers(0, docs.size, size=(bootstrap, docs.size)), docs.size)
@@ -144,11 +149,14 @@ def _bin_rows(members: np.ndarray, labels: np.ndarray, doc_ids: list[str], colum
 
 
 def first_and_peak(shares: pd.DataFrame) -> pd.DataFrame:
-    """Per group and label: the first bin with a unit of it, the bin of its highest share, and that share."""
-    rows = []
-    used = shares[shares["units"] > 0]
-    for (group, framing), part in used.groupby(["group", "framing"], sort=True):
-        part = part.sort_values("bin", kind="stable")
-        peak = part.loc[part["share"].idxmax()]
-        rows.append((framing, part["label"].iloc[0], group, part["bin"].iloc[0], peak["bin"], float(peak["share"])))
-    return pd.DataFrame(rows, columns=["framing", "label", "group", "first", "peak", "peak_share"])
+    """Per group and label: the first bin with a unit of it, the bin of its highest share (the earliest, on a
+    tie), and that share."""
+    used = shares[shares["units"] > 0].sort_values(["group", "framing", "bin"], kind="stable")
+    keys = ["group", "framing"]
+    first = used.groupby(keys, sort=True).agg(label=("label", "first"), first=("bin", "first"))
+    # highest share first, then earliest bin: the first row of each (group, label) is its peak
+    peak = used.sort_values(keys + ["share", "bin"], ascending=[True, True, False, True], kind="stable") \
+        .groupby(keys, sort=True).agg(peak=("bin", "first"), peak_share=("share", "first"))
+    table = first.join(peak).reset_index()
+    return table[["framing", "label", "group", "first", "peak", "peak_share"]].sort_values(
+        ["group", "framing"], kind="stable").reset_index(drop=True)
