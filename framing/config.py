@@ -210,8 +210,9 @@ class EngineConfig(_Section):
     name: Literal["local", "ray"] = Field(
         "local", description="where segmenting, embedding and placing run: local (this machine) | ray (a Ray "
                              "cluster, with Ray Data; pip install 'framing[ray]')")
-    processes: int = Field(2, ge=1, description="local: processes that segment a large corpus (over 20 M "
-                                                "characters); 1: all in this process")
+    processes: int = Field(2, ge=1, description="local: worker processes (at most the machine's cores) that "
+                                                "segment a corpus over 20 M characters and place over 200k "
+                                                "unsampled units; 1: all in this process")
     address: Optional[str] = Field(
         None, description="ray: the cluster to join (auto, or ray://HOST:10001); null: RAY_ADDRESS when set, "
                           "else a Ray started on this machine for the run")

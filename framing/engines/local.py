@@ -4,6 +4,7 @@ process)."""
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -47,12 +48,14 @@ class LocalEngine:
 
     def __init__(self, settings: EngineConfig | None = None) -> None:
         self.settings = settings or EngineConfig()
+        # never more workers than cores: on one core they would only take turns
+        self.processes = min(self.settings.processes, os.cpu_count() or 1)
 
     def map_files(self, read: Callable[[Any], Any], items: list) -> Iterable[Any]:
         return map(read, items)
 
     def segment(self, documents: Sequence[Document], settings: UnitsConfig, progress: bool | None) -> list[Unit]:
-        processes = self.settings.processes
+        processes = self.processes
         if processes < 2 or sum(len(d.text) for d in documents) < PARALLEL_SEGMENT_MIN_CHARS:
             return segment(documents, progress=progress, **segment_options(settings))
         from joblib import Parallel, delayed
@@ -75,7 +78,7 @@ class LocalEngine:
         return local
 
     def place(self, model: FramingModel, X: np.ndarray, rest: np.ndarray, progress: bool | None) -> Placement:
-        processes = self.settings.processes
+        processes = self.processes
         if processes < 2 or rest.size < PARALLEL_PLACE_MIN_UNITS:
             return place_in_chunks(model, X, rest, progress)
         from joblib import Parallel, delayed
