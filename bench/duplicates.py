@@ -22,14 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _resident_mb() -> float:
-    import os
-
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
-
-
 def _measure(find, texts, runs: int):
+    from framing.pipeline import resident_memory_mb as _resident_mb
+
     seconds, growth, result = [], [], None
     for _ in range(runs):
         base, peak, done = _resident_mb(), [0.0], threading.Event()

@@ -110,6 +110,11 @@ def _shingle_hashes(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
     return hashes[keep], np.bincount(owner[keep], minlength=counts.size).astype(np.int64)
 
 
+def _starts(lengths: np.ndarray) -> np.ndarray:
+    """Where each text's hashes begin in the flat array."""
+    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+
+
 def _candidate_pairs(hashes: np.ndarray, lengths: np.ndarray, threshold: float, num_perm: int, seed: int
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(i, j)``, ``i < j``, that share a MinHash LSH bucket (likely Jaccard at least ``threshold``),
@@ -124,7 +129,7 @@ def _candidate_pairs(hashes: np.ndarray, lengths: np.ndarray, threshold: float, 
     hash parameters are the same in every process.
     """
     n = len(lengths)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    starts = _starts(lengths)
     rng = np.random.RandomState(seed)
     a = rng.randint(0, 1 << 62, size=num_perm, dtype=np.int64).astype(np.uint64) * np.uint64(2) + np.uint64(1)
     b = rng.randint(0, 1 << 62, size=num_perm, dtype=np.int64).astype(np.uint64)
@@ -203,7 +208,7 @@ def _jaccard(pairs: np.ndarray, hashes: np.ndarray, lengths: np.ndarray, chunk: 
     """Exact Jaccard similarity of each pair's shingle hash sets (sorted and distinct per text, as
     ``_shingle_hashes`` makes them), vectorised: a pair's intersection is the number of hashes that appear twice
     when both texts' hashes are put side by side."""
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    starts = _starts(lengths)
     out = np.empty(len(pairs), dtype=np.float64)
     first = 0
     while first < len(pairs):

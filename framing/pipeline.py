@@ -187,6 +187,8 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
     with timer.stage("corpus"):
         corpus = _corpus(corpus_or_path, config, engine)
     documents = {d.id: d for d in corpus.documents}
+    # each document's metadata with its source and date: what contrast and time group and bin by
+    doc_meta = {d.id: {**d.meta, "source": d.source, "date": d.date} for d in corpus.documents}
     # Precedence for "who said it first": by date (ISO strings sort), then corpus order.
     doc_order = {d.id: rank for rank, d in enumerate(sorted(corpus.documents, key=lambda d: d.date or "~"))}
     with timer.stage("units"):
@@ -258,15 +260,15 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
     if config.contrast.enabled:
         with timer.stage("contrast"):
             counts = word_counts([u.text for u in representatives])  # counted once for both contrasts
-            contrast = _contrast(config, corpus, documents, representatives, model.labels_, embeddings,
+            contrast = _contrast(config, doc_meta, documents, representatives, model.labels_, embeddings,
                                  {f.id: f.label for f in framings}, frames, encode, counts)
             if frames is not None:  # the same analyses with the frames as the labelling
-                frames_contrast = _contrast(config, corpus, documents, representatives, frames.frame, embeddings,
+                frames_contrast = _contrast(config, doc_meta, documents, representatives, frames.frame, embeddings,
                                             dict(enumerate(frames.names)), None, encode, counts, axes=False)
     over_time = None
     if config.time.enabled:
         with timer.stage("time"):
-            over_time = _over_time(config, documents, representatives, model.labels_,
+            over_time = _over_time(config, doc_meta, documents, representatives, model.labels_,
                                    {f.id: f.label for f in framings}, frames)
     repairs = list(cache.repairs) if cache is not None else []
     if cache is not None:
@@ -345,12 +347,11 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
                   frames_data=frames_data, frames_contrast=frames_contrast, over_time_data=over_time)
 
 
-def _over_time(config: Config, documents: dict[str, Document], representatives, labels: np.ndarray,
-               label_names: dict[int, str], frames: FrameAssignment | None) -> OverTime:
+def _over_time(config: Config, doc_meta: dict[str, dict], documents: dict[str, Document], representatives,
+               labels: np.ndarray, label_names: dict[int, str], frames: FrameAssignment | None) -> OverTime:
     """Shares per time bin of the framings and, with frames, of the frames (rows told apart by ``by``)."""
     settings, contrast = config.time, config.contrast
-    meta = {d.id: {**d.meta, "source": d.source, "date": d.date} for d in documents.values()}
-    common = {"doc_ids": [u.doc_id for u in representatives], "documents": meta,
+    common = {"doc_ids": [u.doc_id for u in representatives], "documents": doc_meta,
               "sources": [documents[u.doc_id].source for u in representatives],
               "sections": [u.section for u in representatives], "groups": contrast.groups,
               "group_by": contrast.group_by, "bin": settings.bin, "bootstrap": settings.bootstrap,
@@ -403,7 +404,7 @@ def _frames(settings: FramesConfig, units, groups: DuplicateGroups, embeddings: 
                          folds=settings.folds, regularization=settings.regularization, label_report=report)
 
 
-def _contrast(config: Config, corpus: Corpus, documents: dict[str, Document], representatives,
+def _contrast(config: Config, doc_meta: dict[str, dict], documents: dict[str, Document], representatives,
               labels: np.ndarray, embeddings: np.ndarray, label_names: dict[int, str],
               frames: FrameAssignment | None, encode, counts, axes: bool = True) -> Contrast:
     """The contrast of ``labels`` (framings, or frames) between groups; ``encode(texts)`` embeds axis poles with
@@ -416,7 +417,7 @@ def _contrast(config: Config, corpus: Corpus, documents: dict[str, Document], re
             sources=[documents[u.doc_id].source for u in representatives],
             sections=[u.section for u in representatives], framings=labels, embeddings=embeddings,
             framing_labels=label_names,
-            doc_meta={d.id: {**d.meta, "source": d.source, "date": d.date} for d in corpus.documents},
+            doc_meta=doc_meta,
             word_counts=counts,
         ),
         encode, groups=settings.groups, group_by=settings.group_by, pairs=settings.pairs,

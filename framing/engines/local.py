@@ -58,19 +58,14 @@ class LocalEngine:
         processes = self.processes
         if processes < 2 or sum(len(d.text) for d in documents) < PARALLEL_SEGMENT_MIN_CHARS:
             return segment(documents, progress=progress, **segment_options(settings))
-        from joblib import Parallel, delayed
+        from joblib import delayed
 
         # a few blocks per process, so one slow block does not leave the other process idle at the end
         size = math.ceil(len(documents) / (8 * processes))
         blocks = [range(start, min(start + size, len(documents))) for start in range(0, len(documents), size)]
         options = segment_options(settings)
-        parts = []
-        with progress_bar(progress, total=len(documents), desc="segmenting", unit="doc", leave=False) as bar:
-            for block, rows in zip(blocks, Parallel(n_jobs=processes, backend="loky", return_as="generator")(
-                    delayed(segment_offsets)(list(block), [documents[k].text for k in block], options)
-                    for block in blocks)):
-                parts.append(rows)
-                bar.update(len(block))
+        parts = self._in_workers([delayed(segment_offsets)(list(block), [documents[k].text for k in block], options)
+                                  for block in blocks], [len(block) for block in blocks], progress, "segmenting", "doc")
         rows = {column: np.concatenate([part[column] for part in parts]) for column in parts[0]}
         return units_from_offsets(documents, rows)
 
@@ -81,20 +76,29 @@ class LocalEngine:
         processes = self.processes
         if processes < 2 or rest.size < PARALLEL_PLACE_MIN_UNITS:
             return place_in_chunks(model, X, rest, progress)
-        from joblib import Parallel, delayed
+        from joblib import delayed
 
         # One part per process, cut at a multiple of the chunk size: each part is then placed in the very chunks
         # this process would use (a pynndescent query's result depends on the chunk it is in), so the result is
         # the same as placing in this process.
         per = math.ceil(rest.size / model.chunk_size / processes) * model.chunk_size
         parts = [rest[start:start + per] for start in range(0, rest.size, per)]
-        placements = []
-        with progress_bar(progress, total=rest.size, desc="placing units", unit="unit", leave=False) as bar:
-            for part, placement in zip(parts, Parallel(n_jobs=processes, backend="loky", return_as="generator")(
-                    delayed(_place_part)(_NumbaCacheFirst(), model, X, part) for part in parts)):
-                placements.append(placement)
-                bar.update(part.size)
-        return Placement.concatenate(placements)
+        return Placement.concatenate(self._in_workers(
+            [delayed(_place_part)(_NumbaCacheFirst(), model, X, part) for part in parts], [part.size for part in parts],
+            progress, "placing units", "unit"))
+
+    def _in_workers(self, calls: list, sizes: list[int], progress: bool | None, desc: str, unit: str) -> list:
+        """joblib ``delayed`` calls run in ``processes`` loky workers, results in order; the progress bar advances
+        by each call's size as it finishes."""
+        from joblib import Parallel
+
+        results = []
+        with progress_bar(progress, total=sum(sizes), desc=desc, unit=unit, leave=False) as bar:
+            for size, result in zip(sizes, Parallel(n_jobs=self.processes, backend="loky",
+                                                    return_as="generator")(calls)):
+                results.append(result)
+                bar.update(size)
+        return results
 
     def close(self) -> None:
         pass
