@@ -27,12 +27,18 @@ BINS = ("day", "week", "month")
 @dataclass
 class OverTime:
     """Shares per bin (``shares``: bin, group, framing, label, units, bin_units, share, low, high), each group's
-    first and peak bin per framing (``firsts``), the bin used and what happened to the dates (``dates``)."""
+    first and peak bin per framing (``firsts``), the bin used and what happened to the dates (``dates``).
+
+    ``unit_bins`` and ``unit_groups`` give, per unit of the input, the bin it was counted in (``""``: undated)
+    and its group (``""``: none), so that a bin's passages can be listed (the report and the unit table).
+    """
 
     bin: str
     shares: pd.DataFrame
     firsts: pd.DataFrame
     dates: dict[str, Any] = field(default_factory=dict)
+    unit_bins: list[str] = field(default_factory=list, repr=False)
+    unit_groups: list[str] = field(default_factory=list, repr=False)
 
 
 def parse_dates(values: Sequence[str], dayfirst: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
@@ -124,7 +130,10 @@ def compute_over_time(doc_ids: Sequence[str], labels: np.ndarray, label_names: M
                               _label(start, chosen), bootstrap, rng)
     shares = pd.DataFrame(rows, columns=["bin", "group", "framing", "label", "units", "bin_units", "share", "low",
                                          "high"])
-    return OverTime(bin=chosen, shares=shares, firsts=first_and_peak(shares), dates=report)
+    label_of_bin = {start: _label(start, chosen) for start in bins}
+    return OverTime(bin=chosen, shares=shares, firsts=first_and_peak(shares), dates=report,
+                    unit_bins=[label_of_bin[b] if ok else "" for b, ok in zip(unit_bins, dated)],
+                    unit_groups=[g or "" for g in group_of])
 
 
 def _bin_rows(member_docs: np.ndarray, member_columns: np.ndarray, assigned: list[int],

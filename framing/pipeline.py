@@ -41,7 +41,7 @@ _VERSIONED = ("numpy", "pandas", "pyarrow", "torch", "sentence-transformers", "t
 # Metadata keys that would collide with the unit table's own columns get this prefix.
 _RESERVED = {"unit_id", "doc_id", "index", "source", "title", "date", "url", "section", "start", "end", "text",
              "framing", "framing_label", "probability", "reassigned", "fitted", "dup_group", "duplicate_of", "x", "y", "frame",
-             "frame_probability", "frame_origin"}
+             "frame_probability", "frame_origin", "time_bin", "group"}
 
 
 def _versions() -> dict[str, str]:
@@ -285,6 +285,9 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
     if contrast is not None:
         for column, scores in contrast.unit_scores.items():
             table[column] = scores[groups.group]  # copies share their group's score
+    if over_time is not None:  # the bin and group each unit is counted in: a bin's passages can be listed
+        table["time_bin"] = np.asarray(over_time.unit_bins, dtype=object)[groups.group]
+        table["group"] = np.asarray(over_time.unit_groups, dtype=object)[groups.group]
     n_unassigned = int((model.labels_ == UNASSIGNED).sum())
     run_warnings = list(corpus.warnings) + repairs + model.cache_warnings_ + [
         f"{r['document']} repeats {100 * r['share']:.0f}% of {r['original']} (a repost)" for r in reposts]

@@ -78,6 +78,14 @@ def test_units_of_undated_documents_are_counted_and_left_out():
     everything = result.shares[result.shares["group"] == ALL_GROUPS]
     assert everything.groupby("bin")["bin_units"].first().sum() == len(labels) - 20
     assert everything["low"].isna().all()  # no bootstrap asked for
+    # each unit says the bin it was counted in ("" when undated) and its group; the counts add up to the table's
+    bins = pd.Series(result.unit_bins)
+    assert (bins == "").sum() == 20
+    counted = pd.DataFrame({"bin": result.unit_bins, "group": result.unit_groups, "label": labels})
+    counted = counted[(counted["bin"] != "") & (counted["label"] >= 0)]
+    per_group = counted.groupby(["group", "bin", "label"]).size()
+    table = result.shares[result.shares["group"] != ALL_GROUPS].set_index(["group", "bin", "framing"])["units"]
+    assert per_group.to_dict() == table[table > 0].to_dict()
 
 
 @pytest.mark.slow

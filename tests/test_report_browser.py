@@ -169,6 +169,43 @@ def test_a_table_cell_lists_its_passages(browser, demo):
     page.close()
 
 
+def test_clicking_a_time_bin_lists_the_passages_counted_there(browser, demo):
+    """A click on a point of the over-time chart lists that bin's passages of that framing: exactly the distinct
+    units that units.parquet puts in that bin and framing."""
+    import pandas as pd
+
+    result, path = demo
+    units = pd.read_parquet(path.parent / "units.parquet")
+    shares = result.over_time(group="(all)")
+    top = shares.sort_values("share", ascending=False, kind="stable").iloc[0]  # the highest point: no line over it
+    page = Page(browser, path)
+    page.page.evaluate("document.getElementById('time-panel').scrollIntoView({block: 'center'})")
+    page.page.wait_for_function("window.framingTimeChart !== undefined")
+    page.page.evaluate("window.framingTimeChart")
+    bin_index = page.page.evaluate(f"window.framingReport.data.time.bins.indexOf({top['bin']!r})")
+    point = page.page.evaluate(f"window.framingReport.timePointPixel({bin_index}, {int(top['framing'])})")
+    page.page.mouse.move(point["x"], point["y"])
+    page.page.wait_for_timeout(200)
+    page.page.mouse.click(point["x"], point["y"])
+    page.page.wait_for_selector("#time-passages li")
+    listed = page.page.eval_on_selector("#time-passages", "list => ({...list.dataset})")
+    assert (listed["bin"], int(listed["framing"]), listed["group"]) == (top["bin"], int(top["framing"]), "(all)")
+    expected = units[(units["duplicate_of"] == "") & (units["time_bin"] == top["bin"])
+                     & (units["framing"] == int(top["framing"]))]
+    shown = page.page.eval_on_selector_all("#time-passages .time-passage", "nodes => nodes.map(n => n.dataset.unit)")
+    assert sorted(shown) == sorted(expected["unit_id"]) and len(shown) == int(top["units"]) > 0
+    page.page.click("#time-passages .time-passage >> nth=0")
+    assert page.page.text_content("#passage-view .focus") == expected.set_index("unit_id").loc[shown[0], "text"]
+    # one group's line: only that group's units are listed
+    group = next(g for g in page.page.evaluate("window.framingReport.data.time.groups") if g != "(all)")
+    code = page.page.evaluate(f"window.framingReport.data.time.groups.indexOf({group!r})")
+    count = page.page.evaluate(f"window.framingReport.listBin({bin_index}, {int(top['framing'])}, {code})")
+    in_group = expected[expected["group"] == group]
+    assert count == len(in_group)
+    assert page.errors == []
+    page.close()
+
+
 HOSTILE = [
     "The council said <script>alert(1)</script> was posted on the board at noon today.",
     "A reader wrote <img src=x onerror=alert(1)> under the article about the bridge.",

@@ -22,6 +22,7 @@ import pandas as pd
 from ..config import ReportConfig
 from ..contrast import Contrast
 from ..framings import UNASSIGNED, Framing
+from ..over_time import ALL_GROUPS, OverTime
 
 
 class Result(Protocol):
@@ -34,6 +35,7 @@ class Result(Protocol):
     manifest: dict[str, Any]
     contrast_data: Contrast | None
     frames_data: dict[str, Any] | None
+    over_time_data: OverTime | None
 
 __all__ = ["map_figure", "write_report", "report_data", "is_framing_report", "needs_server"]
 
@@ -124,6 +126,31 @@ def _map_order(units: pd.DataFrame, exemplars: set[str], seed: int) -> np.ndarra
     return np.concatenate([order[first], order[~first]])
 
 
+def _time_data(result: "Result", units: pd.DataFrame) -> dict[str, Any] | None:
+    """The framings' shares per time bin (per group and over all units) and each unit's bin and group, so that a
+    click on a bin lists exactly the passages counted there."""
+    over_time = getattr(result, "over_time_data", None)
+    if over_time is None or "time_bin" not in units.columns or over_time.shares.empty:
+        return None
+    shares = over_time.shares
+    if "by" in shares.columns:
+        shares = shares[shares["by"] == "framings"]
+    bins = sorted(set(shares["bin"]))
+    groups = [ALL_GROUPS] + sorted(set(shares["group"]) - {ALL_GROUPS})
+    bin_index = {b: k for k, b in enumerate(bins)}
+    group_index = {g: k for k, g in enumerate(groups)}
+    interval = lambda values: [None if pd.isna(v) else float(v) for v in values]  # noqa: E731
+    return {
+        "bin": over_time.bin, "bins": bins, "groups": groups,
+        "rows": {"group": [group_index[g] for g in shares["group"]], "bin": [bin_index[b] for b in shares["bin"]],
+                 "framing": [int(f) for f in shares["framing"]], "units": [int(u) for u in shares["units"]],
+                 "share": [float(v) for v in shares["share"]], "low": interval(shares["low"]),
+                 "high": interval(shares["high"])},
+        "unit_bin": _packed(units["time_bin"].map(lambda b: bin_index.get(b, -1)), "int"),
+        "unit_group": _packed(units["group"].map(lambda g: group_index.get(g, -1)), "int"),
+    }
+
+
 def report_data(result: "Result", max_points: int | None = None, embed_text: bool = True) -> dict[str, Any]:
     """Everything the page shows, in compact columns (indices instead of repeated strings, numbers packed).
 
@@ -194,11 +221,13 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
     return {
         "contrast": contrast,
         "frames": frames,
+        "time": _time_data(result, units),
         "run": {
             "name": result.manifest.get("config", {}).get("run", {}).get("name", "run"),
             "counts": result.manifest.get("counts", {}),
             "reposts": result.manifest.get("reposts", []),
             "warnings": result.manifest.get("warnings", []),
+            "dates": result.manifest.get("time", {}).get("dates", {}),
         },
         "palette": PALETTE,
         "sources": sources,

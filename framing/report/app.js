@@ -26,6 +26,7 @@
   }
   for (const key of Object.keys(data.units)) data.units[key] = unpack(data.units[key]);
   if (data.frames) for (const key of ["frame", "origin", "probability"]) data.frames[key] = unpack(data.frames[key]);
+  if (data.time) for (const key of ["unit_bin", "unit_group"]) data.time[key] = unpack(data.time[key]);
   performance.mark("framing:data");
   const U = data.units, D = data.docs, F = data.framings, palette = data.palette;
   const n = U.index.length;
@@ -356,6 +357,86 @@
     return hits.length;
   }
 
+  // ---------- over time ----------
+  const TI = data.time;
+  const TIME_LINES = 10; // framings drawn as lines at first (the largest); the legend turns on the others
+  function drawTime() {
+    const panel = document.getElementById("time-panel");
+    if (!TI || !F.length) return Promise.resolve();
+    panel.classList.remove("hidden");
+    const select = document.getElementById("time-group");
+    TI.groups.forEach((g, k) => select.append(el("option", { value: String(k) }, g)));
+    const undated = (data.run.dates || {}).units_undated || 0;
+    document.getElementById("time-meta").textContent = `Share of the distinct units of each ${TI.bin} in each ` +
+      `framing, with 95% bootstrap intervals over documents. Click a point to list its passages.` +
+      (undated ? ` ${undated} units without a usable date are left out.` : "");
+    const R = TI.rows;
+    const totals = new Map();
+    R.framing.forEach((f, k) => { if (R.group[k] === 0) totals.set(f, (totals.get(f) || 0) + R.units[k]); });
+    const shown = new Set([...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, TIME_LINES).map((e) => e[0]));
+    function traces(group) {
+      const out = [];
+      for (const f of F) {
+        const share = TI.bins.map(() => null), low = TI.bins.map(() => null), high = TI.bins.map(() => null);
+        R.framing.forEach((g, k) => {
+          if (g !== f.id || R.group[k] !== group) return;
+          share[R.bin[k]] = R.share[k]; low[R.bin[k]] = R.low[k]; high[R.bin[k]] = R.high[k];
+        });
+        const visible = shown.has(f.id) ? true : "legendonly", colour = colourOf(f.id);
+        const banded = TI.bins.map((_, b) => b).filter((b) => low[b] !== null && high[b] !== null);
+        out.push({ type: "scatter", mode: "none", fill: "toself", fillcolor: rgba(colour, 0.15), hoverinfo: "skip",
+          x: banded.map((b) => TI.bins[b]).concat(banded.map((b) => TI.bins[b]).reverse()),
+          y: banded.map((b) => high[b]).concat(banded.map((b) => low[b]).reverse()),
+          legendgroup: String(f.id), showlegend: false, visible });
+        out.push({ type: "scatter", mode: "lines+markers", name: escapeHtml(framingName(f.id)), x: TI.bins, y: share,
+          line: { color: colour }, marker: { size: 7 }, legendgroup: String(f.id), visible,
+          customdata: TI.bins.map((_, b) => [b, f.id]), connectgaps: false,
+          hovertemplate: `%{x}: %{y:.0%}<extra>${escapeHtml(framingName(f.id))}</extra>` });
+      }
+      return out;
+    }
+    const layout = { height: 420, margin: { t: 20, b: 60 }, yaxis: { tickformat: ".0%", rangemode: "tozero" },
+      legend: { font: { size: 11 } }, hovermode: "closest" };
+    const chart = document.getElementById("time-chart");
+    const drawn = whenVisible(panel, () => Plotly.newPlot(chart, traces(0), layout,
+      { displaylogo: false, responsive: true }).then(() => {
+      chart.on("plotly_click", (ev) => {
+        const point = ev.points.find((p) => p.customdata);
+        if (point) listBin(point.customdata[0], point.customdata[1], Number(select.value));
+      });
+    }));
+    select.addEventListener("change", () => Plotly.react(chart, traces(Number(select.value)), layout));
+    window.framingTimeChart = drawn;
+    return Promise.resolve();
+  }
+  function listBin(bin, framing, group) {
+    const list = document.getElementById("time-passages");
+    list.replaceChildren();
+    Object.assign(list.dataset, { bin: TI.bins[bin], framing: String(framing), group: TI.groups[group] });
+    const hits = [];
+    for (let i = 0; i < n; i++) {
+      if (U.dup_of[i] < 0 && TI.unit_bin[i] === bin && U.framing[i] === framing &&
+          (group === 0 || TI.unit_group[i] === group)) hits.push(i);
+    }
+    list.append(el("p", { class: "meta" }, `${hits.length} passages of ${framingName(framing)} in the ${TI.bin} of ` +
+      `${TI.bins[bin]}${group === 0 ? "" : ` from ${TI.groups[group]}`}:`));
+    return withTexts(hits.slice(0, CELL_PAGE), [], () => {
+      for (const i of hits.slice(0, CELL_PAGE)) {
+        list.append(el("li", {}, el("button", { type: "button", class: "link-button time-passage", "data-unit": unitId(i),
+          onclick: () => showPassage(i) }, unitText(i)), el("span", { class: "shares" }, ` — ${data.sources[U.source[i]]}`)));
+      }
+      if (hits.length > CELL_PAGE) list.append(el("p", { class: "meta" }, `and ${hits.length - CELL_PAGE} more`));
+      return hits.length;
+    });
+  }
+  function timePointPixel(bin, framing) { // where a bin's point of a framing is drawn (used by the browser tests)
+    const chart = document.getElementById("time-chart"), full = chart._fullLayout, rect = chart.getBoundingClientRect();
+    const R = TI.rows;
+    const k = R.framing.findIndex((f, j) => f === framing && R.bin[j] === bin && R.group[j] === 0);
+    return { x: rect.left + full._size.l + full.xaxis.l2p(full.xaxis.d2l(TI.bins[bin])),
+      y: rect.top + full._size.t + full.yaxis.l2p(R.share[k]) };
+  }
+
   // ---------- contrast ----------
   function drawContrast() {
     const C = data.contrast, panel = document.getElementById("contrast-panel");
@@ -596,8 +677,9 @@
   }
   setupLabelling();
   window.framingReport = { showPassage, showDocument, highlightFraming, search, listCell, pointPixel, unitText, data,
-    labelsCsv };
-  Promise.all([draw().then(() => performance.mark("framing:map")), drawHeatmap(), drawContrast(), cardsDrawn]).then(() => {
+    labelsCsv, listBin, timePointPixel };
+  Promise.all([draw().then(() => performance.mark("framing:map")), drawHeatmap(), drawTime(), drawContrast(),
+    cardsDrawn]).then(() => {
     mapDiv.on("plotly_click", (ev) => showPassage(ev.points[0].customdata));
     mapDiv.on("plotly_hover", (ev) => showTooltip(ev.points[0].customdata, ev.event));
     mapDiv.on("plotly_unhover", () => tooltip.classList.add("hidden"));
