@@ -106,11 +106,16 @@ def run_summary(manifest: dict, seconds: float) -> str:
     # The stage that set the peak: the first whose end saw it (ru_maxrss only grows).
     peak_stage = next((name for name, m in per_stage.items() if m.get("peak") == memory.get("process")), None)
     where = f" (reached in the {peak_stage} stage)" if peak_stage else ""
+    matching = manifest.get("matching")
+    carried = ""
+    if matching:
+        tally = ", ".join(f"{n} {status}" for status, n in matching["counts"].items() if n)
+        carried = f"\nframings matched to the earlier run in {matching['run']}: {tally or 'none'} (run.json: matching)"
     return (f"{counts['documents']:,} documents, {counts['units']:,} units ({distinct:,} distinct), "
             f"{counts['framings']:,} framings, {counts['unassigned']:,} unassigned ({share:.0%} of distinct units; "
             f"{counts.get('reassigned', 0):,} reassigned by cluster.reassign_threshold){sample}; "
             f"{embedding['computed']:,} embedded, {embedding['cached']:,} from cache\n"
-            f"{seconds:.1f} s in all: {stages}; peak memory {memory.get('process', 0):,.0f} MB{where}")
+            f"{seconds:.1f} s in all: {stages}; peak memory {memory.get('process', 0):,.0f} MB{where}{carried}")
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

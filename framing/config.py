@@ -163,8 +163,44 @@ class ClusterConfig(_Section):
 class DescribeConfig(_Section):
     n_terms: int = Field(10, ge=1, description="distinctive terms per framing (class-based TF-IDF)")
     n_exemplars: int = Field(5, ge=1, le=50, description="passages nearest each framing's centre")
-    label_terms: int = Field(3, ge=1, description="top terms joined into the label")
-    ngram_max: int = Field(2, ge=1, le=3, description="longest n-gram among the distinctive terms")
+    naming: Literal["keyphrases", "terms"] = Field(
+        "keyphrases", description="keyphrases: the label is key phrases chosen by maximal marginal relevance to the "
+                                  "framing's centre (embedded with the run's model) | terms: the top distinctive terms")
+    label_terms: int = Field(3, ge=1, description="key phrases (or terms) joined into the label")
+    candidates: int = Field(20, ge=1, description="distinctive n-grams per framing that key phrases are chosen from")
+    # 0.3, measured (bench/names.py): the best of 0, 0.3, 0.5 and 0.7 at naming each framing so that its label is
+    # nearest its own centre (example 12/12, aleppo 14/15 framings; as many as the term triplets)
+    diversity: float = Field(0.3, ge=0.0, le=1.0,
+                             description="maximal marginal relevance: 0 picks the phrases nearest the centre, 1 the "
+                                         "most different from each other")
+    ngram_max: int = Field(2, ge=1, le=3, description="longest n-gram among the distinctive terms and phrases")
+    caption_words: int = Field(25, ge=3, description="the caption is the most central passage of at most this many "
+                                                     "words")
+    names: dict[str, str] = Field(
+        default_factory=dict, description="names for framings, by framing id or by a unit id (the framing that "
+                                          "unit is in), e.g. {3: Liberation from terrorists}; they win over key "
+                                          "phrases and carry over to re-runs")
+    match_run: Optional[str] = Field(
+        "auto", description="an earlier run folder whose framing ids, names and colours carry over to the framings "
+                            "that match them; auto: the run folder this run replaces (--out), if any; null: none")
+    # 0.7, measured (bench/matching.py): over 83 Hungarian pairs from re-runs of the example and aleppo with other
+    # min_cluster_size values and seeds, the pairs that share most units had cosines of 0.754 and above, the
+    # others 0.664 and below; 0.7 told all of them apart.
+    match_threshold: float = Field(
+        0.7, ge=-1.0, le=1.0, description="the least cosine between two framings' centres for them to match")
+
+
+class HierarchyConfig(_Section):
+    enabled: bool = Field(True, description="a tree of broader framings above the framings (hierarchy.json, the "
+                                            "report's tree)")
+    # centroids, measured (bench/hierarchy.py, level 1 against the four hand-coded sets): its parents beat random
+    # groupings of the framings on all four (AMI +0.016 to +0.035 over chance), the condensed tree's on two (+0.04
+    # on the example's, -0.010 to +0.001 on aleppo's).
+    method: Literal["centroids", "condensed"] = Field(
+        "centroids", description="centroids: average-linkage merging of the framings' centres | condensed: "
+                                 "HDBSCAN's condensed tree")
+    level: int = Field(0, ge=0, description="the level that contrast and time compare, and the report opens at: "
+                                            "0 the framings, 1 their parents, 2 the parents' parents...")
 
 
 class AxisConfig(_Section):
@@ -255,6 +291,7 @@ class Config(_Section):
     reduce: ReduceConfig = Field(default_factory=ReduceConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     describe: DescribeConfig = Field(default_factory=DescribeConfig)
+    hierarchy: HierarchyConfig = Field(default_factory=HierarchyConfig)
     frames: FramesConfig = Field(default_factory=FramesConfig)
     contrast: ContrastConfig = Field(default_factory=ContrastConfig)
     time: TimeConfig = Field(default_factory=TimeConfig)

@@ -17,9 +17,11 @@ import numpy as np
 
 from .config import ClusterConfig, ReduceConfig, RunConfig
 from .errors import FramingError
+from .hierarchy import condensed_tree_links
+from .names import central_short_passage
 
-__all__ = ["Framing", "FramingModel", "Placement", "describe_framings", "class_tfidf_terms", "stratified_sample",
-           "UNASSIGNED"]
+__all__ = ["Framing", "FramingModel", "Placement", "describe_framings", "class_tfidf_terms", "class_term_counts",
+           "class_tfidf_from_counts", "stratified_sample", "UNASSIGNED"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,11 @@ class Framing:
     source_rates: dict[str, float] = field(default_factory=dict)
     sections: dict[str, float] = field(default_factory=dict)
     occurrences: int = 0
+    # the label's key phrases, the unit id of the most central short passage, and where the label came from:
+    # "keyphrases", "terms", "config" (names: in the config) or "previous run" (carried over by matching)
+    phrases: list[str] = field(default_factory=list)
+    caption: str = ""
+    named_by: str = "terms"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -309,7 +316,9 @@ class FramingModel:
     ``reassigned_`` (n,) bool, units given to a framing by ``reassign_threshold``; ``centroids_``
     (n_framings, d) unit-length mean embedding per framing; ``n_framings_``; ``fitted_`` (n,) bool, units the
     reduction and clustering were fitted on (all of them unless ``fit_sample`` is smaller than the corpus);
-    ``min_cluster_size_fitted_``, ``min_cluster_size`` scaled to the sample (the same without one).
+    ``min_cluster_size_fitted_``, ``min_cluster_size`` scaled to the sample (the same without one);
+    ``tree_nodes_`` (n_framings,) each framing's node in HDBSCAN's condensed tree and ``tree_parents_`` the tree's
+    parent links between cluster nodes (for ``framing.hierarchy``).
 
     ``memory`` (a folder or a ``joblib.Memory``, as in scikit-learn's ``Pipeline``) caches the UMAP results by
     the content of the embeddings and the reduction parameters: refitting with other clustering parameters, or
@@ -403,6 +412,7 @@ class FramingModel:
             "hdbscan",
         )
         clusterer.fit(sample_space)
+        node_of_label, self.tree_parents_ = condensed_tree_links(clusterer)
         if not sampled:
             self.space_, self.map_ = sample_space, sample_map
             labels = clusterer.labels_.astype(np.int64)
@@ -429,6 +439,12 @@ class FramingModel:
                      sample.size, rest.size)
         self.labels_, self.centroids_ = self._order_by_size(X, labels)
         self.n_framings_ = int(self.centroids_.shape[0])
+        # each framing's node in HDBSCAN's condensed tree (framing.hierarchy builds on it)
+        found, first = np.unique(labels, return_index=True)
+        self.tree_nodes_ = np.empty(self.n_framings_, dtype=np.int64)
+        for label, index in zip(found, first):
+            if label != UNASSIGNED:
+                self.tree_nodes_[self.labels_[index]] = node_of_label[int(label)]
         self.reassigned_ = np.zeros(n, dtype=bool)
         if self.reassign_threshold is not None and self.n_framings_:
             self._reassign(X)
@@ -569,32 +585,53 @@ def class_tfidf_terms(texts: Sequence[str], labels: np.ndarray, n_terms: int = 1
     left out. The unassigned class takes
     part in the frequencies (so what is common everywhere scores low) but gets no terms.
     """
-    from sklearn.feature_extraction.text import CountVectorizer
+    return class_tfidf_from_counts(*class_term_counts(texts, labels, ngram_max), n_terms=n_terms)
+
+
+def class_term_counts(texts: Sequence[str], labels: np.ndarray, ngram_max: int = 2
+                      ) -> tuple[list[int], Any, np.ndarray]:
+    """The classes (sorted), their term counts (sparse, a row per class) and the vocabulary: what class-based
+    TF-IDF scores. Counts of broader classes are sums of these rows (``framing.hierarchy`` does that)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+    from scipy.sparse import csr_matrix
 
     classes = sorted(set(int(label) for label in labels))
     by_class: dict[int, list[str]] = {c: [] for c in classes}
     for text, label in zip(texts, labels):
         by_class[int(label)].append(text)
     joined = [" ".join(by_class[c]) for c in classes]
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
     stop_words = sorted(ENGLISH_STOP_WORDS | NEWS_STOP_WORDS)
     vectorizer = CountVectorizer(ngram_range=(1, ngram_max), stop_words=stop_words, token_pattern=_TOKEN_PATTERN)
     try:
         # kept sparse: a thousand framings times a large bigram vocabulary would not fit in memory dense
         counts = vectorizer.fit_transform(joined).astype(np.float64).tocsc()
     except ValueError:  # empty vocabulary: every text was stop-words or numbers
-        return {c: [] for c in classes if c != UNASSIGNED}
+        return classes, csr_matrix((len(classes), 0)), np.array([], dtype=object)
     vocabulary = np.asarray(vectorizer.get_feature_names_out())
     term_totals = np.asarray(counts.sum(axis=0)).ravel()
     # A term seen once in the whole corpus says nothing recurring; drop those unless nothing else is left.
     recurring = term_totals >= 2
     if recurring.any():
-        counts, vocabulary, term_totals = counts[:, recurring], vocabulary[recurring], term_totals[recurring]
+        counts, vocabulary = counts[:, recurring], vocabulary[recurring]
+    return classes, counts.tocsr(), vocabulary
+
+
+def class_tfidf_from_counts(classes: Sequence[int], counts, vocabulary: np.ndarray, n_terms: int = 10,
+                            scored: tuple[Sequence[int], Any] | None = None) -> dict[int, list[tuple[str, float]]]:
+    """Class-based TF-IDF over term counts (a sparse row per class of ``classes``): the top terms per class.
+
+    ``scored``: other classes (ids, and their count rows, e.g. the sums of several classes) to score with the
+    term weights of ``classes`` instead of those classes themselves.
+    """
+    if counts.shape[1] == 0:
+        return {c: [] for c in (scored[0] if scored is not None else classes) if c != UNASSIGNED}
     counts = counts.tocsr()
-    class_lengths = np.asarray(counts.sum(axis=1)).ravel()
+    term_totals = np.asarray(counts.sum(axis=0)).ravel()
     average_class_length = counts.sum() / max(len(classes), 1)
     idf = np.log(1.0 + average_class_length / np.maximum(term_totals, 1.0))
+    if scored is not None:
+        classes, counts = list(scored[0]), scored[1].tocsr()
+    class_lengths = np.asarray(counts.sum(axis=1)).ravel()
     # tf * idf row by row; a row's stored columns are in vocabulary order, so a stable sort breaks ties as before
     scores = counts.multiply(1.0 / np.maximum(class_lengths, 1.0)[:, None]).multiply(idf[None, :]).tocsr()
     scores.sort_indices()
@@ -627,18 +664,24 @@ def _label(terms: Sequence[str], n: int) -> str:
 def describe_framings(texts: Sequence[str], unit_ids: Sequence[str], sources: Sequence[str], labels: np.ndarray,
                       embeddings: np.ndarray, centroids: np.ndarray, n_terms: int = 10, n_exemplars: int = 5,
                       label_terms: int = 3, ngram_max: int = 2, sections: Sequence[str] | None = None,
-                      occurrences: Sequence[int] | None = None) -> list[Framing]:
-    """Describe each framing: size, source and section shares, distinctive terms, exemplars, label.
+                      occurrences: Sequence[int] | None = None,
+                      terms: dict[int, list[tuple[str, float]]] | None = None,
+                      caption_words: int = 25) -> list[Framing]:
+    """Describe each framing: size, source and section shares, distinctive terms, exemplars, label, caption.
 
-    ``occurrences[i]`` is how many places unit i stands in (1 unless it is a duplicate group's representative).
+    ``centroids[f]`` is framing ``f``'s centre (ids need not be consecutive: a row per id up to the largest);
+    ``occurrences[i]`` is how many places unit i stands in (1 unless it is a duplicate group's representative);
+    ``terms``: the distinctive terms per framing when already computed (``class_tfidf_terms``); the caption is
+    the most central passage of at most ``caption_words`` words.
     """
     labels = np.asarray(labels)
-    terms = class_tfidf_terms(texts, labels, n_terms=n_terms, ngram_max=ngram_max)
+    if terms is None:
+        terms = class_tfidf_terms(texts, labels, n_terms=n_terms, ngram_max=ngram_max)
     units_per_source = Counter(sources)
     framings = []
     members_by_framing = members_of(labels)
-    for framing_id in range(centroids.shape[0]):
-        members = members_by_framing.get(framing_id, np.array([], dtype=np.int64))
+    for framing_id in sorted(f for f in members_by_framing if f != UNASSIGNED):
+        members = members_by_framing[framing_id]
         similarity = embeddings[members] @ centroids[framing_id]
         exemplars: list[str] = []
         seen_texts: set[str] = set()
@@ -651,7 +694,7 @@ def describe_framings(texts: Sequence[str], unit_ids: Sequence[str], sources: Se
                 break
         counts = Counter(sources[i] for i in members)
         section_counts = Counter(sections[i] for i in members) if sections is not None else Counter()
-        framing_terms = terms.get(framing_id, [])
+        framing_terms = terms.get(framing_id, [])[:n_terms]
         framings.append(Framing(
             id=framing_id,
             label=_label([t for t, _ in framing_terms], label_terms),
@@ -663,5 +706,6 @@ def describe_framings(texts: Sequence[str], unit_ids: Sequence[str], sources: Se
             source_rates={s: round(c / units_per_source[s], 6) for s, c in counts.most_common()},
             sections={s: round(c / members.size, 6) for s, c in section_counts.most_common()},
             occurrences=int(sum(occurrences[i] for i in members)) if occurrences is not None else int(members.size),
+            caption=unit_ids[central_short_passage(members, similarity, texts, caption_words)],
         ))
     return framings

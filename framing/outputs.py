@@ -34,7 +34,8 @@ ADDED_TO_RUNS = frozenset({"evaluation.json"})
 RUN_FILES = frozenset({
     "units.parquet", "documents.parquet", "framings.json", "frames.json", MANIFEST_FILE, "report.html", "contrast.json",
     "contrast_table.csv", "contrast_divergence.csv", "contrast_words.csv", "contrast_codebook.csv",
-    "contrast_axes.csv", "contrast_frames.json", "contrast_time.csv", "contrast_time_first.csv", *ADDED_TO_RUNS,
+    "contrast_axes.csv", "contrast_frames.json", "contrast_time.csv", "contrast_time_first.csv", "framing_centroids.npy",
+    "hierarchy.json", *ADDED_TO_RUNS,
 })
 _STAGING_KINDS = ("partial", "old")
 # Room for the page's own code (plotly.js is about 4.6 MB) on top of what grows with the corpus.

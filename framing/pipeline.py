@@ -24,9 +24,13 @@ from .embed import EmbeddingCache, embed_texts, make_embedder
 from .engines import make_engine
 from .errors import FramingError
 from .frames import FRAME_PREFIX, FrameAssignment, assign_frames
-from .framings import UNASSIGNED, FramingModel, describe_framings
+from .framings import (UNASSIGNED, Framing, FramingModel, class_term_counts, class_tfidf_from_counts,
+                       describe_framings)
+from .hierarchy import Hierarchy, build_hierarchy, level_labels
 from .labels import labels_per_group, match_labels, read_labels
-from .outputs import check_free_space, check_run_target
+from .matching import USER_NAMED, Matching, PreviousFramings, match_framings, overlap_counts, read_previous
+from .names import given_names, keyphrase_label
+from .outputs import check_free_space, check_run_target, is_run_folder
 from .over_time import OverTime, compute_over_time
 from .result import Result
 from .unit_cache import load_units, store_units, units_key
@@ -161,7 +165,7 @@ def _unit_table(units, documents: dict[str, Document], groups: DuplicateGroups, 
 
 def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = None,
             config: Config | dict | str | Path | None = None, *, progress: bool | None = None,
-            **overrides: Any) -> Result:
+            previous: str | Path | None = None, **overrides: Any) -> Result:
     """Find the framings of a corpus.
 
     Args:
@@ -169,6 +173,8 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
             path, or ``None`` for ``config.corpus.path`` (by default the bundled example corpus).
         config: a ``Config``, a dict of sections, or a YAML path; ``None`` for the defaults.
         progress: show progress bars (``None``: only on a terminal).
+        previous: an earlier run folder whose framing ids and user-given names carry over to the framings that
+            match them (``describe.match_run`` when set to a path wins; ``framing run`` passes the folder it replaces).
         **overrides: config keys as ``section__key=value``, e.g. ``cluster__min_cluster_size=12``.
 
     Returns:
@@ -177,12 +183,151 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
     config = _resolve_config(config, overrides)
     engine = make_engine(config.engine, config.embedding)
     try:
-        return _analyze(corpus_or_path, config, engine, progress)
+        return _analyze(corpus_or_path, config, engine, progress, _previous_framings(config, previous))
     finally:
         engine.close()
 
 
-def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> Result:
+def _previous_framings(config: Config, folder: str | Path | None) -> PreviousFramings | None:
+    """The earlier run's framings to match: ``describe.match_run`` when it names a folder (which must hold a run),
+    else ``folder`` when it holds one with framing centres."""
+    setting = config.describe.match_run
+    explicit = setting not in (None, "auto")
+    if setting is None or (setting == "auto" and folder is None):
+        return None
+    path = Path(setting).expanduser() if explicit else Path(folder)
+    try:
+        previous = read_previous(path)
+    except ValueError as exc:
+        if explicit:
+            raise FramingError(f"describe.match_run: {exc}") from None
+        log.warning("the framings of %s are not carried over: %s", path, exc)
+        return None
+    if previous is None and explicit:
+        raise FramingError(f"describe.match_run: {path} holds no framings of a run with saved centres "
+                           f"(framings.json and framing_centroids.npy, written by framing 0.9 and later)")
+    return previous
+
+
+def _match(config: Config, previous: PreviousFramings | None, centroids: np.ndarray, unit_ids: list[str],
+           labels: np.ndarray) -> Matching | None:
+    """This run's framings matched to the earlier run's (``None`` without one, or when it used another model)."""
+    if previous is None:
+        return None
+    try:
+        overlap = overlap_counts(unit_ids, labels, centroids.shape[0], previous)
+        return match_framings(centroids, previous, config.describe.match_threshold, overlap)
+    except ValueError as exc:
+        log.warning("the framings of %s are not carried over: %s", previous.run, exc)
+        return None
+
+
+def _keyphrases(terms: dict[int, list[tuple[str, float]]], centres: np.ndarray, encode, settings
+                ) -> dict[int, tuple[str, list[str]]]:
+    """A key-phrase label per id, chosen by MMR among its top ``describe.candidates`` terms (embedded once each,
+    through the run's cache) for relevance to its centre (``centres[id]``)."""
+    candidates = {k: [t for t, _ in values[:settings.candidates]] for k, values in terms.items()}
+    phrases = sorted({t for values in candidates.values() for t in values})
+    vectors = np.asarray(encode(phrases), dtype=np.float32) if phrases else np.zeros((0, centres.shape[1]))
+    vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    row_of = {t: k for k, t in enumerate(phrases)}
+    return {k: keyphrase_label(values, vectors[[row_of[t] for t in values]], centres[k], settings.label_terms,
+                               settings.diversity) for k, values in candidates.items()}
+
+
+def _hierarchy(config: Config, framings: list[Framing], centroids: np.ndarray, model: FramingModel,
+               ids: np.ndarray, term_counts, embeddings: np.ndarray, exemplar_rows: dict[str, int],
+               encode) -> Hierarchy:
+    """The tree above the framings, each parent described as a framing is: size, source shares, terms (its
+    framings' term counts summed, weighed as the framings' are), exemplars (its framings' exemplars nearest its
+    centre) and a label."""
+    settings = config.describe
+    by_id = {f.id: f for f in framings}
+    leaf_ids = [f.id for f in framings]
+    node_of = dict(zip(ids.tolist(), model.tree_nodes_.tolist()))
+    tree = build_hierarchy(leaf_ids, centroids[leaf_ids], [f.size for f in framings], config.hierarchy.method,
+                           condensed=([node_of[f] for f in leaf_ids], model.tree_parents_))
+    if not tree.parents:
+        return tree
+    classes, counts, vocabulary = term_counts
+    column = {c: k for k, c in enumerate(classes)}
+    from scipy.sparse import csr_matrix
+
+    rows = [(r, column[f]) for r, p in enumerate(tree.parents) for f in p.leaves]
+    indicator = csr_matrix((np.ones(len(rows)), ([r for r, _ in rows], [c for _, c in rows])),
+                           shape=(len(tree.parents), len(classes)))
+    terms = class_tfidf_from_counts(classes, counts, vocabulary, n_terms=max(settings.n_terms, settings.candidates),
+                                    scored=([p.id for p in tree.parents], indicator @ counts))
+    centres = np.zeros((max(p.id for p in tree.parents) + 1, centroids.shape[1]), dtype=np.float32)
+    for parent in tree.parents:
+        weights = np.array([by_id[f].size for f in parent.leaves], dtype=np.float32)
+        centre = weights @ centroids[parent.leaves]
+        centres[parent.id] = centre / max(float(np.linalg.norm(centre)), 1e-12)
+        parent.terms = [t for t, _ in terms.get(parent.id, [])[:settings.n_terms]]
+        shares: dict[str, float] = {}
+        for f in parent.leaves:
+            for source, share in by_id[f].sources.items():
+                shares[source] = shares.get(source, 0.0) + share * by_id[f].size / parent.size
+        parent.sources = {s: round(v, 6) for s, v in sorted(shares.items(), key=lambda kv: -kv[1])}
+        pool = [u for f in parent.leaves for u in by_id[f].exemplars]
+        closeness = embeddings[[exemplar_rows[u] for u in pool]] @ centres[parent.id]
+        parent.exemplars = [pool[k] for k in np.argsort(-closeness, kind="stable")[:settings.n_exemplars]]
+    if settings.naming == "keyphrases":
+        named = _keyphrases({p.id: terms.get(p.id, []) for p in tree.parents}, centres, encode, settings)
+        for parent in tree.parents:
+            parent.label, parent.phrases = named[parent.id]
+    else:
+        for parent in tree.parents:
+            parent.label = " / ".join(parent.terms[:settings.label_terms]) or "(no distinctive terms)"
+    return tree
+
+
+def _name_framings(framings: list[Framing], terms: dict[int, list[tuple[str, float]]], centroids: np.ndarray,
+                   encode, config: Config, matching: Matching | None, previous: PreviousFramings | None,
+                   units, unit_labels: np.ndarray) -> list[str]:
+    """Label each framing: key phrases (``describe.naming``), then names a user gave in an earlier run that it
+    matches, then the config's ``names`` (which win). Returns warnings about names that named nothing."""
+    settings = config.describe
+    if settings.naming == "keyphrases" and framings:
+        named = _keyphrases({f.id: terms.get(f.id, []) for f in framings}, centroids, encode, settings)
+        for framing in framings:
+            framing.label, framing.phrases = named[framing.id]
+            framing.named_by = "keyphrases"
+    by_id = {f.id: f for f in framings}
+    messages: list[str] = []
+    if matching is not None and previous is not None:
+        position = {framing_id: k for k, framing_id in enumerate(previous.ids)}
+        for row in matching.table:
+            if row["status"] not in ("matched", "merged"):
+                continue
+            # the framing it continues first, then any it absorbed: a name a user gave is never dropped silently
+            named = [position[p] for p in row["previous"] if previous.named_by[position[p]] in USER_NAMED]
+            if not named:
+                continue
+            by_id[row["id"]].label = previous.labels[named[0]]
+            by_id[row["id"]].named_by = "previous run"
+            if len(named) > 1:
+                messages.append(f"framing {row['id']} merges earlier framings named "
+                                f"{', '.join(repr(previous.labels[k]) for k in named)}: it keeps the first name")
+    if settings.names:
+        unit_of = None
+        if any(not str(k).strip().lstrip("-").isdigit() for k in settings.names):
+            unit_of = {u.id: int(label) for u, label in zip(units, unit_labels)}
+        resolved = given_names(settings.names, list(by_id), (unit_of or {}).get)
+        for framing_id, name in resolved.names.items():
+            by_id[framing_id].label = name
+            by_id[framing_id].named_by = "config"
+        if resolved.unknown:
+            messages.append(f"describe.names: {len(resolved.unknown)} key(s) name no framing of this run (an unknown id, "
+                            f"unit or an unassigned unit): {', '.join(map(repr, resolved.unknown[:5]))}")
+        messages += [f"describe.names: {clash}" for clash in resolved.conflicts]
+    for message in messages:
+        log.warning(message)
+    return messages
+
+
+def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
+             previous: PreviousFramings | None = None) -> Result:
     timer = _Timer()
     with timer.stage("corpus"):
         corpus = _corpus(corpus_or_path, config, engine)
@@ -238,42 +383,66 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
         # too), so damage found in it is reported once.
         cache = EmbeddingCache(config.embedding.cache_dir, embedder.fingerprint) if config.embedding.cache_dir else None
         embeddings, stats = embed_texts([u.text for u in representatives], engine.embedder(embedder), cache)
+
+    def encode(texts: list[str]) -> np.ndarray:  # key phrases, codebook phrases and axis poles, through the cache
+        return embed_texts(texts, embedder, cache)[0]
+
     with timer.stage("framings"):
         model.fit(embeddings, strata=[documents[u.doc_id].source for u in representatives], place=engine.place,
                   progress=progress)
+        texts = [u.text for u in representatives]
+        matching = _match(config, previous, model.centroids_, [u.id for u in representatives], model.labels_) \
+            if model.n_framings_ else None
+        ids = matching.ids if matching is not None else np.arange(model.n_framings_)
+        # framing ids: this run's order (largest first), or the ids of the earlier run's framings they match
+        labels = np.where(model.labels_ >= 0, ids[np.maximum(model.labels_, 0)], UNASSIGNED) \
+            if model.n_framings_ else model.labels_
+        centroids = np.zeros((int(ids.max(initial=-1)) + 1, embeddings.shape[1]), dtype=np.float32)
+        centroids[ids] = model.centroids_
+        settings = config.describe
+        term_counts = class_term_counts(texts, labels, settings.ngram_max)  # the hierarchy sums them too
+        terms = class_tfidf_from_counts(*term_counts, n_terms=max(settings.n_terms, settings.candidates))
         framings = describe_framings(
-            [u.text for u in representatives], [u.id for u in representatives],
-            [documents[u.doc_id].source for u in representatives], model.labels_, embeddings, model.centroids_,
-            n_terms=config.describe.n_terms, n_exemplars=config.describe.n_exemplars,
-            label_terms=config.describe.label_terms, ngram_max=config.describe.ngram_max,
-            sections=[u.section for u in representatives], occurrences=np.bincount(groups.group),
+            texts, [u.id for u in representatives],
+            [documents[u.doc_id].source for u in representatives], labels, embeddings, centroids,
+            n_terms=settings.n_terms, n_exemplars=settings.n_exemplars, label_terms=settings.label_terms,
+            ngram_max=settings.ngram_max, sections=[u.section for u in representatives],
+            occurrences=np.bincount(groups.group), terms=terms, caption_words=settings.caption_words,
         )
+        name_warnings = _name_framings(framings, terms, centroids, encode, config, matching, previous,
+                                       units, labels[groups.group])
 
-    def encode(texts: list[str]) -> np.ndarray:  # codebook phrases and axis poles, through the run's cache
-        return embed_texts(texts, embedder, cache)[0]
-
+    hierarchy, compared, compared_names = None, labels, {f.id: f.label for f in framings}
+    if config.hierarchy.enabled and len(framings) >= 2:
+        with timer.stage("hierarchy"):
+            wanted = {u for f in framings for u in f.exemplars}
+            exemplar_rows = {u.id: k for k, u in enumerate(representatives) if u.id in wanted}
+            hierarchy = _hierarchy(config, framings, centroids, model, ids, term_counts, embeddings, exemplar_rows,
+                                   encode)
+            if config.hierarchy.level and hierarchy.levels:  # contrast and time compare the broader framings
+                compared = level_labels(labels, hierarchy, config.hierarchy.level)
+                compared_names.update({p.id: p.label for p in hierarchy.parents})
     frames = frames_contrast = None
     if config.frames.codebook or config.frames.labels:
         with timer.stage("frames"):
-            frames = _frames(config.frames, units, groups, embeddings, encode).propose(model.labels_)
+            frames = _frames(config.frames, units, groups, embeddings, encode).propose(labels)
     contrast = None
     if config.contrast.enabled:
         with timer.stage("contrast"):
             counts = word_counts([u.text for u in representatives])  # counted once for both contrasts
-            contrast = _contrast(config, doc_meta, documents, representatives, model.labels_, embeddings,
-                                 {f.id: f.label for f in framings}, frames, encode, counts)
+            contrast = _contrast(config, doc_meta, documents, representatives, compared, embeddings,
+                                 compared_names, frames, encode, counts)
             if frames is not None:  # the same analyses with the frames as the labelling
                 frames_contrast = _contrast(config, doc_meta, documents, representatives, frames.frame, embeddings,
                                             dict(enumerate(frames.names)), None, encode, counts, axes=False)
     over_time = None
     if config.time.enabled:
         with timer.stage("time"):
-            over_time = _over_time(config, doc_meta, documents, representatives, model.labels_,
-                                   {f.id: f.label for f in framings}, frames)
+            over_time = _over_time(config, doc_meta, documents, representatives, compared, compared_names, frames)
     repairs = list(cache.repairs) if cache is not None else []
     if cache is not None:
         cache.close()
-    table = _unit_table(units, documents, groups, model.labels_[groups.group], model.probabilities_[groups.group],
+    table = _unit_table(units, documents, groups, labels[groups.group], model.probabilities_[groups.group],
                         model.reassigned_[groups.group], model.fitted_[groups.group], model.map_[groups.group],
                         {f.id: f.label for f in framings})
     if frames is not None:  # copies share their group's frame
@@ -288,8 +457,8 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
     if over_time is not None:  # the bin and group each unit is counted in: a bin's passages can be listed
         table["time_bin"] = np.asarray(over_time.unit_bins, dtype=object)[groups.group]
         table["group"] = np.asarray(over_time.unit_groups, dtype=object)[groups.group]
-    n_unassigned = int((model.labels_ == UNASSIGNED).sum())
-    run_warnings = list(corpus.warnings) + repairs + model.cache_warnings_ + [
+    n_unassigned = int((labels == UNASSIGNED).sum())
+    run_warnings = list(corpus.warnings) + repairs + model.cache_warnings_ + name_warnings + [
         f"{r['document']} repeats {100 * r['share']:.0f}% of {r['original']} (a repost)" for r in reposts]
     if not framings:
         message = (f"every one of the {len(representatives)} units is unassigned: no framing found "
@@ -322,6 +491,13 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
                 "min_cluster_size": int(model.min_cluster_size_fitted_), "assign": config.cluster.assign},
         "warnings": run_warnings,
     }
+    if hierarchy is not None:
+        manifest["hierarchy"] = {"method": hierarchy.method, "parents": len(hierarchy.parents),
+                                 "levels": len(hierarchy.levels), "level": min(config.hierarchy.level,
+                                                                               len(hierarchy.levels))}
+    if matching is not None:
+        manifest["matching"] = {"run": previous.run, "threshold": config.describe.match_threshold,
+                                "counts": matching.counts(), "framings": matching.table}
     doc_table = pd.DataFrame({
         "doc_id": [d.id for d in corpus.documents], "source": [d.source for d in corpus.documents],
         "title": [d.title for d in corpus.documents], "date": [d.date for d in corpus.documents],
@@ -347,7 +523,9 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None) -> R
                               **{k: validation[k] for k in ("folds", "accuracy", "macro_f1", "zero_shot")
                                  if k in validation}}
     return Result(units=table, framings=framings, documents=doc_table, manifest=manifest, contrast_data=contrast,
-                  frames_data=frames_data, frames_contrast=frames_contrast, over_time_data=over_time)
+                  frames_data=frames_data, frames_contrast=frames_contrast, over_time_data=over_time,
+                  framing_centroids=centroids[[f.id for f in framings]] if framings else None,
+                  hierarchy_data=hierarchy)
 
 
 def _over_time(config: Config, doc_meta: dict[str, dict], documents: dict[str, Document], representatives,
@@ -439,7 +617,8 @@ def run(config: Config, out: str | Path | None = None, progress: bool | None = N
     target = Path(out) if out is not None else Path(config.run.out_dir).expanduser() / config.run.name
     check_run_target(target, corpus_path=corpus_root(None, config.corpus), cache_dir=config.embedding.cache_dir)
     check_free_space(target, input_bytes(None, config.corpus))
-    result = analyze(None, config, progress=progress)
+    # the folder this run replaces: its framings' ids and user-given names carry over (describe.match_run)
+    result = analyze(None, config, progress=progress, previous=target if is_run_folder(target) else None)
     start = time.perf_counter()
     result.save(target, report=config.report.enabled)
     log.info("wrote %s in %.2f s (peak memory %.0f MB)", target, time.perf_counter() - start,

@@ -11,11 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .contrast import Contrast, json_safe
 from .errors import FramingError
 from .framings import UNASSIGNED, Framing
+from .hierarchy import Hierarchy, level_labels
+from .matching import CENTROIDS_FILE
 from .outputs import MANIFEST_FILE, atomic_folder, list_files
 from .over_time import OverTime
 
@@ -24,6 +27,7 @@ __all__ = ["Result", "load_result"]
 UNIT_FILE = "units.parquet"
 DOCUMENT_FILE = "documents.parquet"
 FRAMING_FILE = "framings.json"
+HIERARCHY_FILE = "hierarchy.json"
 REPORT_FILE = "report.html"
 ROW_GROUP_ROWS = 100_000
 CONTRAST_FILE = "contrast.json"
@@ -40,7 +44,8 @@ class Result:
     Attributes:
         units: one row per unit (``unit_id, doc_id, source, start, end, text, framing, probability, x, y`` and
             metadata columns); ``framing == -1`` means unassigned.
-        framings: the described framings, largest first.
+        framings: the described framings, by id (largest first, unless ids were carried over from an earlier run
+            whose framings they match: see ``manifest["matching"]``).
         documents: one row per document with its full text, so every unit can be shown in context.
         manifest: the run's record (config, versions, model fingerprint, input hashes, counts, timings).
         contrast_data: the contrast between sources or groups (``None`` when ``contrast.enabled`` is off);
@@ -51,6 +56,10 @@ class Result:
             indices, ``label`` their names); ``Result.contrast(..., by="frames")`` reads it.
         over_time_data: shares per time bin and each group's first and peak bin (``None`` with ``time.enabled``
             off); ``Result.over_time(...)`` reads it.
+        hierarchy_data: the tree of broader framings above the framings (``None`` with ``hierarchy.enabled`` off
+            or fewer than two framings); ``Result.hierarchy()`` and ``Result.at_level()`` read it.
+        framing_centroids: each framing's centre (mean unit embedding, unit length), a row per framing in the
+            order of ``framings``: what the next run matches its framings to.
     """
 
     units: pd.DataFrame
@@ -61,6 +70,34 @@ class Result:
     frames_data: dict[str, Any] | None = field(default=None, repr=False)
     frames_contrast: Contrast | None = field(default=None, repr=False)
     over_time_data: OverTime | None = field(default=None, repr=False)
+    framing_centroids: np.ndarray | None = field(default=None, repr=False)
+    hierarchy_data: Hierarchy | None = field(default=None, repr=False)
+
+    def hierarchy(self) -> pd.DataFrame:
+        """The tree above the framings: a row per node (framings and their parents) with its ``parent``,
+        ``height`` (0 for a framing), ``size``, ``label``, ``terms`` and, for parents, the ``leaves`` (framing
+        ids) below it. Empty when the run has no hierarchy."""
+        columns = ["id", "parent", "height", "size", "label", "terms", "leaves"]
+        if self.hierarchy_data is None:
+            return pd.DataFrame(columns=columns)
+        tree = self.hierarchy_data
+        rows = [(f.id, tree.parent_of.get(f.id), 0, f.size, f.label, f.terms, [f.id]) for f in self.framings]
+        rows += [(p.id, tree.parent_of.get(p.id), p.height, p.size, p.label, p.terms, p.leaves) for p in tree.parents]
+        table = pd.DataFrame(rows, columns=columns)
+        table["parent"] = table["parent"].astype("Int64")
+        return table
+
+    def at_level(self, level: int) -> pd.Series:
+        """Each unit's framing at ``level`` of the hierarchy (0: the framings; 1: their parents...), indexed by
+        unit id; -1 is unassigned."""
+        labels = self.units["framing"].to_numpy()
+        if level and self.hierarchy_data is None:
+            raise FramingError("this run has no hierarchy (hierarchy.enabled was off, or it found fewer than two "
+                               "framings)")
+        if level and level > len(self.hierarchy_data.levels):
+            raise FramingError(f"level {level}: this run's hierarchy has levels 0 to {len(self.hierarchy_data.levels)}")
+        at = level_labels(labels, self.hierarchy_data, level) if level else labels
+        return pd.Series(at, index=self.units["unit_id"], name=f"level_{level}")
 
     def over_time(self, group: str | None = None, framing: int | None = None, by: str = "framings",
                   firsts: bool = False) -> pd.DataFrame:
@@ -161,6 +198,11 @@ class Result:
             write_parquet(self.documents, staging / DOCUMENT_FILE)
             (staging / FRAMING_FILE).write_text(
                 json.dumps([f.to_dict() for f in self.framings], indent=2, ensure_ascii=False), encoding="utf-8")
+            if self.hierarchy_data is not None:
+                (staging / HIERARCHY_FILE).write_text(json.dumps(self.hierarchy_data.to_dict(), indent=1,
+                                                                 ensure_ascii=False), encoding="utf-8")
+            if self.framing_centroids is not None:
+                np.save(staging / CENTROIDS_FILE, np.asarray(self.framing_centroids, dtype=np.float32))
             if self.contrast_data is not None:
                 _save_contrast(self.contrast_data, staging)
             if self.frames_contrast is not None:
@@ -251,7 +293,12 @@ def load_result(directory: str | Path) -> Result:
                                                     na_values=[""]),
                                  firsts=pd.read_csv(directory / TIME_FIRSTS_FILE, dtype=text, keep_default_na=False),
                                  dates=manifest.get("time", {}).get("dates", {}))
+        centroids = np.load(directory / CENTROIDS_FILE, allow_pickle=False) \
+            if (directory / CENTROIDS_FILE).is_file() else None
+        hierarchy = Hierarchy.from_dict(json.loads((directory / HIERARCHY_FILE).read_text("utf-8"))) \
+            if (directory / HIERARCHY_FILE).is_file() else None
     except (ValueError, OSError, TypeError, KeyError) as exc:
         raise FramingError(f"cannot read run folder {directory}: {exc}") from None
     return Result(units=units, framings=framings, documents=documents, manifest=manifest, contrast_data=contrast,
-                  frames_data=frames, frames_contrast=frames_contrast, over_time_data=over_time)
+                  frames_data=frames, frames_contrast=frames_contrast, over_time_data=over_time,
+                  framing_centroids=centroids, hierarchy_data=hierarchy)

@@ -118,7 +118,8 @@ def test_run_writes_the_run_folder_and_says_where_the_report_is(tmp_path, cache_
                                                "report.html", "contrast.json", "contrast_table.csv",
                                                "contrast_divergence.csv", "contrast_words.csv",
                                                "contrast_codebook.csv", "contrast_axes.csv", "frames.json", "contrast_frames.json",
-                                               "contrast_time.csv", "contrast_time_first.csv"}
+                                               "contrast_time.csv", "contrast_time_first.csv", "framing_centroids.npy",
+                                               "hierarchy.json"}
     # the second run embeds nothing and replaces the folder atomically
     proc = framing_cli("-v", "run", "configs/example.yaml", "--out", str(out), "--set",
                        f"embedding.cache_dir={cache_dir}")

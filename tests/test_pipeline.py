@@ -83,7 +83,7 @@ def test_example_corpus_end_to_end(example_result):
     manifest = result.manifest
     assert manifest["model"]["fingerprint"].startswith("sha256:")
     assert manifest["seed"] == 42 and manifest["config"]["cluster"]["selection_method"] == "leaf"
-    assert set(manifest["seconds"]) == {"corpus", "units", "embed", "framings", "frames", "contrast", "time"}
+    assert set(manifest["seconds"]) == {"corpus", "units", "embed", "framings", "hierarchy", "frames", "contrast", "time"}
     assert len(manifest["input"]["files"]) == 18
     assert {"sentence-transformers", "umap-learn", "hdbscan", "torch"} <= set(manifest["versions"])
 
@@ -149,13 +149,22 @@ def test_other_clustering_settings_reuse_the_embeddings_and_the_umap_results(exa
     from framing.embedders import SentenceTransformerEmbedder
 
     def must_not_run(*args, **kwargs):
-        raise AssertionError("a cached re-run loaded the model or ran UMAP")
+        raise AssertionError("a cached re-run ran UMAP")
 
-    monkeypatch.setattr(SentenceTransformerEmbedder, "_load", must_not_run)
+    encoded: list[str] = []
+    original = SentenceTransformerEmbedder.encode
+
+    def encode(self, texts):
+        encoded.extend(texts)
+        return original(self, texts)
+
+    monkeypatch.setattr(SentenceTransformerEmbedder, "encode", encode)
     monkeypatch.setattr(umap, "UMAP", must_not_run)
     result = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
                              cluster__min_cluster_size=12, cluster__reassign_threshold=0.3)
     assert result.manifest["embedding"]["computed"] == 0
+    # the model embeds only the new framings' candidate key phrases (n-grams of their terms), never a unit
+    assert not set(encoded) & set(result.units["text"]) and all(len(t.split()) <= 2 for t in encoded)
     assert np.allclose(result.units[["x", "y"]].to_numpy(), example_result.units[["x", "y"]].to_numpy())
     assert result.manifest["counts"]["reassigned"] > 0
     assert result.units["reassigned"].sum() == result.manifest["counts"]["reassigned"]

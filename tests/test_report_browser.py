@@ -112,6 +112,13 @@ def test_exemplar_opens_passage_then_whole_document(browser, demo):
     assert len(page.page.query_selector_all("#document .unit")) == int((result.units["doc_id"] == row["doc_id"]).sum())
     page.page.click("#back-to-passage")
     assert page.page.is_visible("#passage-view")
+    # the card's name is key phrases; its caption is the framing's central short passage, and opens it
+    card = f".card[data-framing='{first.id}']"
+    assert page.page.text_content(f"{card} .framing-title") == f"{first.id}: {first.label}" and " · " in first.label
+    caption = result.units.set_index("unit_id").loc[first.caption, "text"]
+    assert page.page.text_content(f"{card} .caption") == f"“{caption}”"
+    page.page.click(f"{card} .caption")
+    assert page.page.text_content("#passage-view .focus") == caption
     page.close()
 
 
@@ -202,6 +209,52 @@ def test_clicking_a_time_bin_lists_the_passages_counted_there(browser, demo):
     count = page.page.evaluate(f"window.framingReport.listBin({bin_index}, {int(top['framing'])}, {code})")
     in_group = expected[expected["group"] == group]
     assert count == len(in_group)
+    assert page.errors == []
+    page.close()
+
+
+def test_a_tree_node_lists_its_framings_passages_and_a_level_regroups_the_map_and_table(browser, demo):
+    """The framing tree: a click on a parent lists exactly the distinct units of the framings below it (as
+    units.parquet and hierarchy.json have them); choosing level 1 colours and tabulates by its groups."""
+    import json
+
+    import pandas as pd
+
+    result, path = demo
+    units = pd.read_parquet(path.parent / "units.parquet")
+    tree = json.loads((path.parent / "hierarchy.json").read_text())
+    parent = next(p for p in tree["parents"] if 1 < len(p["leaves"]) < len(result.framings))
+    page = Page(browser, path)
+    assert page.page.is_visible("#tree-panel")
+    page.page.evaluate("document.getElementById('tree-panel').scrollIntoView({block: 'center'})")
+    node = f"#tree .tree-node[data-node='{parent['id']}']"
+    if not page.page.is_visible(node):  # below the first two levels the tree starts folded: open the way to it
+        page.page.evaluate(f"""(() => {{ let box = document.querySelector("{node}").closest('details');
+            while (box) {{ box.open = true; box = box.parentElement.closest('details'); }} }})()""")
+    page.page.click(node)
+    page.page.wait_for_selector("#tree-passages li")
+    assert page.page.eval_on_selector("#tree-passages", "list => list.dataset.node") == str(parent["id"])
+    distinct = units[units["duplicate_of"] == ""]
+    expected = distinct[distinct["framing"].isin(parent["leaves"])]
+    shown = page.page.eval_on_selector_all("#tree-passages .tree-passage", "nodes => nodes.map(n => n.dataset.unit)")
+    assert sorted(shown) == sorted(expected["unit_id"]) and parent["size"] == len(expected)
+    assert "units" in page.page.text_content("#search-count")  # the map highlights them too
+    page.page.click("#tree-passages .tree-passage >> nth=0")
+    assert page.page.text_content("#passage-view .focus") == expected.set_index("unit_id").loc[shown[0], "text"]
+    # level 1: the table has a column per group of that level, and its counts are the framings' summed
+    page.page.select_option("#level", "1")
+    page.page.wait_for_timeout(300)
+    groups = {int(k): v for k, v in tree["levels"][0].items()}
+    columns = page.page.evaluate("document.getElementById('heatmap').data[0].customdata[0].map(c => c[1])")
+    assert sorted(columns) == sorted(set(groups.values()))
+    source = distinct["source"].iloc[0]
+    column = columns.index(groups[int(distinct["framing"][distinct["framing"] >= 0].iloc[0])])
+    row = page.page.evaluate(f"document.getElementById('heatmap').data[0].customdata.findIndex(r => "
+                             f"window.framingReport.data.sources[r[0][0]] === {source!r})")
+    share = page.page.evaluate(f"document.getElementById('heatmap').data[0].z[{row}][{column}]")
+    in_group = distinct[(distinct["source"] == source)
+                        & distinct["framing"].map(lambda f: groups.get(int(f), -2) == columns[column])]
+    assert share == pytest.approx(len(in_group) / (distinct["source"] == source).sum())
     assert page.errors == []
     page.close()
 

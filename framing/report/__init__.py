@@ -22,6 +22,7 @@ import pandas as pd
 from ..config import ReportConfig
 from ..contrast import Contrast
 from ..framings import UNASSIGNED, Framing
+from ..hierarchy import Hierarchy
 from ..over_time import ALL_GROUPS, OverTime
 
 
@@ -36,6 +37,7 @@ class Result(Protocol):
     contrast_data: Contrast | None
     frames_data: dict[str, Any] | None
     over_time_data: OverTime | None
+    hierarchy_data: Hierarchy | None
 
 __all__ = ["map_figure", "write_report", "report_data", "is_framing_report", "needs_server"]
 
@@ -151,6 +153,22 @@ def _time_data(result: "Result", units: pd.DataFrame) -> dict[str, Any] | None:
     }
 
 
+def _hierarchy_data(result: "Result", unit_index: dict[str, int]) -> dict[str, Any] | None:
+    """The tree above the framings: parents (with their framings and exemplars), each level's framing → group,
+    and the level contrast and time were computed at (the page opens there)."""
+    tree = getattr(result, "hierarchy_data", None)
+    if tree is None or not tree.parents:
+        return None
+    level = int(result.manifest.get("hierarchy", {}).get("level", 0))
+    return {
+        "method": tree.method, "level": level,
+        "parents": [{"id": p.id, "label": p.label, "children": p.children, "leaves": p.leaves, "size": p.size,
+                     "height": p.height, "terms": p.terms, "sources": p.sources,
+                     "exemplars": [unit_index[u] for u in p.exemplars if u in unit_index]} for p in tree.parents],
+        "levels": [[[int(f), int(g)] for f, g in sorted(mapping.items())] for mapping in tree.levels],
+    }
+
+
 def report_data(result: "Result", max_points: int | None = None, embed_text: bool = True) -> dict[str, Any]:
     """Everything the page shows, in compact columns (indices instead of repeated strings, numbers packed).
 
@@ -222,6 +240,7 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
         "contrast": contrast,
         "frames": frames,
         "time": _time_data(result, units),
+        "hierarchy": _hierarchy_data(result, unit_index),
         "run": {
             "name": result.manifest.get("config", {}).get("run", {}).get("name", "run"),
             "counts": result.manifest.get("counts", {}),
@@ -236,6 +255,7 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
             "id": f.id, "label": f.label, "size": f.size, "occurrences": f.occurrences or f.size,
             "terms": f.terms, "exemplars": [unit_index[u] for u in f.exemplars if u in unit_index],
             "sources": f.sources, "sections": f.sections,
+            "caption": unit_index.get(f.caption, -1), "named_by": f.named_by,
         } for f in result.framings],
         "docs": {
             "id": list(docs["doc_id"]), "title": list(docs["title"]), "date": list(docs["date"]),

@@ -38,8 +38,14 @@
   U.copies.forEach((i, k) => { U.dup_of[i] = U.copy_of[k]; });
   const unitId = U.id ? (i) => unitId(i) : (i) => `${D.id[U.doc[i]]}#${U.index[i]}`;
   const framingById = new Map(F.map((f) => [f.id, f]));
+  // The hierarchy: parents are named like framings (ids after the framings'); a level maps framings to groups.
+  const H = data.hierarchy;
+  if (H) for (const p of H.parents) framingById.set(p.id, p);
+  const levelMaps = H ? H.levels.map((pairs) => new Map(pairs)) : [];
+  const groupAt = (f, level) => (f === -1 || !level ? f : levelMaps[Math.min(level, levelMaps.length) - 1].get(f));
   const mapDiv = document.getElementById("map");
-  const state = { colourBy: "framing", section: "", assignedOnly: false, highlight: null, current: null };
+  const state = { colourBy: "framing", section: "", assignedOnly: false, highlight: null, current: null,
+    level: H ? H.level : 0 };
 
   // ---------- helpers ----------
   const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) =>
@@ -131,7 +137,7 @@
   function pointColour(i) {
     if (state.colourBy === "source") return colourOf(U.source[i]);
     if (state.colourBy === "section") return colourOf(U.section[i] + 3);
-    return U.framing[i] === -1 ? "#a0a0a0" : colourOf(U.framing[i]);
+    return U.framing[i] === -1 ? "#a0a0a0" : colourOf(groupAt(U.framing[i], state.level));
   }
   const visible = (i) => U.dup_of[i] < 0 // a duplicate group is drawn once, at its representative
     && (state.section === "" || data.sections[U.section[i]] === state.section)
@@ -180,7 +186,7 @@
     box.replaceChildren();
     const entries = state.colourBy === "source" ? data.sources.map((s, k) => [s, colourOf(k)])
       : state.colourBy === "section" ? data.sections.map((s, k) => [s, colourOf(k + 3)])
-        : F.map((f) => [framingName(f.id), colourOf(f.id)]).concat([["unassigned", "#a0a0a0"]]);
+        : levelGroups(state.level).map((g) => [framingName(g), colourOf(g)]).concat([["unassigned", "#a0a0a0"]]);
     for (const [name, colour] of entries) {
       box.append(el("span", { class: "legend-item" }, el("span", { class: "swatch", style: `background:${colour}` }), name));
     }
@@ -253,9 +259,10 @@
     document.querySelectorAll(".card").forEach((c) => c.classList.remove("active"));
     return draw();
   }
-  function highlightFraming(id) {
+  function highlightFraming(id) { // a framing, or a parent of the hierarchy (every framing below it)
+    const leaves = new Set(framingById.get(id) && framingById.get(id).leaves ? framingById.get(id).leaves : [id]);
     const members = [];
-    for (let i = 0; i < n; i++) if (U.framing[i] === id) members.push(i);
+    for (let i = 0; i < n; i++) if (leaves.has(U.framing[i])) members.push(i);
     const result = setHighlight(members, `${members.filter((i) => U.dup_of[i] < 0).length} units in ${framingName(id)}`);
     const card = document.querySelector(`.card[data-framing="${id}"]`);
     if (card) card.classList.add("active");
@@ -296,6 +303,8 @@
     cards.append(el("div", { class: "card", "data-framing": f.id, style: `border-left-color:${colourOf(f.id)}` },
       el("h3", {}, el("button", { type: "button", class: "link-button framing-title", onclick: () => highlightFraming(f.id) },
         `${f.id}: ${f.label}`), ` · ${f.size} units`),
+      f.caption >= 0 ? el("button", { type: "button", class: "link-button caption", "data-unit": unitId(f.caption),
+        title: "the most central short passage", onclick: () => showPassage(f.caption) }, `“${unitText(f.caption)}”`) : null,
       el("div", { class: "terms" }, "Terms: ", f.terms.join(", ")),
       el("div", { class: "shares" }, "Sources: ", shares),
       voices ? el("div", { class: "shares" }, "Sections: ", voices) : null,
@@ -304,32 +313,37 @@
           unitText(i)), el("span", { class: "shares" }, ` — ${data.sources[U.source[i]]}`))))));
   }
   }; // end of drawCards
-  const cardsDrawn = withTexts(F.flatMap((f) => f.exemplars), [], drawCards);
+  const cardsDrawn = withTexts(F.flatMap((f) => f.exemplars.concat(f.caption >= 0 ? [f.caption] : [])), [], drawCards);
   if (!F.length) cards.append(el("p", {}, "No framing was found: every unit is unassigned."));
 
   // ---------- source x framing table ----------
+  function levelGroups(level) { // the framings, or the groups of a level, in the order of their first framing
+    return [...new Set(F.map((f) => groupAt(f.id, level)))];
+  }
   function drawHeatmap() {
     if (!F.length) return Promise.resolve();
+    const G = levelGroups(state.level).map((id) => framingById.get(id));
     const perSource = data.sources.map(() => 0);
-    const counts = data.sources.map(() => F.map(() => 0));
-    const column = new Map(F.map((f, k) => [f.id, k]));
+    const counts = data.sources.map(() => G.map(() => 0));
+    const column = new Map(G.map((f, k) => [f.id, k]));
     for (let i = 0; i < n; i++) {
       if (U.dup_of[i] >= 0) continue;
       perSource[U.source[i]] += 1;
-      if (U.framing[i] >= 0) counts[U.source[i]][column.get(U.framing[i])] += 1;
+      if (U.framing[i] >= 0) counts[U.source[i]][column.get(groupAt(U.framing[i], state.level))] += 1;
     }
     const rows = data.sources.map((_, s) => s).filter((s) => perSource[s] > 0);
     const z = rows.map((s) => counts[s].map((c) => c / perSource[s]));
     const text = rows.map((s) => counts[s].map((c, k) =>
-      `${escapeHtml(data.sources[s])}<br>${escapeHtml(framingName(F[k].id))}<br>${c} of ${perSource[s]} units (${(100 * c / perSource[s]).toFixed(1)}%)`));
+      `${escapeHtml(data.sources[s])}<br>${escapeHtml(framingName(G[k].id))}<br>${c} of ${perSource[s]} units (${(100 * c / perSource[s]).toFixed(1)}%)`));
     const heat = document.getElementById("heatmap");
     heat.style.height = `${Math.max(220, 40 * rows.length + 140)}px`;
-    return Plotly.newPlot(heat, [{
-      type: "heatmap", z, x: F.map((f) => escapeHtml(`${f.id}: ${f.label}`)), y: rows.map((s) => escapeHtml(data.sources[s])),
-      text, hoverinfo: "text", colorscale: "Blues", zmin: 0, customdata: rows.map((s) => F.map((f) => [s, f.id])),
+    const first = !heat.data;
+    return Plotly.react(heat, [{
+      type: "heatmap", z, x: G.map((f) => escapeHtml(`${f.id}: ${f.label}`)), y: rows.map((s) => escapeHtml(data.sources[s])),
+      text, hoverinfo: "text", colorscale: "Blues", zmin: 0, customdata: rows.map((s) => G.map((f) => [s, f.id])),
     }], { margin: { l: 180, r: 20, t: 10, b: 140 }, xaxis: { tickangle: 30, automargin: true }, yaxis: { automargin: true } },
     { responsive: true, displaylogo: false }).then(() => {
-      heat.on("plotly_click", (ev) => {
+      if (first) heat.on("plotly_click", (ev) => {
         const [s, f] = ev.points[0].customdata;
         listCell(s, f);
       });
@@ -340,7 +354,9 @@
     const list = document.getElementById("cell-passages");
     list.replaceChildren();
     const hits = [];
-    for (let i = 0; i < n; i++) if (U.dup_of[i] < 0 && U.source[i] === source && U.framing[i] === framing) hits.push(i);
+    for (let i = 0; i < n; i++) {
+      if (U.dup_of[i] < 0 && U.source[i] === source && groupAt(U.framing[i], state.level) === framing) hits.push(i);
+    }
     list.append(el("p", { class: "meta" }, `${hits.length} passages from ${data.sources[source]} in ${framingName(framing)}:`));
     const more = (from) => withTexts(hits.slice(from, from + CELL_PAGE), [], () => {
       for (const i of hits.slice(from, from + CELL_PAGE)) {
@@ -355,6 +371,54 @@
     });
     more(0);
     return hits.length;
+  }
+
+  // ---------- the framing tree ----------
+  function drawTree() {
+    if (!H) return;
+    document.getElementById("tree-panel").classList.remove("hidden");
+    document.getElementById("tree-meta").textContent = `Broader framings above the ${F.length} framings ` +
+      `(${H.method === "centroids" ? "merging the framings' centres" : "HDBSCAN's condensed tree"}): every parent ` +
+      `holds exactly the framings below it. Click a node to highlight its units and list its passages.`;
+    const select = document.getElementById("level");
+    select.append(el("option", { value: "0" }, `framings (${F.length})`));
+    levelMaps.forEach((m, k) => select.append(el("option", { value: String(k + 1) },
+      `level ${k + 1} (${new Set(m.values()).size} groups)`)));
+    select.value = String(state.level);
+    select.parentElement.classList.remove("hidden");
+    select.addEventListener("change", () => { state.level = Number(select.value); draw(); drawHeatmap(); });
+    const root = H.parents[H.parents.length - 1];
+    const node = (id, depth) => {
+      const item = framingById.get(id), parent = item.leaves ? item : null;
+      const title = el("button", { type: "button", class: "link-button tree-node", "data-node": String(id),
+        onclick: (ev) => { ev.preventDefault(); listNode(id); } }, `${id}: ${item.label}`);
+      const about = el("span", { class: "shares" }, ` · ${item.size} units` +
+        (parent ? ` · ${parent.leaves.length} framings · ${item.terms.slice(0, 6).join(", ")}` : ""));
+      if (!parent) return el("div", { class: "tree-leaf", style: `border-left-color:${colourOf(id)}` }, title, about);
+      const box = el("details", { class: "tree-parent" }, el("summary", {}, title, about),
+        ...parent.children.map((c) => node(c, depth + 1)));
+      if (depth < 2) box.open = true;
+      return box;
+    };
+    document.getElementById("tree").append(node(root.id, 0));
+  }
+  function listNode(id) {
+    const item = framingById.get(id), leaves = new Set(item.leaves || [id]);
+    const hits = [];
+    for (let i = 0; i < n; i++) if (U.dup_of[i] < 0 && leaves.has(U.framing[i])) hits.push(i);
+    highlightFraming(id);
+    const list = document.getElementById("tree-passages");
+    list.replaceChildren();
+    list.dataset.node = String(id);
+    list.append(el("p", { class: "meta" }, `${hits.length} passages in ${framingName(id)}` +
+      (item.leaves ? ` (framings ${item.leaves.join(", ")})` : "") + `${hits.length > CELL_PAGE ? `; the first ${CELL_PAGE}` : ""}:`));
+    return withTexts(hits.slice(0, CELL_PAGE), [], () => {
+      for (const i of hits.slice(0, CELL_PAGE)) {
+        list.append(el("li", {}, el("button", { type: "button", class: "link-button tree-passage", "data-unit": unitId(i),
+          onclick: () => showPassage(i) }, unitText(i)), el("span", { class: "shares" }, ` — ${data.sources[U.source[i]]}`)));
+      }
+      return hits.length;
+    });
   }
 
   // ---------- over time ----------
@@ -374,9 +438,10 @@
     const totals = new Map();
     R.framing.forEach((f, k) => { if (R.group[k] === 0) totals.set(f, (totals.get(f) || 0) + R.units[k]); });
     const shown = new Set([...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, TIME_LINES).map((e) => e[0]));
+    const compared = [...new Set(R.framing)].map((id) => framingById.get(id)).filter((f) => f);
     function traces(group) {
       const out = [];
-      for (const f of F) {
+      for (const f of compared) {
         const share = TI.bins.map(() => null), low = TI.bins.map(() => null), high = TI.bins.map(() => null);
         R.framing.forEach((g, k) => {
           if (g !== f.id || R.group[k] !== group) return;
@@ -415,7 +480,8 @@
     Object.assign(list.dataset, { bin: TI.bins[bin], framing: String(framing), group: TI.groups[group] });
     const hits = [];
     for (let i = 0; i < n; i++) {
-      if (U.dup_of[i] < 0 && TI.unit_bin[i] === bin && U.framing[i] === framing &&
+      // the chart's lines are at the level the run compared (hierarchy.level), not the one the map shows
+      if (U.dup_of[i] < 0 && TI.unit_bin[i] === bin && groupAt(U.framing[i], H ? H.level : 0) === framing &&
           (group === 0 || TI.unit_group[i] === group)) hits.push(i);
     }
     list.append(el("p", { class: "meta" }, `${hits.length} passages of ${framingName(framing)} in the ${TI.bin} of ` +
@@ -676,8 +742,9 @@
       y: rect.top + full._size.t + full.yaxis.l2p(U.y[representative(i)]) };
   }
   setupLabelling();
+  drawTree();
   window.framingReport = { showPassage, showDocument, highlightFraming, search, listCell, pointPixel, unitText, data,
-    labelsCsv, listBin, timePointPixel };
+    labelsCsv, listBin, timePointPixel, listNode };
   Promise.all([draw().then(() => performance.mark("framing:map")), drawHeatmap(), drawTime(), drawContrast(),
     cardsDrawn]).then(() => {
     mapDiv.on("plotly_click", (ev) => showPassage(ev.points[0].customdata));
