@@ -17,11 +17,10 @@ import numpy as np
 
 from .config import ClusterConfig, ReduceConfig, RunConfig
 from .errors import FramingError
-from .hierarchy import condensed_tree_links
 from .names import central_short_passage
 
 __all__ = ["Framing", "FramingModel", "Placement", "describe_framings", "class_tfidf_terms", "class_term_counts",
-           "class_tfidf_from_counts", "stratified_sample", "UNASSIGNED"]
+           "class_tfidf_from_counts", "condensed_tree_links", "stratified_sample", "UNASSIGNED"]
 
 log = logging.getLogger(__name__)
 
@@ -550,6 +549,21 @@ class FramingModel:
         self.labels_[outliers[keep]] = best[keep]
         self.reassigned_[outliers[keep]] = True
         log.info("reassigned %d of %d unassigned units", int(keep.sum()), outliers.size)
+
+
+def condensed_tree_links(clusterer: Any) -> tuple[dict[int, int], dict[int, int]]:
+    """From a fitted ``hdbscan.HDBSCAN``: the condensed-tree node of each cluster label (the node it was selected
+    at: the lowest-numbered node its points fall out of, as hdbscan's own ``_select_clusters``), and the parent
+    of every cluster node."""
+    raw = clusterer.condensed_tree_._raw_tree
+    points = raw[raw["child_size"] == 1]
+    labels = clusterer.labels_[points["child"]]
+    node_of_label: dict[int, int] = {}
+    for label, node in zip(labels, points["parent"]):
+        if label >= 0 and (label not in node_of_label or node < node_of_label[label]):
+            node_of_label[int(label)] = int(node)
+    clusters = raw[raw["child_size"] > 1]
+    return node_of_label, {int(c): int(p) for c, p in zip(clusters["child"], clusters["parent"])}
 
 
 def _centroids(X: np.ndarray, labels: np.ndarray, n_labels: int, chunk: int = 100_000) -> np.ndarray:

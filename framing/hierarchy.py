@@ -19,7 +19,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["Parent", "Hierarchy", "build_hierarchy", "condensed_tree_links", "level_labels"]
+__all__ = ["Parent", "Hierarchy", "build_hierarchy", "level_labels", "level_of"]
 
 
 @dataclass
@@ -68,21 +68,6 @@ class Hierarchy:
                    levels=[{int(k): int(v) for k, v in level.items()} for level in data["levels"]])
 
 
-def condensed_tree_links(clusterer: Any) -> tuple[dict[int, int], dict[int, int]]:
-    """From a fitted ``hdbscan.HDBSCAN``: the condensed-tree node of each cluster label (the node it was selected
-    at: the lowest-numbered node its points fall out of, as hdbscan's own ``_select_clusters``), and the parent
-    of every cluster node."""
-    raw = clusterer.condensed_tree_._raw_tree
-    points = raw[raw["child_size"] == 1]
-    labels = clusterer.labels_[points["child"]]
-    node_of_label: dict[int, int] = {}
-    for label, node in zip(labels, points["parent"]):
-        if label >= 0 and (label not in node_of_label or node < node_of_label[label]):
-            node_of_label[int(label)] = int(node)
-    clusters = raw[raw["child_size"] > 1]
-    return node_of_label, {int(c): int(p) for c, p in zip(clusters["child"], clusters["parent"])}
-
-
 def _centroid_tree(leaf_ids: Sequence[int], centroids: np.ndarray) -> dict[Any, list[Any]]:
     """Children of each internal node of average-linkage merging on cosine distance (nodes: ("n", k))."""
     from scipy.cluster.hierarchy import linkage
@@ -116,7 +101,7 @@ def build_hierarchy(leaf_ids: Sequence[int], centroids: np.ndarray, sizes: Seque
     """The tree over framings ``leaf_ids`` (with their centres and sizes).
 
     ``condensed``: the condensed-tree node of each framing and the tree's parent links
-    (``condensed_tree_links``), for ``method="condensed"``.
+    (``FramingModel.tree_nodes_`` and ``tree_parents_``), for ``method="condensed"``.
     """
     leaf_ids = [int(f) for f in leaf_ids]
     size_of = dict(zip(leaf_ids, (int(s) for s in sizes)))

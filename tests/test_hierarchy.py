@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import framing
-from framing.hierarchy import build_hierarchy, condensed_tree_links, level_labels
+from framing.framings import condensed_tree_links
+from framing.hierarchy import build_hierarchy, level_labels
 
 
 def check_tree(tree, leaf_ids):
