@@ -1,6 +1,7 @@
 """What the over-time step costs beside a whole run: ``compute_over_time`` on a saved run's distinct units, with
 the documents' dates spread over ``--days`` days in corpus order (bench/make_corpus.py gives every document one
-date, which would make a single bin), timed as a median of runs, against the run's own seconds.
+date, which would make a single bin), timed as a median of runs, against the run's own seconds. The run's own
+hierarchy stage (run.json) is printed beside it: together they are what issue 12's steps cost.
 
     python bench/over_time.py /tmp/run100k --days 120 --runs 3
 """
@@ -56,6 +57,11 @@ def main() -> None:
           f"{out.shares['group'].nunique()} groups (with all), {len(out.shares):,} rows")
     print(f"over time: {median:.2f} s (median of {args.runs}: {', '.join(f'{s:.2f}' for s in seconds)}); the run's "
           f"other stages took {run_total:.1f} s (run.json): {100 * median / run_total:.1f}%")
+    tree = result.manifest["seconds"].get("hierarchy")
+    if tree is not None:
+        print(f"hierarchy (the run's own stage, {result.manifest['hierarchy']['parents']:,} parents in "
+              f"{result.manifest['hierarchy']['levels']} levels): {tree:.2f} s; with over time "
+              f"{100 * (tree + median) / run_total:.1f}% of the run")
 
 
 if __name__ == "__main__":

@@ -156,13 +156,15 @@ def build_hierarchy(leaf_ids: Sequence[int], centroids: np.ndarray, sizes: Seque
     parents = parents[1:] + parents[:1]  # the root last
     parent_of = {id_of[k]: id_of[node] for node in order for k in children[node]}
     top = max((p.height for p in parents), default=0)
-    levels = [level_of(leaf_ids, parent_of, {p.id: p.height for p in parents}, level) for level in range(1, top)]
+    height_of = {p.id: p.height for p in parents}
+    levels = [level_of(leaf_ids, parent_of, height_of, level) for level in range(1, top)]
     return Hierarchy(method=method, parents=parents, parent_of=parent_of, levels=levels)
 
 
 def level_of(leaf_ids: Sequence[int], parent_of: Mapping[int, int], height_of: Mapping[int, int],
              level: int) -> dict[int, int]:
-    """Each framing's highest ancestor of height at most ``level`` (itself when its parent is taller)."""
+    """Each framing's highest ancestor of height at most ``level`` (itself when its parent is taller). Heights
+    rise strictly along the way up, so the walk stops at the first ancestor that is too tall."""
     out = {}
     for framing_id in leaf_ids:
         node = framing_id

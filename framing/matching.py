@@ -11,6 +11,7 @@ centres do (the nearest one, above the threshold).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -34,6 +35,7 @@ class PreviousFramings:
     named_by: list[str]
     centroids: np.ndarray
     run: str = ""
+    model: str = ""  # the fingerprint of the model that embedded the earlier run ("" when unknown)
     # the earlier run's distinct units and their framing ids (for splits and merges; None: not known)
     unit_ids: np.ndarray | None = None
     unit_framings: np.ndarray | None = None
@@ -147,8 +149,6 @@ _UNITS_FILE = "units.parquet"
 def read_previous(folder: str | Path) -> PreviousFramings | None:
     """The framings of the run in ``folder`` (``None`` when it has none, or was written before centres were
     saved); a damaged file raises ``ValueError``."""
-    import json
-
     folder = Path(folder)
     if not (folder / _FRAMINGS_FILE).is_file() or not (folder / CENTROIDS_FILE).is_file():
         return None
@@ -159,6 +159,11 @@ def read_previous(folder: str | Path) -> PreviousFramings | None:
         raise ValueError(f"cannot read the framings of {folder}: {exc}") from None
     if centroids.ndim != 2 or centroids.shape[0] != len(records):
         raise ValueError(f"{folder / CENTROIDS_FILE} has {centroids.shape[0]} rows for {len(records)} framings")
+    model = ""
+    try:
+        model = str(json.loads((folder / "run.json").read_text("utf-8")).get("model", {}).get("fingerprint", ""))
+    except (OSError, ValueError, AttributeError):
+        pass  # the centres' dimension is still checked
     unit_ids = unit_framings = None
     if (folder / _UNITS_FILE).is_file():
         try:
@@ -170,4 +175,4 @@ def read_previous(folder: str | Path) -> PreviousFramings | None:
     return PreviousFramings(ids=[int(r["id"]) for r in records], labels=[str(r["label"]) for r in records],
                             named_by=[str(r.get("named_by", "")) for r in records],
                             centroids=unit_length(centroids.astype(np.float32)), run=str(folder),
-                            unit_ids=unit_ids, unit_framings=unit_framings)
+                            model=model, unit_ids=unit_ids, unit_framings=unit_framings)

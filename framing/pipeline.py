@@ -210,9 +210,12 @@ def _previous_framings(config: Config, folder: str | Path | None) -> PreviousFra
 
 
 def _match(config: Config, previous: PreviousFramings | None, centroids: np.ndarray, unit_ids: list[str],
-           labels: np.ndarray) -> Matching | None:
+           labels: np.ndarray, model: str) -> Matching | None:
     """This run's framings matched to the earlier run's (``None`` without one, or when it used another model)."""
     if previous is None:
+        return None
+    if previous.model and previous.model != model:
+        log.warning("the framings of %s are not carried over: it was embedded with another model", previous.run)
         return None
     try:
         overlap = overlap_counts(unit_ids, labels, centroids.shape[0], previous)
@@ -391,8 +394,8 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
         model.fit(embeddings, strata=[documents[u.doc_id].source for u in representatives], place=engine.place,
                   progress=progress)
         texts = [u.text for u in representatives]
-        matching = _match(config, previous, model.centroids_, [u.id for u in representatives], model.labels_) \
-            if model.n_framings_ else None
+        matching = _match(config, previous, model.centroids_, [u.id for u in representatives], model.labels_,
+                          embedder.fingerprint) if model.n_framings_ else None
         ids = matching.ids if matching is not None else np.arange(model.n_framings_)
         # framing ids: this run's order (largest first), or the ids of the earlier run's framings they match
         labels = np.where(model.labels_ >= 0, ids[np.maximum(model.labels_, 0)], UNASSIGNED) \

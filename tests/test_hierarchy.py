@@ -98,3 +98,9 @@ def test_the_aleppo_pages_get_a_tree_too(aleppo_path, cache_dir):
     check_tree(result.hierarchy_data, [f.id for f in result.framings])
     assert result.manifest["hierarchy"]["method"] == "centroids" and result.manifest["hierarchy"]["levels"] >= 1
     assert all(" · " in f.label for f in result.framings)  # key-phrase names
+    # the pages' dates (sources.csv: published; four in Nov-Dec 2016, one in July 2020): shares per month
+    shares = result.over_time(group="(all)")
+    assert result.manifest["time"]["bin"] == "month" and set(shares["bin"]) <= {"2016-11", "2016-12", "2020-07"}
+    per_bin = shares.groupby("bin")["units"].sum()
+    distinct = result.units[(result.units["duplicate_of"] == "") & (result.units["framing"] >= 0)]
+    assert per_bin.to_dict() == distinct.groupby("time_bin").size().to_dict()
