@@ -19,7 +19,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["Parent", "Hierarchy", "build_hierarchy", "level_labels", "level_of"]
+from .framings import Framing, class_tfidf_from_counts
+
+__all__ = ["Parent", "Hierarchy", "build_hierarchy", "describe_parents", "level_labels", "level_of"]
 
 
 @dataclass
@@ -185,3 +187,42 @@ def level_labels(labels: np.ndarray, hierarchy: Hierarchy, level: int) -> np.nda
     lookup = lookup.astype(np.int64)
     out = lookup[np.maximum(labels, 0)]
     return np.where(labels < 0, labels, out)
+
+
+def describe_parents(tree: Hierarchy, framings: Sequence[Framing], centroids: np.ndarray, term_counts: tuple,
+                     embeddings: np.ndarray, exemplar_rows: Mapping[str, int], n_terms: int, n_exemplars: int
+                     ) -> tuple[dict[int, list[tuple[str, float]]], np.ndarray]:
+    """Describe each parent as a framing is: size and source shares (from its framings), exemplars (its framings'
+    exemplars nearest its centre, the size-weighted mean of theirs) — set on the parents — and its distinctive
+    terms, returned with the centres (``centres[parent id]``) for naming.
+
+    ``term_counts``: the framings' ``class_term_counts``; a parent's counts are its framings' summed, scored with
+    the framings' term weights, so no pass over the units is needed. ``exemplar_rows`` maps the framings'
+    exemplar unit ids to rows of ``embeddings``.
+    """
+    from scipy.sparse import csr_matrix
+
+    centres = np.zeros((max((p.id for p in tree.parents), default=-1) + 1, centroids.shape[1]), dtype=np.float32)
+    if not tree.parents:
+        return {}, centres
+    by_id = {f.id: f for f in framings}
+    classes, counts, vocabulary = term_counts
+    column = {c: k for k, c in enumerate(classes)}
+    rows = [(r, column[f]) for r, p in enumerate(tree.parents) for f in p.leaves]
+    indicator = csr_matrix((np.ones(len(rows)), ([r for r, _ in rows], [c for _, c in rows])),
+                           shape=(len(tree.parents), len(classes)))
+    terms = class_tfidf_from_counts(classes, counts, vocabulary, n_terms=n_terms,
+                                    scored=([p.id for p in tree.parents], indicator @ counts))
+    for parent in tree.parents:
+        weights = np.array([by_id[f].size for f in parent.leaves], dtype=np.float32)
+        centre = weights @ centroids[parent.leaves]
+        centres[parent.id] = centre / max(float(np.linalg.norm(centre)), 1e-12)
+        shares: dict[str, float] = {}
+        for f in parent.leaves:
+            for source, share in by_id[f].sources.items():
+                shares[source] = shares.get(source, 0.0) + share * by_id[f].size / parent.size
+        parent.sources = {s: round(v, 6) for s, v in sorted(shares.items(), key=lambda kv: -kv[1])}
+        pool = [u for f in parent.leaves for u in by_id[f].exemplars]
+        closeness = embeddings[[exemplar_rows[u] for u in pool]] @ centres[parent.id]
+        parent.exemplars = [pool[k] for k in np.argsort(-closeness, kind="stable")[:n_exemplars]]
+    return terms, centres

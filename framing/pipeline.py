@@ -26,10 +26,10 @@ from .errors import FramingError
 from .frames import FRAME_PREFIX, FrameAssignment, assign_frames
 from .framings import (UNASSIGNED, Framing, FramingModel, class_term_counts, class_tfidf_from_counts,
                        describe_framings)
-from .hierarchy import Hierarchy, build_hierarchy, level_labels
+from .hierarchy import Hierarchy, build_hierarchy, describe_parents, level_labels
 from .labels import labels_per_group, match_labels, read_labels
 from .matching import USER_NAMED, Matching, PreviousFramings, match_framings, overlap_counts, read_previous
-from .names import given_names, keyphrase_label
+from .names import given_names, keyphrase_labels
 from .outputs import check_free_space, check_run_target, is_run_folder
 from .over_time import OverTime, compute_over_time
 from .result import Result
@@ -205,7 +205,7 @@ def _previous_framings(config: Config, folder: str | Path | None) -> PreviousFra
         return None
     if previous is None and explicit:
         raise FramingError(f"describe.match_run: {path} holds no framings of a run with saved centres "
-                           f"(framings.json and framing_centroids.npy, written by framing 0.9 and later)")
+                           f"(framings.json and framing_centroids.npy; runs written before framing saved centres have none)")
     return previous
 
 
@@ -225,63 +225,26 @@ def _match(config: Config, previous: PreviousFramings | None, centroids: np.ndar
         return None
 
 
-def _keyphrases(terms: dict[int, list[tuple[str, float]]], centres: np.ndarray, encode, settings
-                ) -> dict[int, tuple[str, list[str]]]:
-    """A key-phrase label per id, chosen by MMR among its top ``describe.candidates`` terms (embedded once each,
-    through the run's cache) for relevance to its centre (``centres[id]``)."""
-    candidates = {k: [t for t, _ in values[:settings.candidates]] for k, values in terms.items()}
-    phrases = sorted({t for values in candidates.values() for t in values})
-    vectors = np.asarray(encode(phrases), dtype=np.float32) if phrases else np.zeros((0, centres.shape[1]))
-    vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    row_of = {t: k for k, t in enumerate(phrases)}
-    return {k: keyphrase_label(values, vectors[[row_of[t] for t in values]], centres[k], settings.label_terms,
-                               settings.diversity) for k, values in candidates.items()}
-
-
 def _hierarchy(config: Config, framings: list[Framing], centroids: np.ndarray, model: FramingModel,
                ids: np.ndarray, term_counts, embeddings: np.ndarray, exemplar_rows: dict[str, int],
                encode) -> Hierarchy:
-    """The tree above the framings, each parent described as a framing is: size, source shares, terms (its
-    framings' term counts summed, weighed as the framings' are), exemplars (its framings' exemplars nearest its
-    centre) and a label."""
+    """The tree above the framings (``hierarchy.method``), its parents described and named as framings are."""
     settings = config.describe
-    by_id = {f.id: f for f in framings}
     leaf_ids = [f.id for f in framings]
     node_of = dict(zip(ids.tolist(), model.tree_nodes_.tolist()))
     tree = build_hierarchy(leaf_ids, centroids[leaf_ids], [f.size for f in framings], config.hierarchy.method,
                            condensed=([node_of[f] for f in leaf_ids], model.tree_parents_))
-    if not tree.parents:
-        return tree
-    classes, counts, vocabulary = term_counts
-    column = {c: k for k, c in enumerate(classes)}
-    from scipy.sparse import csr_matrix
-
-    rows = [(r, column[f]) for r, p in enumerate(tree.parents) for f in p.leaves]
-    indicator = csr_matrix((np.ones(len(rows)), ([r for r, _ in rows], [c for _, c in rows])),
-                           shape=(len(tree.parents), len(classes)))
-    terms = class_tfidf_from_counts(classes, counts, vocabulary, n_terms=max(settings.n_terms, settings.candidates),
-                                    scored=([p.id for p in tree.parents], indicator @ counts))
-    centres = np.zeros((max(p.id for p in tree.parents) + 1, centroids.shape[1]), dtype=np.float32)
+    terms, centres = describe_parents(tree, framings, centroids, term_counts, embeddings, exemplar_rows,
+                                      n_terms=max(settings.n_terms, settings.candidates),
+                                      n_exemplars=settings.n_exemplars)
     for parent in tree.parents:
-        weights = np.array([by_id[f].size for f in parent.leaves], dtype=np.float32)
-        centre = weights @ centroids[parent.leaves]
-        centres[parent.id] = centre / max(float(np.linalg.norm(centre)), 1e-12)
         parent.terms = [t for t, _ in terms.get(parent.id, [])[:settings.n_terms]]
-        shares: dict[str, float] = {}
-        for f in parent.leaves:
-            for source, share in by_id[f].sources.items():
-                shares[source] = shares.get(source, 0.0) + share * by_id[f].size / parent.size
-        parent.sources = {s: round(v, 6) for s, v in sorted(shares.items(), key=lambda kv: -kv[1])}
-        pool = [u for f in parent.leaves for u in by_id[f].exemplars]
-        closeness = embeddings[[exemplar_rows[u] for u in pool]] @ centres[parent.id]
-        parent.exemplars = [pool[k] for k in np.argsort(-closeness, kind="stable")[:settings.n_exemplars]]
-    if settings.naming == "keyphrases":
-        named = _keyphrases({p.id: terms.get(p.id, []) for p in tree.parents}, centres, encode, settings)
+        parent.label = " / ".join(parent.terms[:settings.label_terms]) or "(no distinctive terms)"
+    if settings.naming == "keyphrases" and tree.parents:
+        named = keyphrase_labels({p.id: terms.get(p.id, []) for p in tree.parents}, centres, encode,
+                                 settings.candidates, settings.label_terms, settings.diversity)
         for parent in tree.parents:
             parent.label, parent.phrases = named[parent.id]
-    else:
-        for parent in tree.parents:
-            parent.label = " / ".join(parent.terms[:settings.label_terms]) or "(no distinctive terms)"
     return tree
 
 
@@ -292,7 +255,8 @@ def _name_framings(framings: list[Framing], terms: dict[int, list[tuple[str, flo
     matches, then the config's ``names`` (which win). Returns warnings about names that named nothing."""
     settings = config.describe
     if settings.naming == "keyphrases" and framings:
-        named = _keyphrases({f.id: terms.get(f.id, []) for f in framings}, centroids, encode, settings)
+        named = keyphrase_labels({f.id: terms.get(f.id, []) for f in framings}, centroids, encode,
+                                 settings.candidates, settings.label_terms, settings.diversity)
         for framing in framings:
             framing.label, framing.phrases = named[framing.id]
             framing.named_by = "keyphrases"
