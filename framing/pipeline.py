@@ -9,6 +9,7 @@ import time
 import warnings
 from collections import Counter
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -34,6 +35,7 @@ from .outputs import check_free_space, check_run_target, is_run_folder
 from .over_time import OverTime, compute_over_time
 from .result import Result
 from .unit_cache import load_units, store_units, units_key
+from .units import UnitTable
 
 __all__ = ["analyze", "run"]
 
@@ -127,39 +129,42 @@ def _corpus(corpus_or_path: Corpus | Sequence[Document] | str | Path | None, con
     return corpus
 
 
-def _unit_table(units, documents: dict[str, Document], groups: DuplicateGroups, labels: np.ndarray,
-                probabilities: np.ndarray, reassigned: np.ndarray, fitted: np.ndarray, coordinates: np.ndarray,
+def _unit_table(units: UnitTable, groups: DuplicateGroups, labels: np.ndarray, probabilities: np.ndarray,
+                reassigned: np.ndarray, fitted: np.ndarray, coordinates: np.ndarray,
                 framing_labels: dict[int, str]) -> pd.DataFrame:
     """One row per unit; duplicates take their group representative's framing and map position."""
-    meta_keys = sorted({k for d in documents.values() for k in d.meta})
-    docs = [documents[u.doc_id] for u in units]
+    documents = units.documents
+    meta_keys = sorted({k for d in documents for k in d.meta})
+    doc = units.doc.tolist()
+    per_document = lambda values: [values[d] for d in doc]  # noqa: E731 - a document's value on each of its units
     rep_of_unit = groups.representative[groups.group]
-    unit_ids = [u.id for u in units]
+    unit_ids = units.ids()
+    names = {**{int(f): name for f, name in framing_labels.items()}, UNASSIGNED: "unassigned"}
     table = pd.DataFrame({
         "unit_id": unit_ids,
-        "doc_id": [u.doc_id for u in units],
-        "index": np.array([u.index for u in units], dtype=np.int64),
-        "source": [d.source for d in docs],
-        "title": [d.title for d in docs],
-        "date": [d.date for d in docs],
-        "url": [d.url for d in docs],
-        "section": [u.section for u in units],
-        "start": np.array([u.start for u in units], dtype=np.int64),
-        "end": np.array([u.end for u in units], dtype=np.int64),
-        "text": [u.text for u in units],
+        "doc_id": units.doc_ids(),
+        "index": units.index,
+        "source": per_document([d.source for d in documents]),
+        "title": per_document([d.title for d in documents]),
+        "date": per_document([d.date for d in documents]),
+        "url": per_document([d.url for d in documents]),
+        "section": units.sections(),
+        "start": units.start,
+        "end": units.end,
+        "text": units.texts(),
         "framing": labels.astype(np.int64),
-        "framing_label": [framing_labels.get(int(f), "unassigned") for f in labels],
+        "framing_label": [names.get(f, "unassigned") for f in labels.tolist()],
         "probability": probabilities.astype(np.float32),
         "reassigned": reassigned,
         "fitted": fitted,
         "dup_group": groups.group.astype(np.int64),
-        "duplicate_of": ["" if rep == i else unit_ids[rep] for i, rep in enumerate(rep_of_unit)],
+        "duplicate_of": ["" if rep == i else unit_ids[rep] for i, rep in enumerate(rep_of_unit.tolist())],
         "x": coordinates[:, 0],
         "y": coordinates[:, 1],
     })
     for key in meta_keys:
         column = f"meta_{key}" if key in _RESERVED else key
-        table[column] = [d.meta.get(key, "") for d in docs]
+        table[column] = per_document([d.meta.get(key, "") for d in documents])
     return table
 
 
@@ -279,7 +284,7 @@ def _name_framings(framings: list[Framing], terms: dict[int, list[tuple[str, flo
     if settings.names:
         unit_of = None
         if any(not str(k).strip().lstrip("-").isdigit() for k in settings.names):
-            unit_of = {u.id: int(label) for u, label in zip(units, unit_labels)}
+            unit_of = dict(zip(units.ids(), unit_labels.tolist()))
         resolved = given_names(settings.names, list(by_id), (unit_of or {}).get)
         for framing_id, name in resolved.names.items():
             by_id[framing_id].label = name
@@ -298,7 +303,6 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     timer = _Timer()
     with timer.stage("corpus"):
         corpus = _corpus(corpus_or_path, config, engine)
-    documents = {d.id: d for d in corpus.documents}
     # each document's metadata with its source and date: what contrast and time group and bin by
     doc_meta = {d.id: {**d.meta, "source": d.source, "date": d.date} for d in corpus.documents}
     # Precedence for "who said it first": by date (ISO strings sort), then corpus order.
@@ -312,12 +316,11 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
             all_units, analysed, groups = stored
         else:
             all_units = engine.segment(corpus.documents, config.units, progress)
-            analysed = np.array([u.section in config.units.sections for u in all_units], dtype=bool)
-        units = [u for u, keep in zip(all_units, analysed) if keep]
-        section_counts: dict[str, dict[str, int]] = {d.id: {} for d in corpus.documents}
-        for unit in all_units:
-            section_counts[unit.doc_id][unit.section] = section_counts[unit.doc_id].get(unit.section, 0) + 1
-        if not units:
+            chosen = np.array([name in config.units.sections for name in all_units.section_names], dtype=bool)
+            analysed = chosen[all_units.section] if len(all_units) else np.zeros(0, dtype=bool)
+        units = all_units.take(np.flatnonzero(analysed))  # columns: a unit's text is cut when asked for
+        section_counts = _section_counts(all_units)
+        if not len(units):
             raise FramingError(
                 f"no units: {len(corpus)} document(s) gave no {config.units.kind} of at least "
                 f"{config.units.min_words} words (units.min_words) in sections {', '.join(config.units.sections)}"
@@ -325,12 +328,12 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
         if stored is None:
             groups = _duplicate_groups(units, config, doc_order)
             if key is not None:
-                store_units(config.embedding.cache_dir, key, corpus.documents, all_units, analysed, groups)
-        reposts = find_reposts([u.doc_id for u in units], groups.group, doc_order, min_share=config.units.repost_share)
+                store_units(config.embedding.cache_dir, key, all_units, analysed, groups)
+        reposts = find_reposts(units.doc_ids(), groups.group, doc_order, min_share=config.units.repost_share)
     for repost in reposts:
         log.warning("%s repeats %.0f%% of %s (a repost): its copied units are counted once", repost["document"],
                     100 * repost["share"], repost["original"])
-    representatives = [units[i] for i in groups.representative]
+    representatives = _Distinct.of(units.take(groups.representative), corpus.documents)
     model = FramingModel(
         n_components=config.reduce.n_components, n_neighbors=config.reduce.n_neighbors,
         min_dist=config.reduce.min_dist, map_min_dist=config.reduce.map_min_dist, metric=config.reduce.metric,
@@ -349,16 +352,16 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
         # One cache for the run (the frames and contrast stages embed codebook phrases and axis poles through it
         # too), so damage found in it is reported once.
         cache = EmbeddingCache(config.embedding.cache_dir, embedder.fingerprint) if config.embedding.cache_dir else None
-        embeddings, stats = embed_texts([u.text for u in representatives], engine.embedder(embedder), cache)
+        embeddings, stats = embed_texts(representatives.texts, engine.embedder(embedder), cache)
 
     def encode(texts: list[str]) -> np.ndarray:  # key phrases, codebook phrases and axis poles, through the cache
         return embed_texts(texts, embedder, cache)[0]
 
     with timer.stage("framings"):
-        model.fit(embeddings, strata=[documents[u.doc_id].source for u in representatives], place=engine.place,
+        model.fit(embeddings, strata=representatives.sources, place=engine.place,
                   progress=progress)
-        texts = [u.text for u in representatives]
-        matching = _match(config, previous, model.centroids_, [u.id for u in representatives], model.labels_,
+        texts = representatives.texts
+        matching = _match(config, previous, model.centroids_, representatives.ids, model.labels_,
                           embedder.fingerprint) if model.n_framings_ else None
         ids = matching.ids if matching is not None else np.arange(model.n_framings_)
         # framing ids: this run's order (largest first), or the ids of the earlier run's framings they match
@@ -370,10 +373,9 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
         term_counts = class_term_counts(texts, labels, settings.ngram_max)  # the hierarchy sums them too
         terms = class_tfidf_from_counts(*term_counts, n_terms=max(settings.n_terms, settings.candidates))
         framings = describe_framings(
-            texts, [u.id for u in representatives],
-            [documents[u.doc_id].source for u in representatives], labels, embeddings, centroids,
+            texts, representatives.ids, representatives.sources, labels, embeddings, centroids,
             n_terms=settings.n_terms, n_exemplars=settings.n_exemplars, label_terms=settings.label_terms,
-            ngram_max=settings.ngram_max, sections=[u.section for u in representatives],
+            ngram_max=settings.ngram_max, sections=representatives.sections,
             occurrences=np.bincount(groups.group), terms=terms, caption_words=settings.caption_words,
         )
         name_warnings = _name_framings(framings, terms, centroids, encode, config, matching, previous,
@@ -383,7 +385,7 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     if config.hierarchy.enabled and len(framings) >= 2:
         with timer.stage("hierarchy"):
             wanted = {u for f in framings for u in f.exemplars}
-            exemplar_rows = {u.id: k for k, u in enumerate(representatives) if u.id in wanted}
+            exemplar_rows = {u: k for k, u in enumerate(representatives.ids) if u in wanted}
             hierarchy = _hierarchy(config, framings, centroids, model, ids, term_counts, embeddings, exemplar_rows,
                                    encode)
             if config.hierarchy.level and hierarchy.levels:  # contrast and time compare the broader framings
@@ -396,20 +398,20 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     contrast = None
     if config.contrast.enabled:
         with timer.stage("contrast"):
-            counts = word_counts([u.text for u in representatives])  # counted once for both contrasts
-            contrast = _contrast(config, doc_meta, documents, representatives, compared, embeddings,
+            counts = word_counts(representatives.texts)  # counted once for both contrasts
+            contrast = _contrast(config, doc_meta, representatives, compared, embeddings,
                                  compared_names, frames, encode, counts)
             if frames is not None:  # the same analyses with the frames as the labelling
-                frames_contrast = _contrast(config, doc_meta, documents, representatives, frames.frame, embeddings,
+                frames_contrast = _contrast(config, doc_meta, representatives, frames.frame, embeddings,
                                             dict(enumerate(frames.names)), None, encode, counts, axes=False)
     over_time = None
     if config.time.enabled:
         with timer.stage("time"):
-            over_time = _over_time(config, doc_meta, documents, representatives, compared, compared_names, frames)
+            over_time = _over_time(config, doc_meta, representatives, compared, compared_names, frames)
     repairs = list(cache.repairs) if cache is not None else []
     if cache is not None:
         cache.close()
-    table = _unit_table(units, documents, groups, labels[groups.group], model.probabilities_[groups.group],
+    table = _unit_table(units, groups, labels[groups.group], model.probabilities_[groups.group],
                         model.reassigned_[groups.group], model.fitted_[groups.group], model.map_[groups.group],
                         {f.id: f.label for f in framings})
     if frames is not None:  # copies share their group's frame
@@ -483,7 +485,7 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
             run_warnings.append(message)
     frames_data = frames.to_dict() if frames is not None else None
     if frames_data is not None:
-        frames_data["proposals"] = [representatives[i].id for i in frames.proposals]
+        frames_data["proposals"] = [representatives.ids[i] for i in frames.proposals]
         validation = frames_data["validation"] or {}
         manifest["frames"] = {"method": frames_data["method"], "codebook": frames_data["codebook"],
                               "labelled_units": frames_data["labels"].get("labelled_units", 0),
@@ -495,13 +497,12 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                   hierarchy_data=hierarchy)
 
 
-def _over_time(config: Config, doc_meta: dict[str, dict], documents: dict[str, Document], representatives,
+def _over_time(config: Config, doc_meta: dict[str, dict], representatives: "_Distinct",
                labels: np.ndarray, label_names: dict[int, str], frames: FrameAssignment | None) -> OverTime:
     """Shares per time bin of the framings and, with frames, of the frames (rows told apart by ``by``)."""
     settings, contrast = config.time, config.contrast
-    common = {"doc_ids": [u.doc_id for u in representatives], "documents": doc_meta,
-              "sources": [documents[u.doc_id].source for u in representatives],
-              "sections": [u.section for u in representatives], "groups": contrast.groups,
+    common = {"doc_ids": representatives.doc_ids, "documents": doc_meta, "sources": representatives.sources,
+              "sections": representatives.sections, "groups": contrast.groups,
               "group_by": contrast.group_by, "bin": settings.bin, "bootstrap": settings.bootstrap,
               "dayfirst": settings.dayfirst, "seed": config.run.seed}
     result = compute_over_time(labels=labels, label_names=label_names, **common)
@@ -516,25 +517,56 @@ def _over_time(config: Config, doc_meta: dict[str, dict], documents: dict[str, D
     return result
 
 
-def _duplicate_groups(units, config: Config, doc_order: dict[str, int]) -> DuplicateGroups:
+@dataclass
+class _Distinct:
+    """The distinct units (each duplicate group's representative) as the later stages read them: lists made once
+    from the unit columns, shared by every stage."""
+
+    ids: list[str]
+    texts: list[str]
+    doc_ids: list[str]
+    sources: list[str]
+    sections: list[str]
+
+    @classmethod
+    def of(cls, table: UnitTable, documents: Sequence[Document]) -> "_Distinct":
+        source_of = [d.source for d in documents]
+        return cls(ids=table.ids(), texts=table.texts(), doc_ids=table.doc_ids(),
+                   sources=[source_of[d] for d in table.doc.tolist()], sections=table.sections())
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _section_counts(units: UnitTable) -> dict[str, dict[str, int]]:
+    """Units per section per document (run.json's ``sections``), counted over the columns."""
+    out: dict[str, dict[str, int]] = {d.id: {} for d in units.documents}
+    if len(units):
+        pairs, counts = np.unique(np.stack([units.doc, units.section]), axis=1, return_counts=True)
+        for (d, c), n in zip(pairs.T.tolist(), counts.tolist()):
+            out[units.documents[d].id][units.section_names[c]] = n
+    return out
+
+
+def _duplicate_groups(units: UnitTable, config: Config, doc_order: dict[str, int]) -> DuplicateGroups:
     """Duplicate groups of the analysed units; a group's representative is its earliest occurrence."""
     if not config.units.deduplicate:
         return DuplicateGroups(group=np.arange(len(units)), representative=np.arange(len(units)))
-    earliest_first = sorted(range(len(units)), key=lambda i: (doc_order[units[i].doc_id], units[i].index))
+    rank = np.array([doc_order[d.id] for d in units.documents], dtype=np.int64)
+    earliest_first = np.lexsort((units.index, rank[units.doc]))  # by document date, then place in it
     precedence = np.empty(len(units), dtype=np.int64)
     precedence[earliest_first] = np.arange(len(units))
-    return find_duplicates([u.text for u in units], threshold=config.units.near_duplicates, order=precedence)
+    return find_duplicates(units.texts(), threshold=config.units.near_duplicates, order=precedence)
 
 
-def _frames(settings: FramesConfig, units, groups: DuplicateGroups, embeddings: np.ndarray, encode
+def _frames(settings: FramesConfig, units: UnitTable, groups: DuplicateGroups, embeddings: np.ndarray, encode
             ) -> FrameAssignment:
     """Frames for the distinct units: labels (read, matched to units, given to their duplicate groups), then
     the classifier or zero-shot."""
     labels, report = None, {}
     if settings.labels:
         label_file = read_labels(settings.labels, what="frames.labels")
-        table = pd.DataFrame({"unit_id": [u.id for u in units], "doc_id": [u.doc_id for u in units],
-                              "text": [u.text for u in units]})
+        table = pd.DataFrame({"unit_id": units.ids(), "doc_id": units.doc_ids(), "text": units.texts()})
         match = match_labels(table, label_file)
         if not match.matched_rows:
             raise FramingError(f"frames.labels: none of the {len(label_file.rows)} rows of {settings.labels} matches "
@@ -552,7 +584,7 @@ def _frames(settings: FramesConfig, units, groups: DuplicateGroups, embeddings: 
                          folds=settings.folds, regularization=settings.regularization, label_report=report)
 
 
-def _contrast(config: Config, doc_meta: dict[str, dict], documents: dict[str, Document], representatives,
+def _contrast(config: Config, doc_meta: dict[str, dict], representatives: "_Distinct",
               labels: np.ndarray, embeddings: np.ndarray, label_names: dict[int, str],
               frames: FrameAssignment | None, encode, counts, axes: bool = True) -> Contrast:
     """The contrast of ``labels`` (framings, or frames) between groups; ``encode(texts)`` embeds axis poles with
@@ -560,10 +592,9 @@ def _contrast(config: Config, doc_meta: dict[str, dict], documents: dict[str, Do
     settings = config.contrast
     return compute_contrast(
         ContrastInput(
-            unit_ids=[u.id for u in representatives], texts=[u.text for u in representatives],
-            doc_ids=[u.doc_id for u in representatives],
-            sources=[documents[u.doc_id].source for u in representatives],
-            sections=[u.section for u in representatives], framings=labels, embeddings=embeddings,
+            unit_ids=representatives.ids, texts=representatives.texts, doc_ids=representatives.doc_ids,
+            sources=representatives.sources, sections=representatives.sections, framings=labels,
+            embeddings=embeddings,
             framing_labels=label_names,
             doc_meta=doc_meta,
             word_counts=counts,

@@ -22,7 +22,7 @@ import numpy as np
 from . import duplicates, sections, units
 from .corpus import Document
 from .duplicates import DuplicateGroups
-from .units import Unit, unit_id
+from .units import UnitTable
 
 __all__ = ["units_key", "load_units", "store_units"]
 
@@ -50,7 +50,7 @@ def _path(cache_dir: str | Path, key: str) -> Path:
 
 
 def load_units(cache_dir: str | Path, key: str, documents: Sequence[Document]
-               ) -> tuple[list[Unit], np.ndarray, DuplicateGroups] | None:
+               ) -> tuple[UnitTable, np.ndarray, DuplicateGroups] | None:
     """Every unit (all sections), which of them are analysed, and their duplicate groups; None when not stored."""
     path = _path(cache_dir, key)
     if not path.is_file():
@@ -58,37 +58,30 @@ def load_units(cache_dir: str | Path, key: str, documents: Sequence[Document]
     try:
         with np.load(path, allow_pickle=False) as stored:
             arrays = {name: stored[name] for name in stored.files}
-        names = [str(s) for s in arrays["section_names"]]
-        all_units = [Unit(unit_id(documents[d].id, int(i)), documents[d].id, int(i), int(s), int(e),
-                          documents[d].text[s:e], names[c])
-                     for d, i, s, e, c in zip(arrays["document"].tolist(), arrays["index"].tolist(),
-                                              arrays["start"].tolist(), arrays["end"].tolist(),
-                                              arrays["section"].tolist())]
-        return all_units, arrays["analysed"], DuplicateGroups(group=arrays["group"],
-                                                             representative=arrays["representative"])
+        table = UnitTable(documents, arrays["document"], arrays["index"], arrays["start"], arrays["end"],
+                          arrays["section"], [str(s) for s in arrays["section_names"]])
+        if len(table) and (table.doc.max() >= len(documents) or table.section.max() >= len(table.section_names)):
+            raise ValueError("it points past the documents or the section names")
+        return table, arrays["analysed"], DuplicateGroups(group=arrays["group"],
+                                                         representative=arrays["representative"])
     except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile) as exc:
         log.warning("the stored units %s could not be read (%s); they are computed again", path, exc)
         return None
 
 
-def store_units(cache_dir: str | Path, key: str, documents: Sequence[Document], all_units: Sequence[Unit],
-                analysed: np.ndarray, groups: DuplicateGroups) -> None:
+def store_units(cache_dir: str | Path, key: str, all_units: UnitTable, analysed: np.ndarray,
+                groups: DuplicateGroups) -> None:
     """Store the units stage's results (best effort: a cache that cannot be written is only a warning)."""
     path = _path(cache_dir, key)
-    position = {document.id: k for k, document in enumerate(documents)}
-    names = sorted({u.section for u in all_units})
-    code = {name: k for k, name in enumerate(names)}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".partial")
         with os.fdopen(handle, "wb") as out:
-            np.savez(out, document=np.array([position[u.doc_id] for u in all_units], dtype=np.int64),
-                     index=np.array([u.index for u in all_units], dtype=np.int64),
-                     start=np.array([u.start for u in all_units], dtype=np.int64),
-                     end=np.array([u.end for u in all_units], dtype=np.int64),
-                     section=np.array([code[u.section] for u in all_units], dtype=np.int64),
-                     section_names=np.array(names, dtype=str), analysed=np.asarray(analysed, dtype=bool),
-                     group=groups.group, representative=groups.representative)
+            np.savez(out, document=all_units.doc, index=all_units.index, start=all_units.start, end=all_units.end,
+                     section=all_units.section.astype(np.int64),
+                     section_names=np.array(all_units.section_names, dtype=str),
+                     analysed=np.asarray(analysed, dtype=bool), group=groups.group,
+                     representative=groups.representative)
         os.replace(temporary, path)
     except OSError as exc:
         log.warning("the units could not be stored in %s (%s); the next run computes them again", path.parent, exc)

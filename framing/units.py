@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
 
 from .corpus import Document
 from .sections import BYLINE, classify_blocks
 
-__all__ = ["Unit", "segment", "text_blocks", "sentence_spans", "unit_id"]
+__all__ = ["Unit", "UnitTable", "segment", "text_blocks", "sentence_spans", "unit_id"]
 
 _LIST_LINE = re.compile(r"^\s*(?:[-*•·▪–]|\d{1,3}[.)]|[a-zA-Z][.)])\s+")
 _TERMINAL = re.compile(r"[.!?:;…\"'”’)\]]\s*$")
@@ -215,3 +217,81 @@ def segment(
             units.append(Unit(unit_id(doc.id, index), doc.id, index, start, end, text, section))
             index += 1
     return units
+
+
+class UnitTable:
+    """Many units as columns: each unit's document (a position in ``documents``), index, offsets and section.
+
+    A ``Unit`` object per unit took about 750 bytes at a million units (its id, its text, the object); a row here
+    costs 34, and a unit's text and id are made when asked for (``texts``, ``ids``) from the documents, which
+    are held once.
+    Iterating or indexing gives ``Unit`` objects, for code that wants them one at a time.
+    """
+
+    __slots__ = ("documents", "doc", "index", "start", "end", "section", "section_names")
+
+    def __init__(self, documents: Sequence[Document], doc: np.ndarray, index: np.ndarray, start: np.ndarray,
+                 end: np.ndarray, section: np.ndarray, section_names: Sequence[str]):
+        self.documents = documents
+        self.doc = np.asarray(doc, dtype=np.int64)
+        self.index = np.asarray(index, dtype=np.int64)
+        self.start = np.asarray(start, dtype=np.int64)
+        self.end = np.asarray(end, dtype=np.int64)
+        self.section = np.asarray(section, dtype=np.int16)
+        self.section_names = tuple(section_names)
+
+    @classmethod
+    def from_units(cls, units: Sequence[Unit], documents: Sequence[Document]) -> "UnitTable":
+        """The table of ``units`` (whose documents are among ``documents``)."""
+        position = {document.id: k for k, document in enumerate(documents)}
+        names = sorted({u.section for u in units})
+        code = {name: k for k, name in enumerate(names)}
+        return cls(documents, np.array([position[u.doc_id] for u in units], dtype=np.int64),
+                   np.array([u.index for u in units], dtype=np.int64), np.array([u.start for u in units], dtype=np.int64),
+                   np.array([u.end for u in units], dtype=np.int64), np.array([code[u.section] for u in units]), names)
+
+    @classmethod
+    def from_offsets(cls, documents: Sequence[Document], rows: dict) -> "UnitTable":
+        """The table from per-unit ``position`` (in ``documents``), ``index``, ``start``, ``end`` and ``section``
+        (names) columns, as ``framing.engines.segment_offsets`` sends them."""
+        names, codes = np.unique(np.asarray(rows["section"], dtype=str), return_inverse=True)
+        return cls(documents, rows["position"], rows["index"], rows["start"], rows["end"], codes.ravel(),
+                   [str(n) for n in names])
+
+    def __len__(self) -> int:
+        return int(self.doc.size)
+
+    def take(self, rows: np.ndarray) -> "UnitTable":
+        """The units at ``rows`` (positions, or a boolean mask), in that order."""
+        return UnitTable(self.documents, self.doc[rows], self.index[rows], self.start[rows], self.end[rows],
+                         self.section[rows], self.section_names)
+
+    def texts(self) -> list[str]:
+        """Each unit's text, cut from its document."""
+        documents = self.documents
+        return [documents[d].text[s:e] for d, s, e in zip(self.doc.tolist(), self.start.tolist(), self.end.tolist())]
+
+    def ids(self) -> list[str]:
+        """Each unit's id (``unit_id``)."""
+        documents = self.documents
+        return [unit_id(documents[d].id, i) for d, i in zip(self.doc.tolist(), self.index.tolist())]
+
+    def doc_ids(self) -> list[str]:
+        """Each unit's document id (the same string object for every unit of a document)."""
+        ids = [document.id for document in self.documents]
+        return [ids[d] for d in self.doc.tolist()]
+
+    def sections(self) -> list[str]:
+        """Each unit's section name."""
+        names = self.section_names
+        return [names[c] for c in self.section.tolist()]
+
+    def __getitem__(self, row: int) -> Unit:
+        d, index = int(self.doc[row]), int(self.index[row])
+        document = self.documents[d]
+        start, end = int(self.start[row]), int(self.end[row])
+        return Unit(unit_id(document.id, index), document.id, index, start, end, document.text[start:end],
+                    self.section_names[int(self.section[row])])
+
+    def __iter__(self) -> Iterator[Unit]:
+        return (self[row] for row in range(len(self)))

@@ -40,8 +40,8 @@ def test_ray_segments_and_embeds_as_the_local_engine_does(local_ray, aleppo_path
     assert not engine.started  # it joined the Ray already running, and will leave it running
     on_ray = engine.segment(documents, config.units, progress=False)
     local = LocalEngine().segment(documents, config.units, progress=False)
-    assert on_ray == local and len(local) > 500
-    texts = [u.text for u in local[:300]]
+    assert list(on_ray) == list(local) and len(local) > 500
+    texts = local.texts()[:300]
     embedder = make_embedder(progress=False)
     vectors = engine.embedder(embedder).encode(texts)  # 5 blocks over 2 actors, back in input order
     assert vectors.shape == (300, embedder.encode(texts[:1]).shape[1])

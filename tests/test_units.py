@@ -125,5 +125,32 @@ def test_worker_processes_segment_exactly_as_this_process_does(monkeypatch, kind
     monkeypatch.setattr(local, "PARALLEL_SEGMENT_MIN_CHARS", 0)  # the bundled example is far below the threshold
     in_workers = local.LocalEngine(EngineConfig(processes=2)).segment(documents, config.units, progress=False)
     here = segment(documents, kind=kind, progress=False)
-    assert in_workers == here and len({u.doc_id for u in here}) == len(documents) > 8
+    assert list(in_workers) == here and len({u.doc_id for u in here}) == len(documents) > 8
     assert all(documents[[d.id for d in documents].index(u.doc_id)].text[u.start:u.end] == u.text for u in in_workers)
+
+
+def test_the_unit_table_holds_the_units_as_columns_and_cuts_their_text_from_the_documents():
+    import numpy as np
+
+    from framing.config import Config
+    from framing.corpus import load_corpus
+    from framing.engines import segment_offsets, segment_options
+    from framing.units import UnitTable
+
+    documents = load_corpus(None, Config().corpus).documents
+    units = segment(documents, progress=False)
+    table = UnitTable.from_units(units, documents)
+    assert list(table) == units and len(table) == len(units)
+    assert table.texts() == [u.text for u in units] and table.ids() == [u.id for u in units]
+    assert table.doc_ids() == [u.doc_id for u in units] and table.sections() == [u.section for u in units]
+    rows = np.array([5, 0, 17])
+    assert list(table.take(rows)) == [units[k] for k in rows]
+    assert all(documents[d].text[s:e] == t for d, s, e, t in
+               zip(table.doc.tolist(), table.start.tolist(), table.end.tolist(), table.texts()))
+    # what a worker sends back (offsets only) makes the same table
+    offsets = segment_offsets(list(range(len(documents))), [d.text for d in documents],
+                              segment_options(Config().units))
+    assert list(UnitTable.from_offsets(documents, offsets)) == units
+    # 34 bytes a unit in columns, where a Unit object with its id and text takes hundreds
+    assert sum(column.nbytes for column in (table.doc, table.index, table.start, table.end, table.section)) \
+        == 34 * len(table)

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from ..corpus import Document
     from ..embedders import Embedder
     from ..framings import FramingModel, Placement
-    from ..units import Unit
+    from ..units import UnitTable
 
-__all__ = ["Engine", "make_engine", "segment_options", "segment_offsets", "units_from_offsets"]
+__all__ = ["Engine", "make_engine", "segment_options", "segment_offsets"]
 
 
 class Engine(Protocol):
@@ -34,8 +34,9 @@ class Engine(Protocol):
         ...
 
     def segment(self, documents: Sequence["Document"], settings: "UnitsConfig", progress: bool | None
-                ) -> list["Unit"]:
-        """Units of every section of every document, in corpus order (as ``framing.units.segment``)."""
+                ) -> "UnitTable":
+        """Units of every section of every document, in corpus order (as ``framing.units.segment``), as columns
+        over ``documents``."""
         ...
 
     def embedder(self, local: "Embedder") -> "Embedder":
@@ -54,8 +55,9 @@ class Engine(Protocol):
 
 def segment_offsets(positions: Sequence[int], texts: Sequence[str], options: dict) -> dict[str, np.ndarray]:
     """Segment a block of documents where they are (a worker process, a Ray task) and send back only where the
-    units lie: one row per unit (document position, index, offsets, section). The caller cuts the texts from its
-    own documents, so every unit is still ``document.text[start:end]`` and no text travels twice."""
+    units lie: one row per unit (document position, index, offsets, section). The caller keeps them as columns over
+    its own documents (``UnitTable.from_offsets``), so every unit is still ``document.text[start:end]`` and no
+    text travels twice."""
     from ..corpus import Document
     from ..units import segment
 
@@ -65,20 +67,6 @@ def segment_offsets(positions: Sequence[int], texts: Sequence[str], options: dic
             "start": np.array([u.start for u in units], dtype=np.int64),
             "end": np.array([u.end for u in units], dtype=np.int64),
             "section": np.array([u.section for u in units], dtype=object)}
-
-
-def units_from_offsets(documents: Sequence["Document"], rows: dict) -> list["Unit"]:
-    """The units that ``segment_offsets`` described (rows in corpus order), with their text cut from
-    ``documents``."""
-    from ..units import Unit, unit_id
-
-    units = []
-    for position, index, start, end, section in zip(rows["position"].tolist(), rows["index"].tolist(),
-                                                    rows["start"].tolist(), rows["end"].tolist(), rows["section"]):
-        document = documents[position]
-        units.append(Unit(unit_id(document.id, index), document.id, index, start, end, document.text[start:end],
-                          str(section)))
-    return units
 
 
 def segment_options(settings: "UnitsConfig") -> dict:

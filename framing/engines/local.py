@@ -14,8 +14,8 @@ from ..corpus import Document
 from ..embedders import Embedder
 from ..framings import FramingModel, Placement, place_in_chunks
 from ..progress import progress_bar
-from ..units import Unit, segment
-from . import segment_offsets, segment_options, units_from_offsets
+from ..units import UnitTable, segment
+from . import segment_offsets, segment_options
 
 __all__ = ["LocalEngine"]
 
@@ -54,10 +54,10 @@ class LocalEngine:
     def map_files(self, read: Callable[[Any], Any], items: list) -> Iterable[Any]:
         return map(read, items)
 
-    def segment(self, documents: Sequence[Document], settings: UnitsConfig, progress: bool | None) -> list[Unit]:
+    def segment(self, documents: Sequence[Document], settings: UnitsConfig, progress: bool | None) -> UnitTable:
         processes = self.processes
         if processes < 2 or sum(len(d.text) for d in documents) < PARALLEL_SEGMENT_MIN_CHARS:
-            return segment(documents, progress=progress, **segment_options(settings))
+            return UnitTable.from_units(segment(documents, progress=progress, **segment_options(settings)), documents)
         from joblib import delayed
 
         # a few blocks per process, so one slow block does not leave the other process idle at the end
@@ -67,7 +67,7 @@ class LocalEngine:
         parts = self._in_workers([delayed(segment_offsets)(list(block), [documents[k].text for k in block], options)
                                   for block in blocks], [len(block) for block in blocks], progress, "segmenting", "doc")
         rows = {column: np.concatenate([part[column] for part in parts]) for column in parts[0]}
-        return units_from_offsets(documents, rows)
+        return UnitTable.from_offsets(documents, rows)
 
     def embedder(self, local: Embedder) -> Embedder:
         return local

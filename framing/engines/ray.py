@@ -33,8 +33,8 @@ from ..embedders import Embedder
 from ..errors import FramingError, MissingExtra
 from ..framings import FramingModel, Placement
 from ..progress import progress_bar
-from ..units import Unit
-from . import segment_offsets, segment_options, units_from_offsets
+from ..units import UnitTable
+from . import segment_offsets, segment_options
 
 __all__ = ["RayEngine", "RayEmbedder"]
 
@@ -179,7 +179,7 @@ class RayEngine:
                 raise FramingError(value)
         return [value for _, value in results]
 
-    def segment(self, documents: Sequence[Document], settings: UnitsConfig, progress: bool | None) -> list[Unit]:
+    def segment(self, documents: Sequence[Document], settings: UnitsConfig, progress: bool | None) -> UnitTable:
         import pyarrow as pa
 
         self._progress(progress)
@@ -191,7 +191,7 @@ class RayEngine:
             _segment_batch, fn_kwargs={"settings": segment_options(settings)}, batch_size=None, batch_format="numpy"
         ).to_pandas()
         rows = rows.sort_values(["position", "index"], kind="stable")
-        return units_from_offsets(documents, {column: rows[column].to_numpy() for column in rows.columns})
+        return UnitTable.from_offsets(documents, {column: rows[column].to_numpy() for column in rows.columns})
 
     def embedder(self, local: Embedder) -> Embedder:
         return RayEmbedder(local, self)
