@@ -36,9 +36,24 @@ class PreviousFramings:
     centroids: np.ndarray
     run: str = ""
     model: str = ""  # the fingerprint of the model that embedded the earlier run ("" when unknown)
-    # the earlier run's distinct units and their framing ids (for splits and merges; None: not known)
+    # the earlier run's distinct units and their framing ids (for splits and merges; None: not known), or the
+    # units.parquet they are read from when needed (a million ids take 300 MB: not held through a run)
     unit_ids: np.ndarray | None = None
     unit_framings: np.ndarray | None = None
+    units_file: Path | None = None
+
+    def units(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The earlier run's distinct unit ids and their framings, read now if need be (``None``: unknown)."""
+        if self.unit_ids is not None:
+            return self.unit_ids, self.unit_framings
+        if self.units_file is None:
+            return None
+        try:
+            table = pd.read_parquet(self.units_file, columns=["unit_id", "framing", "duplicate_of"])
+        except (OSError, ValueError, KeyError, ImportError):
+            return None  # splits and merges are then told by the centres alone
+        table = table[table["duplicate_of"] == ""]
+        return table["unit_id"].to_numpy(), table["framing"].to_numpy(dtype=np.int64)
 
 
 @dataclass
@@ -59,10 +74,11 @@ def overlap_counts(unit_ids: Sequence[str], labels: np.ndarray, n_framings: int,
                    previous: PreviousFramings) -> np.ndarray | None:
     """Units shared by this run's framing ``k`` (``labels`` of ``unit_ids``, this run's order) and the earlier
     run's framing ``o``: an ``(n_framings, earlier framings)`` count matrix; ``None`` when the runs share no unit."""
-    if previous.unit_ids is None:
+    known_units = previous.units()
+    if known_units is None:
         return None
     column = {framing_id: o for o, framing_id in enumerate(previous.ids)}
-    before = pd.Series(previous.unit_framings, index=previous.unit_ids)
+    before = pd.Series(known_units[1], index=known_units[0])
     before = before[~before.index.duplicated()]
     old = before.reindex(pd.Index(list(unit_ids))).to_numpy()
     known = ~pd.isna(old) & (np.asarray(labels) >= 0)
@@ -164,15 +180,7 @@ def read_previous(folder: str | Path) -> PreviousFramings | None:
         model = str(json.loads((folder / "run.json").read_text("utf-8")).get("model", {}).get("fingerprint", ""))
     except (OSError, ValueError, AttributeError):
         pass  # the centres' dimension is still checked
-    unit_ids = unit_framings = None
-    if (folder / _UNITS_FILE).is_file():
-        try:
-            units = pd.read_parquet(folder / _UNITS_FILE, columns=["unit_id", "framing", "duplicate_of"])
-            units = units[units["duplicate_of"] == ""]
-            unit_ids, unit_framings = units["unit_id"].to_numpy(), units["framing"].to_numpy(dtype=np.int64)
-        except (OSError, ValueError, KeyError, ImportError):
-            pass  # splits and merges are then told by the centres alone
     return PreviousFramings(ids=[int(r["id"]) for r in records], labels=[str(r["label"]) for r in records],
                             named_by=[str(r.get("named_by", "")) for r in records],
                             centroids=unit_length(centroids.astype(np.float32)), run=str(folder),
-                            model=model, unit_ids=unit_ids, unit_framings=unit_framings)
+                            model=model, units_file=folder / _UNITS_FILE if (folder / _UNITS_FILE).is_file() else None)
