@@ -20,7 +20,7 @@ from .errors import FramingError
 from .names import central_short_passage
 
 __all__ = ["Framing", "FramingModel", "Placement", "describe_framings", "class_tfidf_terms", "class_term_counts",
-           "class_tfidf_from_counts", "condensed_tree_links", "stratified_sample", "UNASSIGNED"]
+           "class_tfidf_from_counts", "condensed_tree_links", "stratified_sample", "term_label", "UNASSIGNED"]
 
 log = logging.getLogger(__name__)
 
@@ -660,7 +660,7 @@ def class_tfidf_from_counts(classes: Sequence[int], counts, vocabulary: np.ndarr
     return out
 
 
-def _label(terms: Sequence[str], n: int) -> str:
+def term_label(terms: Sequence[str], n: int) -> str:
     """Join the top terms, skipping a term whose words a chosen term already says ("siege" after "siege city")."""
     chosen: list[str] = []
     covered: set[str] = set()
@@ -711,7 +711,7 @@ def describe_framings(texts: Sequence[str], unit_ids: Sequence[str], sources: Se
         framing_terms = terms.get(framing_id, [])[:n_terms]
         framings.append(Framing(
             id=framing_id,
-            label=_label([t for t, _ in framing_terms], label_terms),
+            label=term_label([t for t, _ in framing_terms], label_terms),
             size=int(members.size),
             terms=[t for t, _ in framing_terms],
             term_scores=[s for _, s in framing_terms],

@@ -68,11 +68,11 @@ def keyphrase_labels(terms: Mapping[int, Sequence[tuple[str, float]]], centres: 
                      encode: Callable[[list[str]], np.ndarray], n_candidates: int, n_phrases: int,
                      diversity: float) -> dict[int, tuple[str, list[str]]]:
     """A key-phrase label per id: MMR among its top ``n_candidates`` terms for relevance to ``centres[id]``.
-    Every distinct candidate is embedded once, by ``encode`` (the run's model, through its cache)."""
+    Every distinct candidate is embedded once, by ``encode`` (the run's model, through its cache, which gives
+    unit-length rows)."""
     candidates = {k: [t for t, _ in values[:n_candidates]] for k, values in terms.items()}
     phrases = sorted({t for values in candidates.values() for t in values})
     vectors = np.asarray(encode(phrases), dtype=np.float32) if phrases else np.zeros((0, centres.shape[1]))
-    vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     row_of = {t: k for k, t in enumerate(phrases)}
     return {k: keyphrase_label(values, vectors[[row_of[t] for t in values]], centres[k], n_phrases, diversity)
             for k, values in candidates.items()}

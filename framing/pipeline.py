@@ -26,7 +26,7 @@ from .engines import make_engine
 from .errors import FramingError
 from .frames import FRAME_PREFIX, FrameAssignment, assign_frames
 from .framings import (UNASSIGNED, Framing, FramingModel, class_term_counts, class_tfidf_from_counts,
-                       describe_framings)
+                       describe_framings, term_label)
 from .hierarchy import Hierarchy, build_hierarchy, describe_parents, level_labels
 from .labels import labels_per_group, match_labels, read_labels
 from .matching import USER_NAMED, Matching, PreviousFramings, match_framings, overlap_counts, read_previous
@@ -244,7 +244,7 @@ def _hierarchy(config: Config, framings: list[Framing], centroids: np.ndarray, m
                                       n_exemplars=settings.n_exemplars)
     for parent in tree.parents:
         parent.terms = [t for t, _ in terms.get(parent.id, [])[:settings.n_terms]]
-        parent.label = " / ".join(parent.terms[:settings.label_terms]) or "(no distinctive terms)"
+        parent.label = term_label(parent.terms, settings.label_terms)
     if settings.naming == "keyphrases" and tree.parents:
         named = keyphrase_labels({p.id: terms.get(p.id, []) for p in tree.parents}, centres, encode,
                                  settings.candidates, settings.label_terms, settings.diversity)
@@ -282,10 +282,14 @@ def _name_framings(framings: list[Framing], terms: dict[int, list[tuple[str, flo
                 messages.append(f"framing {row['id']} merges earlier framings named "
                                 f"{', '.join(repr(previous.labels[k]) for k in named)}: it keeps the first name")
     if settings.names:
-        unit_of = None
-        if any(not str(k).strip().lstrip("-").isdigit() for k in settings.names):
-            unit_of = dict(zip(units.ids(), unit_labels.tolist()))
-        resolved = given_names(settings.names, list(by_id), (unit_of or {}).get)
+        unit_of: dict[str, int] = {}
+
+        def framing_of_unit(unit: str) -> int | None:  # the unit ids are made only if a name is keyed by one
+            if not unit_of:
+                unit_of.update(zip(units.ids(), unit_labels.tolist()))
+            return unit_of.get(unit)
+
+        resolved = given_names(settings.names, list(by_id), framing_of_unit)
         for framing_id, name in resolved.names.items():
             by_id[framing_id].label = name
             by_id[framing_id].named_by = "config"

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from framing.errors import FramingError
-from framing.framings import UNASSIGNED, FramingModel, _label, class_tfidf_terms, describe_framings
+from framing.framings import UNASSIGNED, FramingModel, class_tfidf_terms, describe_framings, term_label
 
 
 def blobs(n_per: int = 60, centres: int = 3, dim: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -78,8 +78,8 @@ def test_class_tfidf_terms_leave_out_stop_words_and_numbers():
 
 
 def test_label_skips_terms_already_said():
-    assert _label(["siege city", "siege", "city", "hunger", "bread"], 3) == "siege city / hunger / bread"
-    assert _label([], 3) == "(no distinctive terms)"
+    assert term_label(["siege city", "siege", "city", "hunger", "bread"], 3) == "siege city / hunger / bread"
+    assert term_label([], 3) == "(no distinctive terms)"
 
 
 def test_describe_framings_shares_exemplars_and_reposts():

@@ -148,8 +148,8 @@ def _time_data(result: "Result", units: pd.DataFrame) -> dict[str, Any] | None:
                  "framing": [int(f) for f in shares["framing"]], "units": [int(u) for u in shares["units"]],
                  "share": [float(v) for v in shares["share"]], "low": interval(shares["low"]),
                  "high": interval(shares["high"])},
-        "unit_bin": _packed(units["time_bin"].map(lambda b: bin_index.get(b, -1)), "int"),
-        "unit_group": _packed(units["group"].map(lambda g: group_index.get(g, -1)), "int"),
+        "unit_bin": _packed(units["time_bin"].map(bin_index).fillna(-1), "int"),
+        "unit_group": _packed(units["group"].map(group_index).fillna(-1), "int"),
     }
 
 
