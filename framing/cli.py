@@ -106,6 +106,9 @@ def run_summary(manifest: dict, seconds: float) -> str:
     # The stage that set the peak: the first whose end saw it (ru_maxrss only grows).
     peak_stage = next((name for name, m in per_stage.items() if m.get("peak") == memory.get("process")), None)
     where = f" (reached in the {peak_stage} stage)" if peak_stage else ""
+    if memory.get("anonymous"):  # without the mapped vectors and libraries: what a larger corpus must fit
+        anonymous_stage = max(per_stage, key=lambda name: per_stage[name].get("anonymous_peak") or 0)
+        where += f", {memory['anonymous']:,.0f} MB of it anonymous (in the {anonymous_stage} stage)"
     matching = manifest.get("matching")
     carried = ""
     if matching:

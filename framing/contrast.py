@@ -22,7 +22,7 @@ import itertools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -497,9 +497,22 @@ def _frame_summary(frames: FrameAssignment, framings: np.ndarray, framing_ids: l
                            "count as labelled") if confusion is not None else None}
 
 
+# Rows of the embeddings gathered at a time: a framing of 300,000 units at a million would otherwise be copied
+# whole, 0.4 GB (float32) and again 0.9 GB (float64) for its split, the contrast stage's peak.
+_GATHER_ROWS = 65_536
+
+
+def _row_chunks(rows: np.ndarray) -> Iterator[np.ndarray]:
+    for start in range(0, rows.size, _GATHER_ROWS):
+        yield rows[start:start + _GATHER_ROWS]
+
+
 def _typical(X: np.ndarray, members: np.ndarray, unit_ids: Sequence[str], n: int) -> list[str]:
-    centre = X[members].mean(axis=0)
-    order = members[np.argsort(-(X[members] @ centre), kind="stable")]
+    centre = sum((X[part].sum(axis=0, dtype=np.float64) for part in _row_chunks(members)),
+                 np.zeros(X.shape[1])) / max(members.size, 1)
+    closeness = np.concatenate([X[part] @ centre.astype(X.dtype) for part in _row_chunks(members)]) \
+        if members.size else np.zeros(0)
+    order = members[np.argsort(-closeness, kind="stable")]
     return [unit_ids[i] for i in order[:n]]
 
 
@@ -523,8 +536,9 @@ def _ari_binary(n11: np.ndarray, a1: int, b1: int, n: int) -> np.ndarray:
 
 
 def two_means(X: np.ndarray, rng: np.random.Generator, n_init: int = 4, max_iter: int = 100,
-              fit_rows: int = 2000) -> np.ndarray:
-    """k-means with k = 2 (k-means++ seeding, Lloyd iterations, best of ``n_init``): a 0/1 label per row.
+              fit_rows: int = 2000, rows: np.ndarray | None = None) -> np.ndarray:
+    """k-means with k = 2 (k-means++ seeding, Lloyd iterations, best of ``n_init``): a 0/1 label per row of ``X``
+    (or per index in ``rows``, read from ``X`` a chunk at a time).
 
     The same algorithm as scikit-learn's ``KMeans(n_clusters=2, n_init=4)``, written for two centres: a row's
     side is one dot product against the centres' difference. A framing-by-pair contrast at a million units
@@ -532,9 +546,12 @@ def two_means(X: np.ndarray, rng: np.random.Generator, n_init: int = 4, max_iter
     a call). Above ``fit_rows`` rows the centres are found on a seeded sample of that many and every row then
     goes to its nearer centre: a framing of 50,000 units would otherwise take half a second per split.
     """
-    if len(X) > fit_rows:
-        return _nearest(X, _two_centres(X[rng.choice(len(X), fit_rows, replace=False)], rng, n_init, max_iter))
-    return _nearest(X, _two_centres(X, rng, n_init, max_iter))
+    rows = np.arange(len(X)) if rows is None else np.asarray(rows)
+    fit = rows[rng.choice(rows.size, fit_rows, replace=False)] if rows.size > fit_rows else rows
+    centres = _two_centres(np.asarray(X[fit], dtype=np.float64), rng, n_init, max_iter)
+    if rows.size <= fit_rows:
+        return _nearest(np.asarray(X[rows], dtype=np.float64), centres)
+    return np.concatenate([_nearest(np.asarray(X[part], dtype=np.float64), centres) for part in _row_chunks(rows)])
 
 
 def _nearest(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
@@ -590,7 +607,7 @@ def _subframing(X, ia, ib, framing, a, b, data: ContrastInput, rng) -> dict[str,
     """Split a framing's units of two groups in two (k-means) and test whether the split follows the groups."""
     members = np.concatenate([ia, ib])
     labels = np.concatenate([np.zeros(ia.size, int), np.ones(ib.size, int)])
-    split = two_means(np.asarray(X[members], dtype=np.float64), np.random.default_rng(int(rng.integers(1 << 31))))
+    split = two_means(X, np.random.default_rng(int(rng.integers(1 << 31))), rows=members)
     n, a1, b1 = members.size, int(labels.sum()), int(split.sum())
     ari = float(_ari_binary(np.float64((labels & split).sum()), a1, b1, n))
     p_value = split_p_value(ari, a1, b1, n)

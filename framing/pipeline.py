@@ -5,6 +5,7 @@ import importlib.metadata
 import logging
 import os
 import platform
+import threading
 import time
 import warnings
 from collections import Counter
@@ -70,6 +71,19 @@ def resident_memory_mb() -> float | None:
         return None
 
 
+def anonymous_memory_mb() -> float | None:
+    """This process's resident anonymous memory now (Linux; None elsewhere): its heap and arrays, without the
+    file pages it maps (the embedding cache's vectors, libraries), which the kernel can drop and read again."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("RssAnon:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def peak_memory_mb() -> dict[str, float]:
     """Peak resident memory so far of this process. Worker processes are not counted: the kernel's figure for
     them includes what a forked child shares with its parent, so it would say the parent's size again."""
@@ -81,9 +95,33 @@ def peak_memory_mb() -> dict[str, float]:
     return {"process": max(peak, resident_memory_mb() or 0.0)}
 
 
+class _AnonymousPeak:
+    """The highest anonymous memory seen while a stage runs, sampled every 50 ms by a thread (the kernel keeps
+    a high-water mark of all resident memory only, which counts the mapped vectors: 1.5 GB at a million units)."""
+
+    def __init__(self) -> None:
+        self.peak = anonymous_memory_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="framing-memory", daemon=True)
+        if self.peak is not None:
+            self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak or 0.0, anonymous_memory_mb() or 0.0)
+
+    def stop(self) -> float | None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        now = anonymous_memory_mb()
+        return None if self.peak is None else max(self.peak, now or 0.0)
+
+
 class _Timer:
     """Seconds per stage, and memory: the process's peak when the stage ends (so the stage where it grows is the
-    one that set it) and what stays resident after it."""
+    one that set it) and what stays resident after it; the same for anonymous memory, whose peak is the stage's
+    own."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -93,12 +131,23 @@ class _Timer:
     def stage(self, name: str) -> Iterator[None]:
         log.info("stage %s ...", name)
         start = time.perf_counter()
-        yield
+        anonymous = _AnonymousPeak()
+        try:
+            yield
+        finally:
+            anonymous_peak = anonymous.stop()
         self.seconds[name] = round(time.perf_counter() - start, 3)
         after = resident_memory_mb()
-        self.memory[name] = {"peak": peak_memory_mb()["process"], "after": after}
-        log.info("stage %s done in %.2f s (peak memory %.0f MB, %s MB resident after)", name, self.seconds[name],
-                 self.memory[name]["peak"], self.memory[name]["after"])
+        self.memory[name] = {"peak": peak_memory_mb()["process"], "after": after,
+                             "anonymous_peak": anonymous_peak, "anonymous_after": anonymous_memory_mb()}
+        log.info("stage %s done in %.2f s (peak memory %.0f MB, %s MB resident after; anonymous: %s MB at most, "
+                 "%s MB after)", name, self.seconds[name], self.memory[name]["peak"], after, anonymous_peak,
+                 self.memory[name]["anonymous_after"])
+
+    def anonymous_peak(self) -> float | None:
+        """The highest anonymous memory any stage reached."""
+        peaks = [m["anonymous_peak"] for m in self.memory.values() if m.get("anonymous_peak") is not None]
+        return max(peaks) if peaks else None
 
 
 def _resolve_config(config: Config | dict | str | Path | None, overrides: dict[str, Any]) -> Config:
@@ -458,7 +507,7 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
         "embedding": {"texts": stats.n_texts, "unique": stats.n_unique, "cached": stats.n_cached,
                       "computed": stats.n_computed, "dimension": stats.dimension},
         "seconds": timer.seconds,
-        "peak_memory_mb": peak_memory_mb(),
+        "peak_memory_mb": {**peak_memory_mb(), "anonymous": timer.anonymous_peak()},
         "memory_mb": timer.memory,
         "fit": {"sample": int(model.fitted_.sum()), "of": int(model.fitted_.size),
                 "min_cluster_size": int(model.min_cluster_size_fitted_), "assign": config.cluster.assign},

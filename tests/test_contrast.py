@@ -182,6 +182,23 @@ def test_two_means_finds_two_separated_groups_and_is_seeded():
     assert inertia(two_means(noise, np.random.default_rng(0))) <= reference * 1.02
 
 
+def test_splits_and_typical_passages_read_a_framings_rows_a_chunk_at_a_time(monkeypatch):
+    # a large framing is read from the embeddings in chunks, never copied whole; the answer is the one the
+    # gathered copy gives
+    import framing.contrast as contrast
+
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal(0, 0.2, (700, 8)) + 1.0, rng.normal(0, 0.2, (500, 8)) - 1.0]).astype(np.float32)
+    rows = rng.permutation(1200)[:900]
+    gathered = contrast.two_means(X[rows].astype(np.float64), np.random.default_rng(4), fit_rows=200)
+    monkeypatch.setattr(contrast, "_GATHER_ROWS", 128)  # seven chunks
+    assert np.array_equal(contrast.two_means(X, np.random.default_rng(4), fit_rows=200, rows=rows), gathered)
+    ids = [f"u{i}" for i in range(1200)]
+    centre = X[rows].mean(axis=0)
+    expected = [ids[i] for i in rows[np.argsort(-(X[rows] @ centre), kind="stable")][:5]]
+    assert contrast._typical(X, rows, ids, 5) == expected
+
+
 def test_the_splits_exact_p_value_matches_shuffling_the_groups():
     from framing.contrast import _ari_binary, split_p_value
 
