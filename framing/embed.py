@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import sqlite3
+import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ import numpy as np
 from .embedders import (PACKAGED_MODEL_NAMES, Embedder, SentenceTransformerEmbedder, l2_normalise,
                         resolve_model_path)
 from .errors import FramingError
-from .outputs import disk_error
+from .outputs import disk_error, is_stale
 
 __all__ = [
     "Embedder",
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 EMBED_CHUNK = 50_000  # texts embedded and stored at a time
+GATHER_PREFIX = ".gather-"  # scratch files of vectors read out of the cache's order (EmbeddingCache.gather)
+GATHER_IN_MEMORY_BYTES = 64 * 2**20  # out-of-order vectors up to this size are copied into memory instead
+GATHER_CHUNK_ROWS = 65_536
 
 
 def make_embedder(model: str = PACKAGED_MODEL_NAMES[0], backend: str = "torch", device: str = "cpu",
@@ -96,6 +100,10 @@ class EmbeddingCache:
         self.index_path = folder / "index.sqlite"
         self.fingerprint = fingerprint
         self._repairs: dict[str, int] = {}
+        self._scratch: list[Path] = []
+        for entry in folder.glob(f"{GATHER_PREFIX}*"):  # left by a run that was killed
+            if is_stale(entry, GATHER_PREFIX):
+                entry.unlink(missing_ok=True)
         try:
             self._db = self._open_index()
             self._drop_rows_past_the_file()
@@ -230,6 +238,34 @@ class EmbeddingCache:
             return np.zeros((0, dimension or 0), dtype=np.float32)
         return np.memmap(self.vectors_path, dtype=np.float32, mode="r", shape=(n_rows, dimension))
 
+    def gather(self, rows: np.ndarray) -> np.ndarray:
+        """The vectors of ``rows``, in that order.
+
+        A run whose texts lie in the cache out of order (a corpus that grew, or whose documents moved) would copy
+        its whole matrix into memory, 1.5 GB at a million units; past ``GATHER_IN_MEMORY_BYTES`` the rows are
+        written, a chunk at a time, to a scratch file in the cache's folder that is mapped read-only instead. It
+        is removed when the cache is closed (joblib's workers open a memory map by its file name), or by the
+        next run to open the cache if this one is killed.
+        """
+        matrix = self.matrix()
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size * matrix.shape[1] * 4 <= GATHER_IN_MEMORY_BYTES:
+            return np.asarray(matrix[rows])
+        handle, name = tempfile.mkstemp(prefix=f"{GATHER_PREFIX}{os.getpid()}-", suffix=".f32", dir=self.folder)
+        os.close(handle)
+        path = Path(name)
+        self._scratch.append(path)
+        shape = (rows.size, matrix.shape[1])
+        try:
+            out = np.memmap(path, dtype=np.float32, mode="w+", shape=shape)
+            for start in range(0, rows.size, GATHER_CHUNK_ROWS):
+                out[start:start + GATHER_CHUNK_ROWS] = matrix[rows[start:start + GATHER_CHUNK_ROWS]]
+            out.flush()
+            del out
+        except OSError as exc:
+            raise disk_error(exc, "embedding cache", path) or exc from None
+        return np.memmap(path, dtype=np.float32, mode="r", shape=shape)
+
     # -- writing ------------------------------------------------------------------------------------------------
     def put(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
         """Append vectors for keys not cached yet (another process may have added some meanwhile)."""
@@ -277,7 +313,14 @@ class EmbeddingCache:
         return self._db.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
 
     def close(self) -> None:
+        """Close the index and remove scratch files (a memory map of one stays valid: POSIX keeps the pages)."""
         self._db.close()
+        for path in self._scratch:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:  # Windows will not remove a mapped file; the next run that opens the cache does
+                pass
+        self._scratch.clear()
 
 
 def _cache_error(exc: sqlite3.OperationalError, folder: Path) -> FramingError:
@@ -303,14 +346,15 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache 
 
     With a cache the result is read from it: when the texts' rows lie in order, one after another (a re-run of
     the same corpus, or a first run, which appends them so), it is a read-only memory map of the cache file and
-    costs no memory of its own.
+    costs no memory of its own; otherwise a memory map of the rows gathered in order (``EmbeddingCache.gather``).
     """
     keys = [text_key(t) for t in texts]
-    unique: dict[bytes, str] = {}
-    for key, text in zip(keys, texts):
-        unique.setdefault(key, text)
+    unique: dict[bytes, int] = {}  # each distinct text's first position: texts are not held twice
+    for position, key in enumerate(keys):
+        unique.setdefault(key, position)
     if cache is None:
-        vectors = embedder.encode(list(unique.values())) if unique else np.zeros((0, 0), dtype=np.float32)
+        vectors = (embedder.encode([texts[i] for i in unique.values()]) if unique
+                   else np.zeros((0, 0), dtype=np.float32))
         _check_count(vectors, len(unique))
         vectors = l2_normalise(vectors)
         position = {key: i for i, key in enumerate(unique)}
@@ -326,7 +370,7 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache 
         # half-way keeps what it embedded (the next run starts where it stopped).
         for start in range(0, len(missing), EMBED_CHUNK):
             chunk = missing[start:start + EMBED_CHUNK]
-            computed = embedder.encode([unique[key] for key in chunk])
+            computed = embedder.encode([texts[unique[key]] for key in chunk])
             _check_count(computed, len(chunk))
             cache.put(chunk, l2_normalise(computed))
             del computed
@@ -335,13 +379,12 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache 
         rows = cache.rows(list(unique))
     if not texts:
         return np.zeros((0, 0), dtype=np.float32), EmbeddingStats(0, 0, 0, 0, 0, embedder.fingerprint)
-    matrix = cache.matrix()
     indices = np.fromiter((rows[key] for key in keys), dtype=np.int64, count=len(keys))
     first = int(indices[0])
     if np.array_equal(indices, np.arange(first, first + len(keys))):
-        vectors = matrix[first : first + len(keys)]  # a view: memory-mapped, nothing copied
+        vectors = cache.matrix()[first : first + len(keys)]  # a view: memory-mapped, nothing copied
     else:
-        vectors = np.asarray(matrix[indices])
+        vectors = cache.gather(indices)
     stats = EmbeddingStats(len(texts), len(unique), len(unique) - len(missing), len(missing), vectors.shape[1],
                            embedder.fingerprint)
     return vectors, stats

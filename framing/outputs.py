@@ -214,7 +214,8 @@ def _staging_prefix(name: str, kind: str) -> str:
     return f".{name}.{kind}-"
 
 
-def _stale(entry: Path, prefix: str) -> bool:
+def is_stale(entry: Path, prefix: str) -> bool:
+    """Whether ``entry`` (named ``<prefix><pid>-...``) was left by a process that is gone."""
     pid = entry.name[len(prefix):].split("-", 1)[0]
     # Names without a process id were made before ids were recorded: nothing can still be writing them.
     return not pid.isdigit() or not _pid_alive(int(pid))
@@ -230,7 +231,7 @@ def clean_stale_staging(target: Path) -> list[Path]:
         return removed
     for entry in siblings:
         prefix = next((p for p in prefixes if entry.name.startswith(p)), None)
-        if prefix is None or entry.is_symlink() or not _stale(entry, prefix):
+        if prefix is None or entry.is_symlink() or not is_stale(entry, prefix):
             continue
         if entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)

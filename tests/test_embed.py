@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -127,3 +129,32 @@ def test_texts_are_embedded_and_stored_a_chunk_at_a_time(tmp_path, monkeypatch):
     vectors, stats = embed_texts(texts, again, cache)
     assert [len(c) for c in again.calls] == [2] and stats.n_cached == 8 and stats.n_computed == 2
     assert vectors.shape == (10, 8) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_vectors_out_of_the_caches_order_are_mapped_from_a_scratch_file_not_copied(embedder, tmp_path, monkeypatch):
+    # a corpus that grew or moved reads its rows out of order: past a size they are gathered a chunk at a time
+    # into a file beside the cache and mapped, so a million units do not cost 1.5 GB of memory
+    import os
+
+    import framing.embed as embed_module
+
+    cache = EmbeddingCache(tmp_path, embedder.fingerprint)
+    in_order, _ = embed_texts(TEXTS[:3], embedder, cache)
+    assert isinstance(in_order, np.memmap)  # rows appended in order: a view of the cache, nothing gathered
+    monkeypatch.setattr(embed_module, "GATHER_IN_MEMORY_BYTES", 0)
+    monkeypatch.setattr(embed_module, "GATHER_CHUNK_ROWS", 2)
+    reordered, stats = embed_texts(TEXTS[2::-1], embedder, cache)
+    assert stats.n_computed == 0 and isinstance(reordered, np.memmap) and not reordered.flags.writeable
+    scratch = list(cache.folder.glob(".gather-*"))
+    assert [Path(reordered.filename) for _ in scratch] == scratch and scratch[0].name.startswith(
+        f".gather-{os.getpid()}-")
+    assert np.array_equal(reordered, np.asarray(in_order)[::-1])
+    cache.close()
+    assert not scratch[0].exists() and np.array_equal(reordered, np.asarray(in_order)[::-1])  # still mapped
+    # a killed run's scratch file is removed by the next run that opens the cache; a live run's is left alone
+    dead, alive = cache.folder / ".gather-999999999-x.f32", cache.folder / f".gather-{os.getpid()}-y.f32"
+    dead.write_bytes(b"\0" * 16)
+    alive.write_bytes(b"\0" * 16)
+    EmbeddingCache(tmp_path, embedder.fingerprint).close()
+    assert not dead.exists() and alive.exists()
