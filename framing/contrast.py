@@ -22,14 +22,14 @@ import itertools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .errors import FramingError
 from .frames import PREDICTION, FrameAssignment, adjusted_shares
-from .framings import _TOKEN_PATTERN, NEWS_STOP_WORDS, UNASSIGNED, members_of
+from .framings import _TOKEN_PATTERN, NEWS_STOP_WORDS, UNASSIGNED, dot_rows, members_of, row_chunks
 
 __all__ = ["Contrast", "ContrastInput", "compute_contrast", "fightin_words", "word_counts"]
 
@@ -181,7 +181,7 @@ def _jsd(p: np.ndarray, q: np.ndarray) -> float:
 def _vectorizer(ngram_max: int = 1):
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-    return CountVectorizer(ngram_range=(1, ngram_max), token_pattern=_TOKEN_PATTERN,
+    return CountVectorizer(ngram_range=(1, ngram_max), token_pattern=_TOKEN_PATTERN, dtype=np.int32,
                            stop_words=sorted(ENGLISH_STOP_WORDS | NEWS_STOP_WORDS))
 
 
@@ -348,7 +348,8 @@ def word_counts(texts: Sequence[str]) -> tuple[Any, np.ndarray]:
     survives the stop-word list."""
     vectorizer = _vectorizer()
     try:
-        return vectorizer.fit_transform(list(texts)).tocsr(), np.asarray(vectorizer.get_feature_names_out())
+        # read once, in order: a UnitColumn cuts each text as it goes, so no list of every text is made
+        return vectorizer.fit_transform(texts).tocsr(), np.asarray(vectorizer.get_feature_names_out())
     except ValueError:
         return None, np.array([], dtype=object)
 
@@ -497,21 +498,10 @@ def _frame_summary(frames: FrameAssignment, framings: np.ndarray, framing_ids: l
                            "count as labelled") if confusion is not None else None}
 
 
-# Rows of the embeddings gathered at a time: a framing of 300,000 units at a million would otherwise be copied
-# whole, 0.4 GB (float32) and again 0.9 GB (float64) for its split, the contrast stage's peak.
-_GATHER_ROWS = 65_536
-
-
-def _row_chunks(rows: np.ndarray) -> Iterator[np.ndarray]:
-    for start in range(0, rows.size, _GATHER_ROWS):
-        yield rows[start:start + _GATHER_ROWS]
-
-
 def _typical(X: np.ndarray, members: np.ndarray, unit_ids: Sequence[str], n: int) -> list[str]:
-    centre = sum((X[part].sum(axis=0, dtype=np.float64) for part in _row_chunks(members)),
+    centre = sum((X[part].sum(axis=0, dtype=np.float64) for part in row_chunks(members)),
                  np.zeros(X.shape[1])) / max(members.size, 1)
-    closeness = np.concatenate([X[part] @ centre.astype(X.dtype) for part in _row_chunks(members)]) \
-        if members.size else np.zeros(0)
+    closeness = dot_rows(X, members, centre.astype(X.dtype))
     order = members[np.argsort(-closeness, kind="stable")]
     return [unit_ids[i] for i in order[:n]]
 
@@ -551,7 +541,7 @@ def two_means(X: np.ndarray, rng: np.random.Generator, n_init: int = 4, max_iter
     centres = _two_centres(np.asarray(X[fit], dtype=np.float64), rng, n_init, max_iter)
     if rows.size <= fit_rows:
         return _nearest(np.asarray(X[rows], dtype=np.float64), centres)
-    return np.concatenate([_nearest(np.asarray(X[part], dtype=np.float64), centres) for part in _row_chunks(rows)])
+    return np.concatenate([_nearest(np.asarray(X[part], dtype=np.float64), centres) for part in row_chunks(rows)])
 
 
 def _nearest(X: np.ndarray, centres: np.ndarray) -> np.ndarray:

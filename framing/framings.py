@@ -11,7 +11,7 @@ import logging
 import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -581,6 +581,25 @@ def _centroids(X: np.ndarray, labels: np.ndarray, n_labels: int, chunk: int = 10
     return (sums / norms).astype(np.float32)
 
 
+# Rows of the embeddings read at a time when a statistic goes over one framing's units: at a million units one
+# framing can hold 300,000 of them, and copying its rows whole took 0.4 GB.
+GATHER_ROWS = 65_536
+
+
+def row_chunks(rows: np.ndarray, size: int | None = None) -> Iterator[np.ndarray]:
+    """``rows`` in consecutive parts of at most ``size`` (``GATHER_ROWS``)."""
+    size = size or GATHER_ROWS
+    for start in range(0, rows.size, size):
+        yield rows[start:start + size]
+
+
+def dot_rows(X: np.ndarray, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """``X[rows] @ vector`` without copying ``X[rows]`` whole."""
+    if not rows.size:
+        return np.zeros(0, dtype=np.result_type(X.dtype, vector.dtype))
+    return np.concatenate([X[part] @ vector for part in row_chunks(rows)])
+
+
 def members_of(labels: np.ndarray) -> dict[int, np.ndarray]:
     """The row indices of each label, in row order: one stable sort instead of a scan per label."""
     order = np.argsort(labels, kind="stable")
@@ -609,11 +628,10 @@ def class_term_counts(texts: Sequence[str], labels: np.ndarray, ngram_max: int =
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
     from scipy.sparse import csr_matrix
 
-    classes = sorted(set(int(label) for label in labels))
-    by_class: dict[int, list[str]] = {c: [] for c in classes}
-    for text, label in zip(texts, labels):
-        by_class[int(label)].append(text)
-    joined = [" ".join(by_class[c]) for c in classes]
+    labels = np.asarray(labels)
+    classes = sorted(set(labels.tolist()))
+    # a class's texts joined in corpus order, read one at a time: ``texts`` may cut them when read (UnitColumn)
+    joined = [" ".join(texts[i] for i in rows.tolist()) for rows in members_of(labels).values()] if classes else []
     stop_words = sorted(ENGLISH_STOP_WORDS | NEWS_STOP_WORDS)
     vectorizer = CountVectorizer(ngram_range=(1, ngram_max), stop_words=stop_words, token_pattern=_TOKEN_PATTERN)
     try:
@@ -696,7 +714,7 @@ def describe_framings(texts: Sequence[str], unit_ids: Sequence[str], sources: Se
     members_by_framing = members_of(labels)
     for framing_id in sorted(f for f in members_by_framing if f != UNASSIGNED):
         members = members_by_framing[framing_id]
-        similarity = embeddings[members] @ centroids[framing_id]
+        similarity = dot_rows(embeddings, members, centroids[framing_id])
         exemplars: list[str] = []
         seen_texts: set[str] = set()
         for index in members[np.argsort(-similarity, kind="stable")]:

@@ -36,7 +36,7 @@ from .outputs import check_free_space, check_run_target, is_run_folder
 from .over_time import OverTime, compute_over_time
 from .result import Result
 from .unit_cache import load_units, store_units, units_key
-from .units import UnitTable
+from .units import UnitColumn, UnitTable
 
 __all__ = ["analyze", "run"]
 
@@ -187,10 +187,13 @@ def _unit_table(units: UnitTable, groups: DuplicateGroups, labels: np.ndarray, p
     doc = units.doc.tolist()
     per_document = lambda values: [values[d] for d in doc]  # noqa: E731 - a document's value on each of its units
     rep_of_unit = groups.representative[groups.group]
-    unit_ids = units.ids()
+    unit_ids = units.id_column()
+    copies = np.flatnonzero(rep_of_unit != np.arange(len(units)))
+    duplicate_of = np.full(len(units), "", dtype=object)
+    duplicate_of[copies] = [unit_ids[r] for r in rep_of_unit[copies].tolist()]
     names = {**{int(f): name for f, name in framing_labels.items()}, UNASSIGNED: "unassigned"}
     table = pd.DataFrame({
-        "unit_id": unit_ids,
+        "unit_id": _string_column(unit_ids),
         "doc_id": units.doc_ids(),
         "index": units.index,
         "source": per_document([d.source for d in documents]),
@@ -200,14 +203,14 @@ def _unit_table(units: UnitTable, groups: DuplicateGroups, labels: np.ndarray, p
         "section": units.sections(),
         "start": units.start,
         "end": units.end,
-        "text": units.texts(),
+        "text": _string_column(units.text_column()),
         "framing": labels.astype(np.int64),
         "framing_label": [names.get(f, "unassigned") for f in labels.tolist()],
         "probability": probabilities.astype(np.float32),
         "reassigned": reassigned,
         "fitted": fitted,
         "dup_group": groups.group.astype(np.int64),
-        "duplicate_of": ["" if rep == i else unit_ids[rep] for i, rep in enumerate(rep_of_unit.tolist())],
+        "duplicate_of": duplicate_of,
         "x": coordinates[:, 0],
         "y": coordinates[:, 1],
     })
@@ -215,6 +218,20 @@ def _unit_table(units: UnitTable, groups: DuplicateGroups, labels: np.ndarray, p
         column = f"meta_{key}" if key in _RESERVED else key
         table[column] = per_document([d.meta.get(key, "") for d in documents])
     return table
+
+
+def _string_column(column: Sequence[str]):
+    """A column of strings as pandas keeps it, built a chunk at a time: pandas 3 keeps strings in Arrow, so the
+    million texts and ids of a large run are never a list of Python strings on the way (200 bytes a unit);
+    earlier pandas keeps Python objects."""
+    dtype = pd.Series(["x"]).dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return list(column)
+    import pyarrow as pa
+
+    step = UnitColumn.CHUNK
+    chunks = [pa.array(column[start:start + step], type=pa.large_string()) for start in range(0, len(column), step)]
+    return pd.arrays.ArrowStringArray(pa.chunked_array(chunks, type=pa.large_string()), dtype=dtype)
 
 
 def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = None,
@@ -572,11 +589,11 @@ def _over_time(config: Config, doc_meta: dict[str, dict], representatives: "_Dis
 
 @dataclass
 class _Distinct:
-    """The distinct units (each duplicate group's representative) as the later stages read them: lists made once
-    from the unit columns, shared by every stage."""
+    """The distinct units (each duplicate group's representative) as the later stages read them, shared by every
+    stage: ids and texts made when read (``UnitColumn``), the rest lists of strings each document shares."""
 
-    ids: list[str]
-    texts: list[str]
+    ids: Sequence[str]
+    texts: Sequence[str]
     doc_ids: list[str]
     sources: list[str]
     sections: list[str]
@@ -584,7 +601,7 @@ class _Distinct:
     @classmethod
     def of(cls, table: UnitTable, documents: Sequence[Document]) -> "_Distinct":
         source_of = [d.source for d in documents]
-        return cls(ids=table.ids(), texts=table.texts(), doc_ids=table.doc_ids(),
+        return cls(ids=table.id_column(), texts=table.text_column(), doc_ids=table.doc_ids(),
                    sources=[source_of[d] for d in table.doc.tolist()], sections=table.sections())
 
     def __len__(self) -> int:

@@ -21,7 +21,7 @@ import numpy as np
 from .corpus import Document
 from .sections import BYLINE, classify_blocks
 
-__all__ = ["Unit", "UnitTable", "segment", "text_blocks", "sentence_spans", "unit_id"]
+__all__ = ["Unit", "UnitColumn", "UnitTable", "segment", "text_blocks", "sentence_spans", "unit_id"]
 
 _LIST_LINE = re.compile(r"^\s*(?:[-*•·▪–]|\d{1,3}[.)]|[a-zA-Z][.)])\s+")
 _TERMINAL = re.compile(r"[.!?:;…\"'”’)\]]\s*$")
@@ -276,6 +276,14 @@ class UnitTable:
         documents = self.documents
         return [unit_id(documents[d].id, i) for d, i in zip(self.doc.tolist(), self.index.tolist())]
 
+    def text_column(self) -> "UnitColumn":
+        """Each unit's text as a sequence that cuts it from its document when read (``texts`` makes a list)."""
+        return UnitColumn(self, "text")
+
+    def id_column(self) -> "UnitColumn":
+        """Each unit's id as a sequence that makes it when read (``ids`` makes a list)."""
+        return UnitColumn(self, "id")
+
     def doc_ids(self) -> list[str]:
         """Each unit's document id (the same string object for every unit of a document)."""
         ids = [document.id for document in self.documents]
@@ -295,3 +303,40 @@ class UnitTable:
 
     def __iter__(self) -> Iterator[Unit]:
         return (self[row] for row in range(len(self)))
+
+
+class UnitColumn(Sequence[str]):
+    """The texts (or ids) of a ``UnitTable`` as a read-only sequence that makes each one when it is read.
+
+    Stages that read every unit's text once (embedding keys, word counts) iterate it, a chunk of
+    ``UnitColumn.CHUNK`` at a time; stages that read a few (exemplars, passages) index it. A list of a million
+    texts and ids held through a run cost about 200 bytes a unit.
+    """
+
+    CHUNK = 50_000
+    __slots__ = ("_table", "_kind")
+
+    def __init__(self, table: UnitTable, kind: str) -> None:
+        if kind not in ("text", "id"):
+            raise ValueError(f"a unit column is text or id, not {kind!r}")
+        self._table, self._kind = table, kind
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def _cut(self, table: UnitTable) -> list[str]:
+        return table.texts() if self._kind == "text" else table.ids()
+
+    def __getitem__(self, row):  # type: ignore[override]
+        if isinstance(row, slice):
+            return self._cut(self._table.take(row))
+        table = self._table
+        row = range(len(table))[row]  # an int (or numpy integer); negative counts from the end; IndexError past it
+        document = table.documents[int(table.doc[row])]
+        if self._kind == "text":
+            return document.text[int(table.start[row]):int(table.end[row])]
+        return unit_id(document.id, int(table.index[row]))
+
+    def __iter__(self) -> Iterator[str]:
+        for start in range(0, len(self._table), self.CHUNK):
+            yield from self._cut(self._table.take(slice(start, start + self.CHUNK)))

@@ -191,7 +191,9 @@ def test_splits_and_typical_passages_read_a_framings_rows_a_chunk_at_a_time(monk
     X = np.vstack([rng.normal(0, 0.2, (700, 8)) + 1.0, rng.normal(0, 0.2, (500, 8)) - 1.0]).astype(np.float32)
     rows = rng.permutation(1200)[:900]
     gathered = contrast.two_means(X[rows].astype(np.float64), np.random.default_rng(4), fit_rows=200)
-    monkeypatch.setattr(contrast, "_GATHER_ROWS", 128)  # seven chunks
+    import framing.framings as framings
+
+    monkeypatch.setattr(framings, "GATHER_ROWS", 128)  # seven chunks
     assert np.array_equal(contrast.two_means(X, np.random.default_rng(4), fit_rows=200, rows=rows), gathered)
     ids = [f"u{i}" for i in range(1200)]
     centre = X[rows].mean(axis=0)

@@ -154,3 +154,22 @@ def test_the_unit_table_holds_the_units_as_columns_and_cuts_their_text_from_the_
     # 34 bytes a unit in columns, where a Unit object with its id and text takes hundreds
     assert sum(column.nbytes for column in (table.doc, table.index, table.start, table.end, table.section)) \
         == 34 * len(table)
+
+
+def test_unit_columns_cut_texts_and_make_ids_when_read(monkeypatch):
+    import numpy as np
+
+    from framing.config import Config
+    from framing.corpus import load_corpus
+    from framing.units import UnitColumn, UnitTable
+
+    documents = load_corpus(None, Config().corpus).documents
+    units = segment(documents, progress=False)
+    table = UnitTable.from_units(units, documents).take(np.arange(len(units))[::-1])  # any order of rows
+    texts, ids = table.text_column(), table.id_column()
+    monkeypatch.setattr(UnitColumn, "CHUNK", 7)  # iteration goes a chunk at a time
+    assert list(texts) == table.texts() and list(ids) == table.ids() and len(texts) == len(units)
+    assert texts[0] == units[-1].text and ids[-1] == units[0].id and ids[np.int64(3)] == units[-4].id
+    assert texts[2:5] == [u.text for u in units[::-1][2:5]]
+    with pytest.raises(IndexError):
+        texts[len(units)]
