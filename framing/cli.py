@@ -108,7 +108,7 @@ def run_summary(manifest: dict, seconds: float) -> str:
     where = f" (reached in the {peak_stage} stage)" if peak_stage else ""
     if memory.get("anonymous"):  # without the mapped vectors and libraries: what a larger corpus must fit
         anonymous_stage = max(per_stage, key=lambda name: per_stage[name].get("anonymous_peak") or 0)
-        where += f", {memory['anonymous']:,.0f} MB of it anonymous (in the {anonymous_stage} stage)"
+        where += f"; anonymous memory at most {memory['anonymous']:,.0f} MB (in the {anonymous_stage} stage)"
     matching = manifest.get("matching")
     carried = ""
     if matching:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from .errors import FramingError
 from .frames import PREDICTION, FrameAssignment, adjusted_shares
-from .framings import _TOKEN_PATTERN, NEWS_STOP_WORDS, UNASSIGNED, dot_rows, members_of, row_chunks
+from .framings import _TOKEN_PATTERN, NEWS_STOP_WORDS, UNASSIGNED, count_terms, dot_rows, members_of, row_chunks
 
 __all__ = ["Contrast", "ContrastInput", "compute_contrast", "fightin_words", "word_counts"]
 
@@ -348,8 +348,8 @@ def word_counts(texts: Sequence[str]) -> tuple[Any, np.ndarray]:
     survives the stop-word list."""
     vectorizer = _vectorizer()
     try:
-        # read once, in order: a UnitColumn cuts each text as it goes, so no list of every text is made
-        return vectorizer.fit_transform(texts).tocsr(), np.asarray(vectorizer.get_feature_names_out())
+        # read once, in order, a chunk at a time: a UnitColumn cuts each text as it goes
+        return count_terms(texts, vectorizer)
     except ValueError:
         return None, np.array([], dtype=object)
 

@@ -11,7 +11,7 @@ import logging
 import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -584,6 +584,7 @@ def _centroids(X: np.ndarray, labels: np.ndarray, n_labels: int, chunk: int = 10
 # Rows of the embeddings read at a time when a statistic goes over one framing's units: at a million units one
 # framing can hold 300,000 of them, and copying its rows whole took 0.4 GB.
 GATHER_ROWS = 65_536
+CLASSES_PER_COUNT = 64  # framings whose joined texts are counted at a time (count_terms)
 
 
 def row_chunks(rows: np.ndarray, size: int | None = None) -> Iterator[np.ndarray]:
@@ -621,6 +622,59 @@ def class_tfidf_terms(texts: Sequence[str], labels: np.ndarray, n_terms: int = 1
     return class_tfidf_from_counts(*class_term_counts(texts, labels, ngram_max), n_terms=n_terms)
 
 
+def count_terms(texts: Iterable[str], vectorizer, chunk: int = 50_000):
+    """``vectorizer.fit_transform(texts)`` and its vocabulary (sorted, as scikit-learn gives it), counted ``chunk``
+    texts at a time.
+
+    A ``CountVectorizer`` keeps every token's column and count in Python lists until the end: 700 MB of
+    transient memory for a million units' word counts. Each chunk is counted by a fresh copy of ``vectorizer``
+    and its columns mapped into one vocabulary, so the answer is the same matrix (the vectorizer must not prune
+    by document frequency or keep a fixed vocabulary). Raises ``ValueError`` for an empty vocabulary, as
+    scikit-learn does.
+    """
+    from scipy.sparse import csr_matrix
+    from sklearn.base import clone
+
+    column_of: dict[str, int] = {}
+    data, indices, row_lengths = [], [], []
+    batch: list[str] = []
+
+    def count(batch: list[str]) -> None:
+        fitted = clone(vectorizer)
+        try:
+            counts = fitted.fit_transform(batch).tocsr()
+        except ValueError:  # this chunk has no term the vectorizer keeps; another may
+            row_lengths.append(np.zeros(len(batch), dtype=np.int64))
+            return
+        names = fitted.get_feature_names_out().tolist()
+        columns = np.fromiter((column_of.setdefault(name, len(column_of)) for name in names), dtype=np.int64,
+                              count=len(names))
+        data.append(counts.data)
+        indices.append(columns[counts.indices])
+        row_lengths.append(np.diff(counts.indptr))
+
+    for text in texts:
+        batch.append(text)
+        if len(batch) == chunk:
+            count(batch)
+            batch = []
+    if batch or not row_lengths:
+        count(batch)
+    if not column_of:
+        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+    vocabulary = np.array(list(column_of), dtype=object)
+    order = np.argsort(vocabulary.astype(str), kind="stable")  # scikit-learn's order: the terms sorted
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    indptr = np.concatenate([[0], np.cumsum(np.concatenate(row_lengths))])
+    dtype = getattr(vectorizer, "dtype", np.int64)
+    matrix = csr_matrix((np.concatenate(data).astype(dtype, copy=False) if data else np.zeros(0, dtype),
+                         rank[np.concatenate(indices)] if indices else np.zeros(0, np.int64), indptr),
+                        shape=(indptr.size - 1, order.size))
+    matrix.sort_indices()
+    return matrix, vocabulary[order]
+
+
 def class_term_counts(texts: Sequence[str], labels: np.ndarray, ngram_max: int = 2
                       ) -> tuple[list[int], Any, np.ndarray]:
     """The classes (sorted), their term counts (sparse, a row per class) and the vocabulary: what class-based
@@ -630,16 +684,17 @@ def class_term_counts(texts: Sequence[str], labels: np.ndarray, ngram_max: int =
 
     labels = np.asarray(labels)
     classes = sorted(set(labels.tolist()))
-    # a class's texts joined in corpus order, read one at a time: ``texts`` may cut them when read (UnitColumn)
-    joined = [" ".join(texts[i] for i in rows.tolist()) for rows in members_of(labels).values()] if classes else []
+    # a class's texts joined in corpus order, read one at a time (``texts`` may cut them when read: UnitColumn),
+    # and counted a few classes at a time
+    joined = (" ".join(texts[i] for i in rows.tolist()) for rows in members_of(labels).values())
     stop_words = sorted(ENGLISH_STOP_WORDS | NEWS_STOP_WORDS)
     vectorizer = CountVectorizer(ngram_range=(1, ngram_max), stop_words=stop_words, token_pattern=_TOKEN_PATTERN)
     try:
         # kept sparse: a thousand framings times a large bigram vocabulary would not fit in memory dense
-        counts = vectorizer.fit_transform(joined).astype(np.float64).tocsc()
+        counts, vocabulary = count_terms(joined, vectorizer, chunk=CLASSES_PER_COUNT)
+        counts = counts.astype(np.float64).tocsc()
     except ValueError:  # empty vocabulary: every text was stop-words or numbers
         return classes, csr_matrix((len(classes), 0)), np.array([], dtype=object)
-    vocabulary = np.asarray(vectorizer.get_feature_names_out())
     term_totals = np.asarray(counts.sum(axis=0)).ravel()
     # A term seen once in the whole corpus says nothing recurring; drop those unless nothing else is left.
     recurring = term_totals >= 2

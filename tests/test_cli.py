@@ -116,7 +116,7 @@ def test_run_writes_the_run_folder_and_says_where_the_report_is(tmp_path, cache_
     anonymous = [saved["memory_mb"][stage]["anonymous_peak"] for stage in saved["seconds"]]
     assert all(0 < a <= saved["memory_mb"][stage]["peak"] for a, stage in zip(anonymous, saved["seconds"]))
     assert saved["peak_memory_mb"]["anonymous"] == max(anonymous)
-    assert f"{max(anonymous):,.0f} MB of it anonymous" in summary[1]
+    assert f"anonymous memory at most {max(anonymous):,.0f} MB" in summary[1]
     assert saved["fit"] == {"sample": saved["counts"]["distinct_units"], "of": saved["counts"]["distinct_units"],
                             "min_cluster_size": saved["config"]["cluster"]["min_cluster_size"], "assign": "vote"}
     assert {p.name for p in out.iterdir()} == {"units.parquet", "documents.parquet", "framings.json", "run.json",

@@ -188,3 +188,27 @@ def test_worker_processes_place_the_rest_exactly_as_this_process_does(monkeypatc
     assert np.array_equal(in_workers.labels, here.labels)
     for name in ("space", "map", "probabilities"):
         assert np.allclose(getattr(in_workers, name), getattr(here, name), rtol=1e-5, atol=1e-5), name
+
+
+def test_terms_counted_a_chunk_at_a_time_are_the_vectorizers_own_counts():
+    # word counts of a million units are made a chunk at a time (scikit-learn keeps every token in Python lists
+    # until the end); the matrix and vocabulary must be the ones one fit_transform gives
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from framing.config import Config
+    from framing.contrast import _vectorizer
+    from framing.corpus import load_corpus
+    from framing.framings import count_terms
+    from framing.units import segment
+
+    texts = [u.text for u in segment(load_corpus(None, Config().corpus).documents, progress=False)]
+    texts[10:20] = ["the and of", "12 34", *texts[10:18]]  # a chunk may keep no term at all
+    for vectorizer in (_vectorizer(), CountVectorizer(ngram_range=(1, 2), stop_words="english")):
+        expected = vectorizer.fit_transform(texts)
+        for chunk in (2, 7, 10_000):
+            counts, vocabulary = count_terms(iter(texts), vectorizer, chunk=chunk)
+            assert vocabulary.tolist() == vectorizer.get_feature_names_out().tolist()
+            assert counts.dtype == expected.dtype and counts.shape == expected.shape
+            assert (counts != expected).nnz == 0
+    with pytest.raises(ValueError):
+        count_terms(["the and of", "12"], _vectorizer(), chunk=1)
