@@ -7,6 +7,7 @@ LSH (vectorised in numpy) so the cost grows linearly with the corpus. A group is
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import unicodedata
@@ -110,6 +111,9 @@ def _shingle_hashes(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
     return hashes[keep], np.bincount(owner[keep], minlength=counts.size).astype(np.int64)
 
 
+MERGE_PAIRS = 1 << 20  # candidate pairs from LSH bands held before they are merged into the distinct ones
+
+
 def _starts(lengths: np.ndarray) -> np.ndarray:
     """Where each text's hashes begin in the flat array."""
     return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
@@ -117,8 +121,9 @@ def _starts(lengths: np.ndarray) -> np.ndarray:
 
 def _candidate_pairs(hashes: np.ndarray, lengths: np.ndarray, threshold: float, num_perm: int, seed: int
                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs ``(i, j)``, ``i < j``, that share a MinHash LSH bucket (likely Jaccard at least ``threshold``),
-    sorted, as an (m, 2) array; and the low byte of every MinHash value, (n, num_perm) uint8.
+    """Pairs ``(i, j)``, ``i < j``, that share a MinHash LSH bucket (likely Jaccard at least ``threshold``), as
+    sorted distinct keys ``i * n + j`` (half the memory of an (m, 2) array); and the low byte of every MinHash
+    value, (n, num_perm) uint8.
 
     MinHash over each text's shingle hashes (``hashes``, ``lengths`` as from ``_shingle_hashes``) with
     ``num_perm`` seeded multiply-shift hashes (``(a * h + b) mod 2**64``, top 32 bits: no division), computed in
@@ -160,7 +165,8 @@ def _candidate_pairs(hashes: np.ndarray, lengths: np.ndarray, threshold: float, 
     # numpy's ufuncs release the GIL on arrays this large: two threads sign two chunks at once
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
         list(pool.map(sign, bounds))
-    found: list[np.ndarray] = []  # pair keys i * n + j, i < j
+    pairs = np.zeros(0, dtype=np.int64)  # pair keys i * n + j, i < j, sorted and distinct
+    found: list[np.ndarray] = []
     for keys in band_keys:
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
@@ -176,8 +182,14 @@ def _candidate_pairs(hashes: np.ndarray, lengths: np.ndarray, threshold: float, 
         offsets = np.arange(total) - np.repeat(np.cumsum(later) - later, later)
         left, right = order[first_of], order[first_of + 1 + offsets]
         found.append(_distinct(np.minimum(left, right).astype(np.int64) * n + np.maximum(left, right)))
-    pairs = _distinct(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
-    return np.stack([pairs // n, pairs % n], axis=1), low_bytes
+        if sum(part.size for part in found) > max(pairs.size, MERGE_PAIRS):
+            # merged as they come: on templated text most bands propose the same pairs again, and holding every
+            # band's copy until the end took 0.4 GB at a million units
+            pairs, found = _distinct(np.concatenate([pairs, *found])), []
+    del band_keys
+    if found:
+        pairs = _distinct(np.concatenate([pairs, *found]))
+    return pairs, low_bytes
 
 
 def _distinct(keys: np.ndarray) -> np.ndarray:
@@ -186,8 +198,10 @@ def _distinct(keys: np.ndarray) -> np.ndarray:
     return keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if keys.size else keys
 
 
-def _likely_pairs(pairs: np.ndarray, low_bytes: np.ndarray, threshold: float, chunk: int = 1 << 18) -> np.ndarray:
-    """The candidate pairs whose MinHash estimate of Jaccard is at least ``threshold`` (vectorised, in chunks).
+def _likely_pairs(pairs: np.ndarray, n: int, low_bytes: np.ndarray, threshold: float, chunk: int = 1 << 18
+                  ) -> np.ndarray:
+    """The candidate pairs (keys ``i * n + j``) whose MinHash estimate of Jaccard is at least ``threshold``, as an
+    (m, 2) array (vectorised, in chunks: the candidates are decoded a chunk at a time).
 
     Two texts' low bytes also agree by chance (1 in 256) where their MinHash values differ, so the share that
     agrees, p, estimates Jaccard as (p - 1/256) / (1 - 1/256). With 256 hashes the estimate's standard deviation
@@ -196,12 +210,13 @@ def _likely_pairs(pairs: np.ndarray, low_bytes: np.ndarray, threshold: float, ch
     fraction of the candidates to check exactly.
     """
     chance = 1 / 256
-    keep = np.zeros(len(pairs), dtype=bool)
+    kept = [np.zeros((0, 2), dtype=np.int64)]
     for start in range(0, len(pairs), chunk):
-        part = pairs[start:start + chunk]
-        agree = (low_bytes[part[:, 0]] == low_bytes[part[:, 1]]).mean(axis=1)
-        keep[start:start + chunk] = (agree - chance) / (1 - chance) >= threshold
-    return pairs[keep]
+        left, right = np.divmod(pairs[start:start + chunk], n)
+        agree = (low_bytes[left] == low_bytes[right]).mean(axis=1)
+        keep = (agree - chance) / (1 - chance) >= threshold
+        kept.append(np.stack([left[keep], right[keep]], axis=1))
+    return np.concatenate(kept)
 
 
 def _jaccard(pairs: np.ndarray, hashes: np.ndarray, lengths: np.ndarray, chunk: int = 1 << 22) -> np.ndarray:
@@ -248,10 +263,11 @@ def find_duplicates(texts: Sequence[str], threshold: float | None = 0.8, order: 
     position = np.empty(n, dtype=np.int64)
     position[by_rank] = np.arange(n)  # union-find roots are the earliest by precedence
     forest = _UnionFind(n)
-    normalised = [normalise(t) for t in texts]
-    first_seen: dict[str, int] = {}
+    # exact matches by a 16-byte digest of the normalised text, not the text: ``texts`` may cut each one when read
+    # (UnitColumn), and a list of every normalised text cost 160 bytes a unit
+    first_seen: dict[bytes, int] = {}
     for i in by_rank.tolist():
-        key = normalised[i]
+        key = hashlib.blake2b(normalise(texts[i]).encode("utf-8", "surrogatepass"), digest_size=16).digest()
         if key in first_seen:
             forest.union(position[first_seen[key]], position[i])
         else:
@@ -262,10 +278,9 @@ def find_duplicates(texts: Sequence[str], threshold: float | None = 0.8, order: 
         # LSH only proposes candidates, so it runs below the threshold, and the exact Jaccard below makes every
         # decision. With 256 hashes and candidates from 0.6 (32 bands of 8), a pair at Jaccard 0.8 is proposed
         # with probability 0.997 (0.952 with 64 hashes, as we had first), a pair at 0.5 with 0.12.
-        hashes, lengths = _shingle_hashes(normalised[i] for i in distinct)
-        del normalised
+        hashes, lengths = _shingle_hashes(normalise(texts[i]) for i in distinct.tolist())
         candidates, low_bytes = _candidate_pairs(hashes, lengths, max(threshold - 0.2, 0.2), num_perm, seed)
-        likely = _likely_pairs(candidates, low_bytes, threshold - 0.1)
+        likely = _likely_pairs(candidates, len(lengths), low_bytes, threshold - 0.1)
         del candidates, low_bytes
         # The decision: Jaccard of the shingles' CRC-32s, which differs from the shingles' own only where two
         # different shingles of the pair share a CRC-32 (1 in 4 billion).

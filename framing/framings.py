@@ -647,7 +647,7 @@ def count_terms(texts: Iterable[str], vectorizer, chunk: int = 50_000):
             row_lengths.append(np.zeros(len(batch), dtype=np.int64))
             return
         names = fitted.get_feature_names_out().tolist()
-        columns = np.fromiter((column_of.setdefault(name, len(column_of)) for name in names), dtype=np.int64,
+        columns = np.fromiter((column_of.setdefault(name, len(column_of)) for name in names), dtype=np.int32,
                               count=len(names))
         data.append(counts.data)
         indices.append(columns[counts.indices])
@@ -664,12 +664,12 @@ def count_terms(texts: Iterable[str], vectorizer, chunk: int = 50_000):
         raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
     vocabulary = np.array(list(column_of), dtype=object)
     order = np.argsort(vocabulary.astype(str), kind="stable")  # scikit-learn's order: the terms sorted
-    rank = np.empty(order.size, dtype=np.int64)
+    rank = np.empty(order.size, dtype=np.int32)  # scipy's own index type for fewer than 2**31 terms
     rank[order] = np.arange(order.size)
     indptr = np.concatenate([[0], np.cumsum(np.concatenate(row_lengths))])
     dtype = getattr(vectorizer, "dtype", np.int64)
     matrix = csr_matrix((np.concatenate(data).astype(dtype, copy=False) if data else np.zeros(0, dtype),
-                         rank[np.concatenate(indices)] if indices else np.zeros(0, np.int64), indptr),
+                         rank[np.concatenate(indices)] if indices else np.zeros(0, np.int32), indptr),
                         shape=(indptr.size - 1, order.size))
     matrix.sort_indices()
     return matrix, vocabulary[order]

@@ -626,7 +626,7 @@ def _duplicate_groups(units: UnitTable, config: Config, doc_order: dict[str, int
     earliest_first = np.lexsort((units.index, rank[units.doc]))  # by document date, then place in it
     precedence = np.empty(len(units), dtype=np.int64)
     precedence[earliest_first] = np.arange(len(units))
-    return find_duplicates(units.texts(), threshold=config.units.near_duplicates, order=precedence)
+    return find_duplicates(units.text_column(), threshold=config.units.near_duplicates, order=precedence)
 
 
 def _frames(settings: FramesConfig, units: UnitTable, groups: DuplicateGroups, embeddings: np.ndarray, encode

@@ -77,3 +77,22 @@ def test_the_vectorised_jaccard_equals_that_of_the_shingle_sets():
     # a small chunk, so that the pairs are taken in many steps
     assert np.allclose(_jaccard(pairs, hashes, lengths, chunk=500), want, atol=0, rtol=0)
     assert 0 < np.mean(np.array(want) > 0) < 1  # some pairs share shingles, some do not
+
+
+def test_candidate_pairs_merged_band_by_band_are_the_pairs_merged_at_the_end(monkeypatch):
+    # on templated text most LSH bands propose the same pairs; they are merged as they come, not held per band
+    import framing.duplicates as duplicates
+
+    rng = np.random.default_rng(8)
+    texts = [" ".join(["the", "army", "entered", "the", "old", "market", "on", *rng.choice(["w1", "w2", "w3"], size=2),
+                       f"n{k}"]) for k in range(400)]
+    hashes, lengths = duplicates._shingle_hashes(texts)
+    at_the_end, low_bytes = duplicates._candidate_pairs(hashes, lengths, 0.4, 64, seed=1)
+    monkeypatch.setattr(duplicates, "MERGE_PAIRS", 1)  # merge after every band
+    merged, _ = duplicates._candidate_pairs(hashes, lengths, 0.4, 64, seed=1)
+    assert at_the_end.size > 1000 and np.array_equal(merged, at_the_end)
+    assert np.array_equal(merged, np.unique(merged))
+    # the likely pairs are the same whether the keys are decoded in one chunk or many
+    whole = duplicates._likely_pairs(merged, len(texts), low_bytes, 0.5)
+    assert np.array_equal(duplicates._likely_pairs(merged, len(texts), low_bytes, 0.5, chunk=97), whole)
+    assert len(whole) and (whole[:, 0] < whole[:, 1]).all()
