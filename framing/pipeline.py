@@ -481,21 +481,22 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     repairs = list(cache.repairs) if cache is not None else []
     if cache is not None:
         cache.close()
-    table = _unit_table(units, groups, labels[groups.group], model.probabilities_[groups.group],
-                        model.reassigned_[groups.group], model.fitted_[groups.group], model.map_[groups.group],
-                        {f.id: f.label for f in framings})
-    if frames is not None:  # copies share their group's frame
-        table["frame"] = np.asarray(frames.names, dtype=object)[frames.frame][groups.group]
-        table["frame_probability"] = frames.probability[groups.group]
-        table["frame_origin"] = frames.origin[groups.group].astype(str)
-        for k, name in enumerate(frames.codebook_frames):
-            table[f"{FRAME_PREFIX}{name}"] = frames.similarity[:, k][groups.group]
-    if contrast is not None:
-        for column, scores in contrast.unit_scores.items():
-            table[column] = scores[groups.group]  # copies share their group's score
-    if over_time is not None:  # the bin and group each unit is counted in: a bin's passages can be listed
-        table["time_bin"] = np.asarray(over_time.unit_bins, dtype=object)[groups.group]
-        table["group"] = np.asarray(over_time.unit_groups, dtype=object)[groups.group]
+    with timer.stage("table"):  # the unit table: a row per unit, what units.parquet holds
+        table = _unit_table(units, groups, labels[groups.group], model.probabilities_[groups.group],
+                            model.reassigned_[groups.group], model.fitted_[groups.group], model.map_[groups.group],
+                            {f.id: f.label for f in framings})
+        if frames is not None:  # copies share their group's frame
+            table["frame"] = np.asarray(frames.names, dtype=object)[frames.frame][groups.group]
+            table["frame_probability"] = frames.probability[groups.group]
+            table["frame_origin"] = frames.origin[groups.group].astype(str)
+            for k, name in enumerate(frames.codebook_frames):
+                table[f"{FRAME_PREFIX}{name}"] = frames.similarity[:, k][groups.group]
+        if contrast is not None:
+            for column, scores in contrast.unit_scores.items():
+                table[column] = scores[groups.group]  # copies share their group's score
+        if over_time is not None:  # the bin and group each unit is counted in: a bin's passages can be listed
+            table["time_bin"] = np.asarray(over_time.unit_bins, dtype=object)[groups.group]
+            table["group"] = np.asarray(over_time.unit_groups, dtype=object)[groups.group]
     n_unassigned = int((labels == UNASSIGNED).sum())
     run_warnings = list(corpus.warnings) + repairs + model.cache_warnings_ + name_warnings + [
         f"{r['document']} repeats {100 * r['share']:.0f}% of {r['original']} (a repost)" for r in reposts]
