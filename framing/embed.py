@@ -242,7 +242,7 @@ class EmbeddingCache:
         """The vectors of ``rows``, in that order.
 
         A run whose texts lie in the cache out of order (a corpus that grew, or whose documents moved) would copy
-        its whole matrix into memory, 1.5 GB at a million units; past ``GATHER_IN_MEMORY_BYTES`` the rows are
+        its whole matrix into memory, 1.26 GB at a million units; past ``GATHER_IN_MEMORY_BYTES`` the rows are
         written, a chunk at a time, to a scratch file in the cache's folder that is mapped read-only instead. It
         is removed when the cache is closed (joblib's workers open a memory map by its file name), or by the
         next run to open the cache if this one is killed.

@@ -97,7 +97,7 @@ def peak_memory_mb() -> dict[str, float]:
 
 class _AnonymousPeak:
     """The highest anonymous memory seen while a stage runs, sampled every 50 ms by a thread (the kernel keeps
-    a high-water mark of all resident memory only, which counts the mapped vectors: 1.5 GB at a million units)."""
+    a high-water mark of all resident memory only, which counts the mapped vectors: 1.26 GB at a million units)."""
 
     def __init__(self) -> None:
         self.peak = anonymous_memory_mb()
