@@ -622,7 +622,7 @@ def class_tfidf_terms(texts: Sequence[str], labels: np.ndarray, n_terms: int = 1
     return class_tfidf_from_counts(*class_term_counts(texts, labels, ngram_max), n_terms=n_terms)
 
 
-def count_terms(texts: Iterable[str], vectorizer, chunk: int = 50_000):
+def count_terms(texts: Iterable[str], vectorizer, chunk: int = 50_000) -> tuple[Any, np.ndarray]:
     """``vectorizer.fit_transform(texts)`` and its vocabulary (sorted, as scikit-learn gives it), counted ``chunk``
     texts at a time.
 
@@ -639,12 +639,12 @@ def count_terms(texts: Iterable[str], vectorizer, chunk: int = 50_000):
     data, indices, row_lengths = [], [], []
     batch: list[str] = []
 
-    def count(batch: list[str]) -> None:
+    def count(part: list[str]) -> None:
         fitted = clone(vectorizer)
         try:
-            counts = fitted.fit_transform(batch).tocsr()
+            counts = fitted.fit_transform(part).tocsr()
         except ValueError:  # this chunk has no term the vectorizer keeps; another may
-            row_lengths.append(np.zeros(len(batch), dtype=np.int64))
+            row_lengths.append(np.zeros(len(part), dtype=np.int64))
             return
         names = fitted.get_feature_names_out().tolist()
         columns = np.fromiter((column_of.setdefault(name, len(column_of)) for name in names), dtype=np.int32,

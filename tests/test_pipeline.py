@@ -133,7 +133,13 @@ def test_passages_context_and_save_load(example_result, tmp_path):
     assert re.search(r"<script[^>]+src=", page) is None  # plotly.js is inlined: the page works offline
 
 
-def test_same_input_config_and_seed_give_the_same_framings(example_result, cache_dir):
+def test_same_input_config_and_seed_give_the_same_framings(example_result, cache_dir, monkeypatch, tmp_path):
+    from framing.report import write_report
+    from framing.units import UnitColumn
+
+    # texts and ids read seven at a time, as a large run reads 50,000 (the unit table's text and id columns
+    # are then Arrow arrays of many chunks): nothing may change
+    monkeypatch.setattr(UnitColumn, "CHUNK", 7)
     # reduce.cache off: UMAP and HDBSCAN really run again, they do not just read the first run's results
     again = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
                             reduce__cache=False)
@@ -141,6 +147,9 @@ def test_same_input_config_and_seed_give_the_same_framings(example_result, cache
     assert np.array_equal(again.units["framing"].to_numpy(), example_result.units["framing"].to_numpy())
     assert np.allclose(again.units[["x", "y"]].to_numpy(), example_result.units[["x", "y"]].to_numpy())
     assert [f.to_dict() for f in again.framings] == [f.to_dict() for f in example_result.framings]
+    pd.testing.assert_frame_equal(again.units, example_result.units)
+    write_report(again, tmp_path / "report.html")  # the page reads the chunked columns too
+    assert report_data_of(tmp_path / "report.html")["units"]["start"] == again.units["start"].tolist()
 
 
 def test_other_clustering_settings_reuse_the_embeddings_and_the_umap_results(example_result, cache_dir,
