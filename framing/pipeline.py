@@ -95,6 +95,28 @@ def peak_memory_mb() -> dict[str, float]:
     return {"process": max(peak, resident_memory_mb() or 0.0)}
 
 
+def release_free_memory() -> None:
+    """Hand the heap's freed memory back to the system (glibc's ``malloc_trim``; a no-op elsewhere).
+
+    glibc keeps what a stage freed for later small allocations, but large arrays are mapped anew, so a stage's
+    millions of short-lived Python objects (word lists, sets of groups) otherwise stay resident to the end of
+    the run: 109 MB after repost detection at a million units. Dask's workers trim for the same reason.
+    """
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim if platform.system() == "Linux" else False
+        except (OSError, AttributeError):  # not glibc (musl, macOS, Windows)
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim = None
+
+
 class _AnonymousPeak:
     """The highest anonymous memory seen while a stage runs, sampled every 50 ms by a thread (the kernel keeps
     a high-water mark of all resident memory only, which counts the mapped vectors: 1.26 GB at a million units)."""
@@ -136,6 +158,7 @@ class _Timer:
             yield
         finally:
             anonymous_peak = anonymous.stop()
+            release_free_memory()
         self.seconds[name] = round(time.perf_counter() - start, 3)
         after = resident_memory_mb()
         self.memory[name] = {"peak": peak_memory_mb()["process"], "after": after,
