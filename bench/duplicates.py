@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def _measure(find, texts, runs: int):
-    from framing.pipeline import resident_memory_mb as _resident_mb
+    from framing.memory import resident_memory_mb as _resident_mb
 
     seconds, growth, result = [], [], None
     for _ in range(runs):

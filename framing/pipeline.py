@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
-import os
 import platform
-import threading
 import time
 import warnings
 from collections import Counter
@@ -31,6 +29,7 @@ from .framings import (UNASSIGNED, Framing, FramingModel, class_term_counts, cla
 from .hierarchy import Hierarchy, build_hierarchy, describe_parents, level_labels
 from .labels import labels_per_group, match_labels, read_labels
 from .matching import USER_NAMED, Matching, PreviousFramings, match_framings, overlap_counts, read_previous
+from .memory import AnonymousPeak, anonymous_memory_mb, peak_memory_mb, release_free_memory, resident_memory_mb
 from .names import given_names, keyphrase_labels
 from .outputs import check_free_space, check_run_target, is_run_folder
 from .over_time import OverTime, compute_over_time
@@ -61,85 +60,6 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def resident_memory_mb() -> float | None:
-    """This process's resident memory now (Linux; None elsewhere), including file pages it has mapped, such as
-    the embedding cache's vectors."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 ** 2, 1)
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def anonymous_memory_mb() -> float | None:
-    """This process's resident anonymous memory now (Linux; None elsewhere): its heap and arrays, without the
-    file pages it maps (the embedding cache's vectors, libraries), which the kernel can drop and read again."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("RssAnon:"):
-                    return round(int(line.split()[1]) / 1024, 1)
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def peak_memory_mb() -> dict[str, float]:
-    """Peak resident memory so far of this process. Worker processes are not counted: the kernel's figure for
-    them includes what a forked child shares with its parent, so it would say the parent's size again."""
-    import resource
-
-    scale = 1 / 1024 if platform.system() != "Darwin" else 1 / 1024 ** 2  # ru_maxrss: KiB on Linux, bytes on macOS
-    peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale, 1)
-    # Linux updates its high-water mark lazily, so the memory resident now can be above it
-    return {"process": max(peak, resident_memory_mb() or 0.0)}
-
-
-def release_free_memory() -> None:
-    """Hand the heap's freed memory back to the system (glibc's ``malloc_trim``; a no-op elsewhere).
-
-    glibc keeps what a stage freed for later small allocations, but large arrays are mapped anew, so a stage's
-    millions of short-lived Python objects (word lists, sets of groups) otherwise stay resident to the end of
-    the run: 109 MB after repost detection at a million units. Dask's workers trim for the same reason.
-    """
-    global _malloc_trim
-    if _malloc_trim is None:
-        try:
-            import ctypes
-
-            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim if platform.system() == "Linux" else False
-        except (OSError, AttributeError):  # not glibc (musl, macOS, Windows)
-            _malloc_trim = False
-    if _malloc_trim:
-        _malloc_trim(0)
-
-
-_malloc_trim = None
-
-
-class _AnonymousPeak:
-    """The highest anonymous memory seen while a stage runs, sampled every 50 ms by a thread (the kernel keeps
-    a high-water mark of all resident memory only, which counts the mapped vectors: 1.26 GB at a million units)."""
-
-    def __init__(self) -> None:
-        self.peak = anonymous_memory_mb()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, name="framing-memory", daemon=True)
-        if self.peak is not None:
-            self._thread.start()
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.05):
-            self.peak = max(self.peak or 0.0, anonymous_memory_mb() or 0.0)
-
-    def stop(self) -> float | None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-        now = anonymous_memory_mb()
-        return None if self.peak is None else max(self.peak, now or 0.0)
-
-
 class _Timer:
     """Seconds per stage, and memory: the process's peak when the stage ends (so the stage where it grows is the
     one that set it) and what stays resident after it; the same for anonymous memory, whose peak is the stage's
@@ -153,7 +73,7 @@ class _Timer:
     def stage(self, name: str) -> Iterator[None]:
         log.info("stage %s ...", name)
         start = time.perf_counter()
-        anonymous = _AnonymousPeak()
+        anonymous = AnonymousPeak()
         try:
             yield
         finally:

@@ -3,7 +3,7 @@ import platform
 
 import pytest
 
-from framing.pipeline import anonymous_memory_mb, release_free_memory
+from framing.memory import anonymous_memory_mb, release_free_memory
 
 
 @pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc's malloc_trim")
