@@ -773,9 +773,10 @@ def describe_framings(texts: Sequence[str], unit_ids: Sequence[str], sources: Se
         exemplars: list[str] = []
         seen_texts: set[str] = set()
         for index in members[np.argsort(-similarity, kind="stable")]:
-            if texts[index] in seen_texts:
+            text = texts[index]  # cut from its document once (a UnitColumn)
+            if text in seen_texts:
                 continue  # a reposted sentence would otherwise fill every exemplar slot
-            seen_texts.add(texts[index])
+            seen_texts.add(text)
             exemplars.append(unit_ids[index])
             if len(exemplars) == n_exemplars:
                 break

@@ -19,6 +19,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .embedders import l2_normalise
+
 __all__ = ["PreviousFramings", "Matching", "match_framings", "read_previous", "overlap_counts", "CENTROIDS_FILE", "USER_NAMED"]
 
 # Names a user gave (in the config, or carried over from a run where a user gave them): these carry over; names
@@ -152,11 +154,6 @@ def _part_of(k: int, o: int, cosine: np.ndarray, overlap: np.ndarray | None, thr
     return total > 0 and overlap[k, o] / total > 0.5
 
 
-def unit_length(rows: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return rows / np.where(norms > 0, norms, 1.0)
-
-
 CENTROIDS_FILE = "framing_centroids.npy"  # a run folder's framing centres, a row per framing of framings.json
 _FRAMINGS_FILE = "framings.json"
 _UNITS_FILE = "units.parquet"
@@ -182,5 +179,5 @@ def read_previous(folder: str | Path) -> PreviousFramings | None:
         pass  # the centres' dimension is still checked
     return PreviousFramings(ids=[int(r["id"]) for r in records], labels=[str(r["label"]) for r in records],
                             named_by=[str(r.get("named_by", "")) for r in records],
-                            centroids=unit_length(centroids.astype(np.float32)), run=str(folder),
+                            centroids=l2_normalise(centroids), run=str(folder),
                             model=model, units_file=folder / _UNITS_FILE if (folder / _UNITS_FILE).is_file() else None)
