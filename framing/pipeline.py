@@ -124,31 +124,33 @@ def _corpus(corpus_or_path: Corpus | Sequence[Document] | str | Path | None, con
 def _unit_table(units: UnitTable, groups: DuplicateGroups, labels: np.ndarray, probabilities: np.ndarray,
                 reassigned: np.ndarray, fitted: np.ndarray, coordinates: np.ndarray,
                 framing_labels: dict[int, str]) -> pd.DataFrame:
-    """One row per unit; duplicates take their group representative's framing and map position."""
+    """One row per unit; duplicates take their group representative's framing and map position. Strings that
+    repeat (a document's id, source, title, date, url and metadata; section; framing label) are categoricals."""
     documents = units.documents
     meta_keys = sorted({k for d in documents for k in d.meta})
-    doc = units.doc.tolist()
-    per_document = lambda values: [values[d] for d in doc]  # noqa: E731 - a document's value on each of its units
+    per_document = lambda values: repeated(values, units.doc)  # noqa: E731 - a document's value on its units
     rep_of_unit = groups.representative[groups.group]
     unit_ids = units.id_column()
     copies = np.flatnonzero(rep_of_unit != np.arange(len(units)))
     duplicate_of = np.full(len(units), "", dtype=object)
     duplicate_of[copies] = [unit_ids[r] for r in rep_of_unit[copies].tolist()]
+    framing_ids = np.unique(labels)
     names = {**{int(f): name for f, name in framing_labels.items()}, UNASSIGNED: "unassigned"}
     table = pd.DataFrame({
         "unit_id": _string_column(unit_ids),
-        "doc_id": units.doc_ids(),
+        "doc_id": per_document([d.id for d in documents]),
         "index": units.index,
         "source": per_document([d.source for d in documents]),
         "title": per_document([d.title for d in documents]),
         "date": per_document([d.date for d in documents]),
         "url": per_document([d.url for d in documents]),
-        "section": units.sections(),
+        "section": repeated(units.section_names, units.section),
         "start": units.start,
         "end": units.end,
         "text": _string_column(units.text_column()),
         "framing": labels.astype(np.int64),
-        "framing_label": [names.get(f, "unassigned") for f in labels.tolist()],
+        "framing_label": repeated([names.get(int(f), "unassigned") for f in framing_ids],
+                                  np.searchsorted(framing_ids, labels)),
         "probability": probabilities.astype(np.float32),
         "reassigned": reassigned,
         "fitted": fitted,
@@ -161,6 +163,14 @@ def _unit_table(units: UnitTable, groups: DuplicateGroups, labels: np.ndarray, p
         column = f"meta_{key}" if key in _RESERVED else key
         table[column] = per_document([d.meta.get(key, "") for d in documents])
     return table
+
+
+def repeated(values: Sequence[str], rows: np.ndarray) -> pd.Categorical:
+    """``values[rows]`` as a categorical: each distinct string is held once and every row is a small code (a
+    million rows of a document's title, source or url took 20-30 bytes each as strings, 1-4 as codes)."""
+    categories, codes = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+    return pd.Categorical.from_codes(codes.ravel()[np.asarray(rows, dtype=np.int64)],
+                                     categories=pd.Index(categories, dtype=pd.Series(["x"]).dtype))
 
 
 def _string_column(column: Sequence[str]):
@@ -429,17 +439,17 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                             model.reassigned_[groups.group], model.fitted_[groups.group], model.map_[groups.group],
                             {f.id: f.label for f in framings})
         if frames is not None:  # copies share their group's frame
-            table["frame"] = np.asarray(frames.names, dtype=object)[frames.frame][groups.group]
+            table["frame"] = repeated(frames.names, frames.frame[groups.group])
             table["frame_probability"] = frames.probability[groups.group]
-            table["frame_origin"] = frames.origin[groups.group].astype(str)
+            table["frame_origin"] = repeated(frames.origin.astype(str), groups.group)
             for k, name in enumerate(frames.codebook_frames):
                 table[f"{FRAME_PREFIX}{name}"] = frames.similarity[:, k][groups.group]
         if contrast is not None:
             for column, scores in contrast.unit_scores.items():
                 table[column] = scores[groups.group]  # copies share their group's score
         if over_time is not None:  # the bin and group each unit is counted in: a bin's passages can be listed
-            table["time_bin"] = np.asarray(over_time.unit_bins, dtype=object)[groups.group]
-            table["group"] = np.asarray(over_time.unit_groups, dtype=object)[groups.group]
+            table["time_bin"] = repeated(over_time.unit_bins, groups.group)
+            table["group"] = repeated(over_time.unit_groups, groups.group)
     n_unassigned = int((labels == UNASSIGNED).sum())
     run_warnings = list(corpus.warnings) + repairs + model.cache_warnings_ + name_warnings + [
         f"{r['document']} repeats {100 * r['share']:.0f}% of {r['original']} (a repost)" for r in reposts]

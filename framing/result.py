@@ -43,7 +43,9 @@ class Result:
 
     Attributes:
         units: one row per unit (``unit_id, doc_id, source, start, end, text, framing, probability, x, y`` and
-            metadata columns); ``framing == -1`` means unassigned.
+            metadata columns); ``framing == -1`` means unassigned. Strings that repeat from row to row (a
+            document's id, source, title, date, url and metadata, ``section``, ``framing_label``, frames, time bins)
+            are pandas categoricals; ``.astype(str)`` gives plain strings.
         framings: the described framings, by id (largest first, unless ids were carried over from an earlier run
             whose framings they match: see ``manifest["matching"]``).
         documents: one row per document with its full text, so every unit can be shown in context.

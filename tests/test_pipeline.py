@@ -71,6 +71,16 @@ def check_invariants(result: framing.Result) -> None:
     copies = units[units["duplicate_of"] != ""].merge(units[["unit_id", "framing"]], left_on="duplicate_of",
                                                        right_on="unit_id", suffixes=("", "_rep"))
     assert (copies["framing"] == copies["framing_rep"]).all()  # every copy shares its group's framing
+    # each unit carries its document's values, its framing's label, and a copy its representative's frame and bin
+    doc_ids = units["doc_id"].astype(str)
+    for column in ("source", "title", "date", "url"):
+        assert units[column].astype(str).tolist() == docs.loc[doc_ids, column].tolist(), column
+    assert (doc_ids + "#" + units["index"].astype(str)).tolist() == units["unit_id"].tolist()
+    names = {f.id: f.label for f in result.framings} | {-1: "unassigned"}
+    assert units["framing_label"].astype(str).tolist() == [names[f] for f in units["framing"]]
+    representatives = units.set_index("unit_id").loc[copies["duplicate_of"]]
+    for column in {"frame", "frame_origin", "time_bin", "group"} & set(units.columns):
+        assert copies[column].astype(str).tolist() == representatives[column].astype(str).tolist(), column
     assert set(units["section"]) <= {"body", "comments"}
 
 
@@ -87,6 +97,16 @@ def test_example_corpus_end_to_end(example_result):
                                         "table"}
     assert len(manifest["input"]["files"]) == 18
     assert {"sentence-transformers", "umap-learn", "hdbscan", "torch"} <= set(manifest["versions"])
+
+
+def test_repeated_strings_in_the_unit_table_are_categoricals(example_result):
+    units = example_result.units  # their values are checked by check_invariants
+    for column in ("doc_id", "source", "title", "date", "url", "section", "framing_label", "leaning", "frame",
+                   "frame_origin", "time_bin", "group"):
+        assert isinstance(units[column].dtype, pd.CategoricalDtype), column
+    assert not isinstance(units["unit_id"].dtype, pd.CategoricalDtype)  # unique: codes would only add to it
+    assert set(units["frame"]) <= set(example_result.frames_data["frames"])
+    assert set(units["frame_origin"]) <= {"label", "prediction", "zero-shot"}
 
 
 def test_framings_separate_the_opposed_tellings(example_result):
