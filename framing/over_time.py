@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .contrast import _doc_counts, _draw_multiplicities, resolve_groups
+from .contrast import _doc_counts, bootstrap_multiplicities, resolve_groups
 
 __all__ = ["OverTime", "parse_dates", "choose_bin", "bin_starts", "compute_over_time", "ALL_GROUPS"]
 
@@ -150,8 +150,9 @@ def _bin_rows(member_docs: np.ndarray, member_columns: np.ndarray, assigned: lis
     total = float(member_docs.size)
     low = high = np.full(len(assigned), np.nan)
     if bootstrap > 0 and docs.size >= 2:
-        weights = _draw_multiplicities(rng.integers(0, docs.size, size=(bootstrap, docs.size)), docs.size)
-        drawn = np.asarray((counts.T @ weights.T).T) / (weights @ per_doc_units)[:, None]
+        counts_t = counts.T
+        drawn = np.vstack([np.asarray((counts_t @ weights.T).T) / (weights @ per_doc_units)[:, None]
+                           for weights in bootstrap_multiplicities(rng, docs.size, bootstrap)])
         low, high = np.percentile(drawn, [2.5, 97.5], axis=0)
     return [(bin_label, group, k, label_names.get(k, ""), int(units[c]), int(total), round(units[c] / total, 6),
              round(float(low[c]), 6), round(float(high[c]), 6)) for c, k in enumerate(assigned)]

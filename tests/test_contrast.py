@@ -216,3 +216,29 @@ def test_the_splits_exact_p_value_matches_shuffling_the_groups():
     exact = split_p_value(ari, a1, b1, n)
     assert 0.001 < exact < 0.5 and abs(exact - simulated) < 0.01
     assert split_p_value(-1.0, a1, b1, n) == pytest.approx(1.0)  # every shuffle reaches the lowest index
+
+
+def test_bootstrap_draws_come_a_chunk_at_a_time_with_the_same_numbers(monkeypatch):
+    import zlib
+
+    from framing import contrast
+
+    whole = np.random.default_rng(3).integers(0, 11, size=(50, 11))
+    monkeypatch.setattr(contrast, "BOOTSTRAP_CELLS", 30)  # two draws of 11 documents a chunk
+    chunks = list(contrast.bootstrap_draws(np.random.default_rng(3), 11, 50))
+    assert [len(c) for c in chunks] == [2] * 25 and (np.vstack(chunks) == whole).all()
+
+    def encode(texts):  # a fixed vector per text, so the axis poles are the same in both runs
+        return np.stack([np.random.default_rng(zlib.crc32(t.encode())).normal(size=8) for t in texts])
+
+    def run():
+        return compute_contrast(toy_input(n_docs=10), encode, bootstrap=200, permutations=20, min_units=3,
+                                axes=[{"name": "order", "negative": ["siege"], "positive": ["order"]}])
+
+    monkeypatch.setattr(contrast, "BOOTSTRAP_CELLS", 1 << 21)
+    at_once = run()
+    monkeypatch.setattr(contrast, "BOOTSTRAP_CELLS", 7)  # one draw a chunk
+    chunked = run()
+    assert at_once.table["low"].notna().all()
+    pd.testing.assert_frame_equal(chunked.table, at_once.table)
+    assert chunked.axes == at_once.axes and not np.isnan(at_once.axes[0]["groups"][0]["low"])

@@ -106,3 +106,19 @@ def test_the_example_run_has_shares_over_time_saved_and_loaded(example_result, t
     pd.testing.assert_frame_equal(back.over_time(firsts=True), firsts, check_dtype=False)
     one = back.over_time(group=ALL_GROUPS, framing=0)
     assert len(one) == len(set(shares["bin"])) and (one["framing"] == 0).all()
+
+
+def test_intervals_are_the_same_when_the_bootstrap_comes_a_chunk_at_a_time(monkeypatch):
+    from framing import contrast
+
+    doc_ids, labels, sources, documents = rising_corpus()
+
+    def run():
+        return compute_over_time(doc_ids, labels, {0: "a", 1: "rising", 2: "b"}, documents, sources=sources,
+                                 sections=["body"] * len(labels), bin="week", bootstrap=200, seed=1)
+
+    at_once = run()
+    monkeypatch.setattr(contrast, "BOOTSTRAP_CELLS", 5)  # a draw or two a chunk
+    chunked = run()
+    assert at_once.shares["low"].notna().any()
+    pd.testing.assert_frame_equal(chunked.shares, at_once.shares)
