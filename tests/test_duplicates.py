@@ -40,6 +40,40 @@ def test_reposts_are_found_at_document_level():
     assert reposts == [{"document": "copy", "original": "orig", "shared_units": 4, "units": 6, "share": 0.6667}]
 
 
+def reposts_by_sets(doc_ids, groups, doc_order, min_share, min_units):
+    """The definition, by sets of groups per document: what find_reposts computes with arrays."""
+    groups_of, units_of = {}, {}
+    for doc, group in zip(doc_ids, groups):
+        groups_of.setdefault(doc, set()).add(int(group))
+        units_of[doc] = units_of.get(doc, 0) + 1
+    found = []
+    for doc in sorted(groups_of, key=doc_order.get):
+        earlier = [o for o in groups_of if doc_order[o] < doc_order[doc]]
+        if units_of[doc] < min_units or not earlier:
+            continue
+        shared, original = max((len(groups_of[doc] & groups_of[o]), -doc_order[o], o) for o in earlier)[::2]
+        share = shared / len(groups_of[doc])
+        if shared and share >= min_share:
+            found.append({"document": doc, "original": original, "shared_units": shared, "units": units_of[doc],
+                          "share": round(share, 4)})
+    return found
+
+
+def test_reposts_found_with_arrays_are_those_of_the_definition():
+    rng = np.random.default_rng(0)
+    found = 0
+    for _ in range(300):
+        n_docs, n_units = int(rng.integers(1, 12)), int(rng.integers(0, 60))
+        doc_ids = [f"d{int(d)}" for d in rng.integers(0, n_docs, n_units)]
+        groups = rng.integers(0, int(rng.integers(1, 40)), n_units)
+        order = {f"d{k}": int(r) for k, r in enumerate(rng.permutation(n_docs))}
+        for min_share, min_units in ((0.5, 3), (0.2, 1), (0.9, 2)):
+            expected = reposts_by_sets(doc_ids, groups, order, min_share, min_units)
+            assert find_reposts(doc_ids, groups, order, min_share=min_share, min_units=min_units) == expected
+            found += len(expected)
+    assert found > 100  # the draws do make reposts
+
+
 def test_the_kept_low_bytes_of_minhash_estimate_jaccard_without_bias():
     """Only each MinHash value's low byte is kept (256 bytes a text, not 1,024); corrected for chance agreement
     (1 in 256) the share of equal bytes still estimates the Jaccard similarity of the shingle sets."""
