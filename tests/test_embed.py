@@ -158,3 +158,48 @@ def test_vectors_out_of_the_caches_order_are_mapped_from_a_scratch_file_not_copi
     alive.write_bytes(b"\0" * 16)
     EmbeddingCache(tmp_path, embedder.fingerprint).close()
     assert not dead.exists() and alive.exists()
+
+
+def test_keys_and_rows_are_arrays_read_a_chunk_at_a_time_with_each_texts_own_vector(tmp_path, monkeypatch):
+    """Distinct texts are embedded once, in the order they first appear; every text, repeated or not, gets its
+    own vector back, with and without the cache, however the keys are chunked. The index holds each text's
+    whole key (``text_key``), also for keys that end in a zero byte (a NumPy bytes string drops those)."""
+    import zlib
+
+    import framing.embed as embed_module
+    from framing.embed import EmbeddingCache, embed_texts, text_key
+
+    class Seeded:
+        fingerprint = "test-arrays"
+
+        def __init__(self) -> None:
+            self.calls: list[list[str]] = []
+
+        def encode(self, texts):
+            self.calls.append(list(texts))
+            return np.stack([np.random.default_rng(zlib.crc32(t.encode())).normal(size=8) for t in texts]).astype(
+                np.float32)
+
+    zero_ended = [t for t in (f"sentence {i}" for i in range(4000)) if text_key(t)[-1] == 0][:2]
+    assert len(zero_ended) == 2
+    rng = np.random.default_rng(0)
+    distinct = [f"text {i}" for i in range(15)] + zero_ended
+    texts = [distinct[i] for i in rng.integers(0, len(distinct), 60)]
+    expected = Seeded().encode(texts)
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    monkeypatch.setattr(embed_module, "FIND_CHUNK", 3)
+    monkeypatch.setattr(embed_module, "EMBED_CHUNK", 4)
+    alone, stats = embed_texts(texts, Seeded())
+    assert np.allclose(alone, expected, atol=1e-6) and stats.n_unique == len(set(texts))
+    embedder = Seeded()
+    cache = EmbeddingCache(tmp_path, embedder.fingerprint)
+    cached, stats = embed_texts(texts, embedder, cache)
+    assert set(cache.lookup([text_key(t) for t in set(texts)])) == {text_key(t) for t in texts}
+    assert set(zero_ended) <= set(texts)
+    assert [t for call in embedder.calls for t in call] == list(dict.fromkeys(texts))  # first-appearance order
+    assert np.allclose(cached, expected, atol=1e-6) and stats.n_computed == len(set(texts))
+    shuffled = [texts[i] for i in rng.permutation(len(texts))] + ["a new one"]
+    embedder = Seeded()
+    again, stats = embed_texts(shuffled, embedder, EmbeddingCache(tmp_path, embedder.fingerprint))
+    assert embedder.calls == [["a new one"]] and stats.n_cached == len(set(texts))
+    assert np.array_equal(again[:-1], cached[[texts.index(t) for t in shuffled[:-1]]])
