@@ -3,8 +3,9 @@ analysed units, today's code beside an earlier commit's.
 
     python bench/duplicates.py /tmp/c1m --runs 1 --against 64595c4
 
-Peak memory is the growth of this process's resident memory while one call runs (sampled every 50 ms), so the
-units themselves are not counted. Both versions get the same texts; the script says whether they group alike.
+Peak memory is the growth of this process's resident and of its anonymous memory while one call runs (sampled
+every 50 ms), so the units themselves are not counted; resident memory also counts the pages of the MinHash
+scratch files, which the kernel may write out and drop. Both versions get the same texts; the script says whether they group alike.
 """
 from __future__ import annotations
 
@@ -23,15 +24,17 @@ sys.path.insert(0, str(ROOT))
 
 
 def _measure(find, texts, runs: int):
-    from framing.memory import resident_memory_mb as _resident_mb
+    from framing.memory import anonymous_memory_mb, resident_memory_mb
 
-    seconds, growth, result = [], [], None
+    seconds, growth, anonymous, result = [], [], [], None
     for _ in range(runs):
-        base, peak, done = _resident_mb(), [0.0], threading.Event()
+        base, base_anonymous = resident_memory_mb(), anonymous_memory_mb() or 0.0
+        peak, done = [0.0, 0.0], threading.Event()
 
         def sample() -> None:
             while not done.is_set():
-                peak[0] = max(peak[0], _resident_mb() - base)
+                peak[0] = max(peak[0], resident_memory_mb() - base)
+                peak[1] = max(peak[1], (anonymous_memory_mb() or 0.0) - base_anonymous)
                 time.sleep(0.05)
 
         watcher = threading.Thread(target=sample)
@@ -42,7 +45,8 @@ def _measure(find, texts, runs: int):
         done.set()
         watcher.join()
         growth.append(peak[0])
-    return statistics.median(seconds), max(growth), seconds, result
+        anonymous.append(peak[1])
+    return statistics.median(seconds), max(growth), max(anonymous), seconds, result
 
 
 def main() -> None:
@@ -75,13 +79,15 @@ def main() -> None:
         versions = {args.against: module.find_duplicates, **versions}
     groups = {}
     for name, find in versions.items():
-        median, growth, seconds, result = _measure(find, texts, args.runs)
+        median, growth, anonymous, seconds, result = _measure(find, texts, args.runs)
         groups[name] = result
         print(f"{name}: {median:.1f} s (median of {args.runs}: {', '.join(f'{s:.1f}' for s in seconds)}), "
-              f"memory grew by {growth:,.0f} MB at most; {result.n_groups:,} groups", flush=True)
+              f"memory grew by {growth:,.0f} MB at most (anonymous {anonymous:,.0f} MB); {result.n_groups:,} groups",
+              flush=True)
     if len(groups) == 2:
         then, today = groups.values()
-        print("same groups:", bool(np.array_equal(then.group, today.group)))
+        print("same groups:", bool(np.array_equal(then.group, today.group)),
+              "same representatives:", bool(np.array_equal(then.representative, today.representative)))
 
 
 if __name__ == "__main__":

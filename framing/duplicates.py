@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
 import unicodedata
 import zlib
 from array import array
-from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -52,22 +52,6 @@ class DuplicateGroups:
         return mask
 
 
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
-
-    def union(self, a: int, b: int) -> None:
-        a, b = self.find(a), self.find(b)
-        if a != b:
-            self.parent[max(a, b)] = min(a, b)  # the earlier unit stays the root
-
-
 def _shingles(text: str, size: int = 3) -> set[bytes]:
     words = _WORD.findall(text)
     if len(words) < size:
@@ -93,23 +77,52 @@ def _lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return best
 
 
+SHINGLE_BATCH = 50_000  # texts whose shingle hashes are sorted at a time
+
+
 def _shingle_hashes(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
     """Each text's word 3-shingles as their distinct CRC-32s, sorted, all texts in one flat uint32 array, and how
     many belong to each text. Four bytes a shingle: a million units' shingles as Python sets of bytes took about
-    1.6 GB."""
+    1.6 GB. Sorted ``SHINGLE_BATCH`` texts at a time: the sort's owner and order arrays, 16 bytes a shingle, were
+    ~400 MB at once at a million units."""
+    out, out_lengths = array("I"), array("q")
     flat, lengths = array("I"), array("q")
+
+    def flush() -> None:
+        hashes, counts = np.frombuffer(flat, dtype=np.uint32).copy(), np.frombuffer(lengths, dtype=np.int64).copy()
+        del flat[:], lengths[:]  # the batch's arrays are copies: the buffers can be refilled
+        owner = np.repeat(np.arange(counts.size), counts)
+        order = np.lexsort((hashes, owner))
+        hashes, owner = hashes[order], owner[order]
+        # two shingles of one text with one CRC-32 (1 in 4 billion) count once, as the set of hashes has it
+        keep = np.ones(hashes.size, dtype=bool)
+        keep[1:] = (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])
+        out.frombytes(hashes[keep].tobytes())
+        out_lengths.frombytes(np.bincount(owner[keep], minlength=counts.size).astype(np.int64).tobytes())
+
     for text in texts:
         shingles = _shingles(text)
         lengths.append(len(shingles))
         flat.extend(zlib.crc32(shingle) for shingle in shingles)
-    hashes, counts = np.frombuffer(flat, dtype=np.uint32), np.frombuffer(lengths, dtype=np.int64)
-    owner = np.repeat(np.arange(counts.size), counts)
-    order = np.lexsort((hashes, owner))
-    hashes, owner = hashes[order], owner[order]
-    # two shingles of one text with one CRC-32 (1 in 4 billion) count once, as the set of hashes has it
-    keep = np.ones(hashes.size, dtype=bool)
-    keep[1:] = (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])
-    return hashes[keep], np.bincount(owner[keep], minlength=counts.size).astype(np.int64)
+        if len(lengths) == SHINGLE_BATCH:
+            flush()
+    if lengths:
+        flush()
+    return np.frombuffer(out, dtype=np.uint32), np.frombuffer(out_lengths, dtype=np.int64)
+
+
+SCRATCH_BYTES = 64 * 2**20  # per-text arrays larger than this are memory-mapped scratch files, not heap
+
+
+def _scratch_array(shape: tuple[int, ...], dtype, folder: str | os.PathLike | None) -> np.ndarray:
+    """An uninitialised array; past ``SCRATCH_BYTES``, backed by an unnamed temporary file in ``folder`` (the
+    system's temporary folder when None): its pages are the kernel's to write out and drop under pressure, not
+    heap that a larger corpus must fit. The file is gone once the array is."""
+    dtype = np.dtype(dtype)
+    if int(np.prod(shape)) * dtype.itemsize <= SCRATCH_BYTES:
+        return np.empty(shape, dtype=dtype)
+    with tempfile.TemporaryFile(prefix="framing-scratch-", dir=folder) as handle:
+        return np.memmap(handle, dtype=dtype, mode="w+", shape=shape)  # the map keeps the pages; the name is gone
 
 
 MERGE_PAIRS = 1 << 20  # candidate pairs from LSH bands held before they are merged into the distinct ones
@@ -120,8 +133,8 @@ def _starts(lengths: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
 
 
-def _candidate_pairs(hashes: np.ndarray, lengths: np.ndarray, threshold: float, num_perm: int, seed: int
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def _candidate_pairs(hashes: np.ndarray, lengths: np.ndarray, threshold: float, num_perm: int, seed: int,
+                     scratch: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(i, j)``, ``i < j``, that share a MinHash LSH bucket (likely Jaccard at least ``threshold``), as
     sorted distinct keys ``i * n + j`` (half the memory of an (m, 2) array); and the low byte of every MinHash
     value, (n, num_perm) uint8.
@@ -131,8 +144,9 @@ def _candidate_pairs(hashes: np.ndarray, lengths: np.ndarray, threshold: float, 
     numpy a bounded chunk of texts at a time: on 100k synthetic units ``find_duplicates`` took 23.9 s with
     datasketch's MinHash and LSH, which we used first, and 9.5 s with numpy (both under cProfile), with 256
     hashes instead of 64. Only each chunk's band keys and the values' low bytes are kept (b-bit MinHash, Li &
-    König 2010): 256 bytes a text where the full signatures took 1,024. Deterministic: CRC-32 and the seeded
-    hash parameters are the same in every process.
+    König 2010): 256 bytes a text where the full signatures took 1,024. Both are scratch arrays in ``scratch``
+    (``_scratch_array``): 420 MB at a million units. Deterministic: CRC-32 and the seeded hash parameters are the
+    same in every process.
     """
     n = len(lengths)
     starts = _starts(lengths)
@@ -141,8 +155,8 @@ def _candidate_pairs(hashes: np.ndarray, lengths: np.ndarray, threshold: float, 
     b = rng.randint(0, 1 << 62, size=num_perm, dtype=np.int64).astype(np.uint64)
     bands, rows = _lsh_bands(threshold, num_perm)
     mixers = np.random.RandomState(seed + 1).randint(1, 1 << 62, size=rows, dtype=np.int64).astype(np.uint64) | 1
-    band_keys = np.empty((bands, n), dtype=np.uint64)
-    low_bytes = np.empty((n, num_perm), dtype=np.uint8)
+    band_keys = _scratch_array((bands, n), np.uint64, scratch)
+    low_bytes = _scratch_array((n, num_perm), np.uint8, scratch)
     per_chunk = max(1, (1 << 22) // num_perm)  # shingles per step: bounds the (shingles x num_perm) array
     bounds, first = [], 0
     while first < n:
@@ -247,8 +261,22 @@ def _jaccard(pairs: np.ndarray, hashes: np.ndarray, lengths: np.ndarray, chunk: 
     return out
 
 
+_DIGEST = np.dtype("V16")
+
+
+def _digests(texts: Sequence[str], rows: np.ndarray) -> np.ndarray:
+    """A 16-byte digest of each of ``texts[rows]``, normalised, in one array: exact matches are equal digests.
+    ``texts`` may cut each text when read (``UnitColumn``), and a list of every normalised text cost 160 bytes a
+    unit, a dict of digests ~120."""
+    buffer = bytearray(_DIGEST.itemsize * len(rows))
+    for k, i in enumerate(rows.tolist()):
+        normalised = normalise(texts[i]).encode("utf-8", "surrogatepass")
+        buffer[_DIGEST.itemsize * k:_DIGEST.itemsize * (k + 1)] = hashlib.blake2b(normalised, digest_size=16).digest()
+    return np.frombuffer(buffer, dtype=_DIGEST)
+
+
 def find_duplicates(texts: Sequence[str], threshold: float | None = 0.8, order: Sequence[int] | None = None,
-                    num_perm: int = 256, seed: int = 1) -> DuplicateGroups:
+                    num_perm: int = 256, seed: int = 1, scratch: str | os.PathLike | None = None) -> DuplicateGroups:
     """Group exact (normalised) and near-duplicate texts.
 
     Args:
@@ -257,40 +285,46 @@ def find_duplicates(texts: Sequence[str], threshold: float | None = 0.8, order: 
             ``None`` groups exact (normalised) matches only.
         order: precedence of units (lower first) for choosing representatives, e.g. by document date;
             default: the order of ``texts``.
+        scratch: a folder for the MinHash arrays' scratch files (``None``: the system's temporary folder).
     """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     n = len(texts)
+    if not n:
+        return DuplicateGroups(group=np.zeros(0, dtype=np.int64), representative=np.zeros(0, dtype=np.int64))
     rank = np.arange(n) if order is None else np.asarray(order)
-    by_rank = np.argsort(rank, kind="stable")
-    position = np.empty(n, dtype=np.int64)
-    position[by_rank] = np.arange(n)  # union-find roots are the earliest by precedence
-    forest = _UnionFind(n)
-    # exact matches by a 16-byte digest of the normalised text, not the text: ``texts`` may cut each one when read
-    # (UnitColumn), and a list of every normalised text cost 160 bytes a unit
-    first_seen: dict[bytes, int] = {}
-    for i in by_rank.tolist():
-        key = hashlib.blake2b(normalise(texts[i]).encode("utf-8", "surrogatepass"), digest_size=16).digest()
-        if key in first_seen:
-            forest.union(position[first_seen[key]], position[i])
-        else:
-            first_seen[key] = i
-    if threshold is not None and len(first_seen) > 1:
-        distinct = np.fromiter(first_seen.values(), dtype=np.int64, count=len(first_seen))
-        del first_seen
+    by_rank = np.argsort(rank, kind="stable")  # units in precedence order: a unit's position is its place here
+    # exact matches: each position is linked to the first position with its digest
+    _, first, exact_of = np.unique(_digests(texts, by_rank), return_index=True, return_inverse=True)
+    links = [(np.arange(n), first[exact_of.ravel()])]
+    leaders = np.sort(first)  # the positions of the distinct texts, in precedence order
+    del exact_of
+    if threshold is not None and leaders.size > 1:
         # LSH only proposes candidates, so it runs below the threshold, and the exact Jaccard below makes every
         # decision. With 256 hashes and candidates from 0.6 (32 bands of 8), a pair at Jaccard 0.8 is proposed
         # with probability 0.997 (0.952 with 64 hashes, as we had first), a pair at 0.5 with 0.12.
-        hashes, lengths = _shingle_hashes(normalise(texts[i]) for i in distinct.tolist())
-        candidates, low_bytes = _candidate_pairs(hashes, lengths, max(threshold - 0.2, 0.2), num_perm, seed)
+        hashes, lengths = _shingle_hashes(normalise(texts[i]) for i in by_rank[leaders].tolist())
+        candidates, low_bytes = _candidate_pairs(hashes, lengths, max(threshold - 0.2, 0.2), num_perm, seed,
+                                                 scratch)
         likely = _likely_pairs(candidates, len(lengths), low_bytes, threshold - 0.1)
         del candidates, low_bytes
         # The decision: Jaccard of the shingles' CRC-32s, which differs from the shingles' own only where two
         # different shingles of the pair share a CRC-32 (1 in 4 billion).
-        for key, other in likely[_jaccard(likely, hashes, lengths) >= threshold].tolist():
-            forest.union(position[distinct[key]], position[distinct[other]])
-    roots = np.fromiter((forest.find(p) for p in position.tolist()), dtype=np.int64, count=n)
-    # groups numbered by their root, which is a position in precedence order
-    root_positions, group = np.unique(roots, return_inverse=True)
-    return DuplicateGroups(group=group.astype(np.int64).reshape(-1), representative=by_rank[root_positions])
+        near = likely[_jaccard(likely, hashes, lengths) >= threshold]
+        links.append((leaders[near[:, 0]], leaders[near[:, 1]]))
+    left = np.concatenate([pair[0] for pair in links])
+    right = np.concatenate([pair[1] for pair in links])
+    graph = coo_matrix((np.ones(left.size, dtype=np.int8), (left, right)), shape=(n, n)).tocsr()
+    _, component = connected_components(graph, directed=False)
+    # a group's root is its earliest position; groups are numbered by their root, in precedence order
+    root = np.full(int(component.max()) + 1, n, dtype=np.int64)
+    np.minimum.at(root, component, np.arange(n))
+    root_positions, group_of_position = np.unique(root[component], return_inverse=True)
+    position = np.empty(n, dtype=np.int64)
+    position[by_rank] = np.arange(n)
+    return DuplicateGroups(group=group_of_position.ravel()[position].astype(np.int64),
+                           representative=by_rank[root_positions])
 
 
 def find_reposts(doc_ids: Sequence[str], groups: np.ndarray, doc_order: dict[str, int],

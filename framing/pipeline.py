@@ -580,7 +580,12 @@ def _duplicate_groups(units: UnitTable, config: Config, doc_order: dict[str, int
     earliest_first = np.lexsort((units.index, rank[units.doc]))  # by document date, then place in it
     precedence = np.empty(len(units), dtype=np.int64)
     precedence[earliest_first] = np.arange(len(units))
-    return find_duplicates(units.text_column(), threshold=config.units.near_duplicates, order=precedence)
+    # MinHash scratch files go beside the cache, on the disk the user chose for framing's files; else to TMPDIR
+    scratch = Path(config.embedding.cache_dir).expanduser() if config.embedding.cache_dir else None
+    if scratch is not None and not scratch.is_dir():
+        scratch = None
+    return find_duplicates(units.text_column(), threshold=config.units.near_duplicates, order=precedence,
+                           scratch=scratch)
 
 
 def _frames(settings: FramesConfig, units: UnitTable, groups: DuplicateGroups, embeddings: np.ndarray, encode

@@ -130,3 +130,81 @@ def test_candidate_pairs_merged_band_by_band_are_the_pairs_merged_at_the_end(mon
     whole = duplicates._likely_pairs(merged, len(texts), low_bytes, 0.5)
     assert np.array_equal(duplicates._likely_pairs(merged, len(texts), low_bytes, 0.5, chunk=97), whole)
     assert len(whole) and (whole[:, 0] < whole[:, 1]).all()
+
+
+def groups_by_definition(texts, order, threshold):
+    """Union-find over every pair: equal normalised texts, or shingle sets at Jaccard >= threshold; a group's
+    representative is its earliest unit by ``order``, groups numbered in that order."""
+    from framing.duplicates import _shingles
+
+    n = len(texts)
+    parent = list(range(n))
+
+    def root(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    sets = [_shingles(normalise(t)) for t in texts]
+    for i in range(n):
+        for j in range(i + 1, n):
+            same = normalise(texts[i]) == normalise(texts[j])
+            if same or len(sets[i] & sets[j]) / len(sets[i] | sets[j]) >= threshold:
+                a, b = root(i), root(j)
+                if a != b:
+                    parent[max(a, b, key=lambda u: order[u])] = min(a, b, key=lambda u: order[u])
+    roots = [root(i) for i in range(n)]
+    numbered = sorted(set(roots), key=lambda u: order[u])
+    return [numbered.index(r) for r in roots], numbered
+
+
+def near_duplicate_corpus(seed: int):
+    """40-word sentences from 2,000 words, each repeated exactly, with changed case and quotes, or with one word
+    replaced (Jaccard ~0.85: LSH proposes such a pair with probability 0.99996); unrelated ones share almost no
+    shingle."""
+    rng = np.random.default_rng(seed)
+    words = [f"w{k}" for k in range(2000)]
+    texts = []
+    for _ in range(25):
+        base = list(rng.choice(words, 40))
+        texts.append(" ".join(base))
+        for _ in range(int(rng.integers(0, 4))):
+            kind, variant = int(rng.integers(3)), list(base)
+            if kind == 1:
+                variant[0] = variant[0].upper()
+            elif kind == 2:
+                variant[int(rng.integers(1, 39))] = str(rng.choice(words))
+            texts.append(" ".join(variant))
+    texts = [texts[i] for i in rng.permutation(len(texts))]
+    return texts, rng.permutation(len(texts))
+
+
+def test_groups_and_representatives_are_those_of_the_definition_in_memory_or_in_scratch_files(
+        monkeypatch, tmp_path):
+    from framing import duplicates
+
+    for seed in range(3):
+        texts, order = near_duplicate_corpus(seed)
+        expected_groups, expected_roots = groups_by_definition(texts, order, 0.8)
+        found = find_duplicates(texts, threshold=0.8, order=order)
+        assert found.group.tolist() == expected_groups and found.representative.tolist() == expected_roots
+        assert found.n_groups < len(texts)
+        monkeypatch.setattr(duplicates, "SCRATCH_BYTES", 0)  # every MinHash array a scratch file
+        monkeypatch.setattr(duplicates, "SHINGLE_BATCH", 7)
+        scratch = tmp_path / f"scratch-{seed}"
+        scratch.mkdir()
+        again = find_duplicates(texts, threshold=0.8, order=order, scratch=scratch)
+        assert again.group.tolist() == expected_groups and again.representative.tolist() == expected_roots
+        assert not list(scratch.iterdir())  # the scratch files have no name to leave behind
+        monkeypatch.undo()
+
+
+def test_minhash_arrays_past_the_limit_are_memory_mapped_scratch_files(monkeypatch, tmp_path):
+    from framing import duplicates
+
+    hashes, lengths = duplicates._shingle_hashes(near_duplicate_corpus(0)[0])
+    in_memory = duplicates._candidate_pairs(hashes, lengths, 0.6, 256, 1)
+    monkeypatch.setattr(duplicates, "SCRATCH_BYTES", 1024)
+    mapped = duplicates._candidate_pairs(hashes, lengths, 0.6, 256, 1, scratch=tmp_path)
+    assert isinstance(mapped[1], np.memmap) and not isinstance(in_memory[1], np.memmap)
+    assert np.array_equal(mapped[0], in_memory[0]) and np.array_equal(mapped[1], in_memory[1])
