@@ -186,12 +186,15 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
     sections = list(dict.fromkeys(units["section"])) if "section" in units.columns else ["body"]
     section_index = {s: i for i, s in enumerate(sections)}
     unit_index = {u: i for i, u in enumerate(units["unit_id"])}
-    doc_of = units["doc_id"].map(doc_index).to_numpy()
+    doc_of = np.asarray(units["doc_id"].map(doc_index).to_numpy(), dtype=np.int64)
     starts = units["start"].to_numpy().copy()
     ends = units["end"].to_numpy().copy()
+    # each document's rows by one sort, not a pass over every unit per document (40,000 passes at 1M units)
+    by_doc = np.argsort(doc_of, kind="stable")
+    bounds = np.searchsorted(doc_of[by_doc], np.arange(len(docs) + 1))
     for d, text in enumerate(docs["text"]):
-        rows = np.flatnonzero(doc_of == d)
-        if rows.size:
+        rows = by_doc[bounds[d]:bounds[d + 1]]
+        if rows.size and not text.isascii():
             starts[rows] = _utf16_offsets(text, starts[rows])
             ends[rows] = _utf16_offsets(text, ends[rows])
     dup_of = units["duplicate_of"].map(lambda u: unit_index.get(u, -1)).to_numpy(dtype=np.int64) \
