@@ -21,6 +21,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .outputs import disk_error, reserve_space
+
 __all__ = ["normalise", "DuplicateGroups", "find_duplicates", "find_reposts"]
 
 _QUOTES = str.maketrans({c: "'" for c in "‘’‚‛′`´"} | {c: '"' for c in "“”„‟″«»"}
@@ -119,10 +121,15 @@ def _scratch_array(shape: tuple[int, ...], dtype, folder: str | os.PathLike | No
     system's temporary folder when None): its pages are the kernel's to write out and drop under pressure, not
     heap that a larger corpus must fit. The file is gone once the array is."""
     dtype = np.dtype(dtype)
-    if int(np.prod(shape)) * dtype.itemsize <= SCRATCH_BYTES:
+    size = int(np.prod(shape)) * dtype.itemsize
+    if size <= SCRATCH_BYTES:
         return np.empty(shape, dtype=dtype)
-    with tempfile.TemporaryFile(prefix="framing-scratch-", dir=folder) as handle:
-        return np.memmap(handle, dtype=dtype, mode="w+", shape=shape)  # the map keeps the pages; the name is gone
+    try:
+        with tempfile.TemporaryFile(prefix="framing-scratch-", dir=folder) as handle:
+            reserve_space(handle.fileno(), size)  # a full disk is an error here, not a SIGBUS later
+            return np.memmap(handle, dtype=dtype, mode="w+", shape=shape)  # the map keeps the pages
+    except OSError as exc:
+        raise disk_error(exc, "a scratch file in", folder or tempfile.gettempdir()) or exc from None
 
 
 MERGE_PAIRS = 1 << 20  # candidate pairs from LSH bands held before they are merged into the distinct ones

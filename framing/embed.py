@@ -22,7 +22,7 @@ import numpy as np
 from .embedders import (PACKAGED_MODEL_NAMES, Embedder, SentenceTransformerEmbedder, l2_normalise,
                         resolve_model_path)
 from .errors import FramingError
-from .outputs import disk_error, is_stale
+from .outputs import disk_error, is_stale, reserve_space
 
 __all__ = [
     "Embedder",
@@ -265,11 +265,14 @@ class EmbeddingCache:
         if rows.size * matrix.shape[1] * 4 <= GATHER_IN_MEMORY_BYTES:
             return np.asarray(matrix[rows])
         handle, name = tempfile.mkstemp(prefix=f"{GATHER_PREFIX}{os.getpid()}-", suffix=".f32", dir=self.folder)
-        os.close(handle)
         path = Path(name)
         self._scratch.append(path)
         shape = (rows.size, matrix.shape[1])
         try:
+            try:
+                reserve_space(handle, rows.size * matrix.shape[1] * 4)  # a full disk: an error, not a SIGBUS
+            finally:
+                os.close(handle)
             out = np.memmap(path, dtype=np.float32, mode="w+", shape=shape)
             for start in range(0, rows.size, GATHER_CHUNK_ROWS):
                 out[start:start + GATHER_CHUNK_ROWS] = matrix[rows[start:start + GATHER_CHUNK_ROWS]]

@@ -200,6 +200,19 @@ def disk_error(exc: OSError, what: str, path: str | Path) -> FramingError | None
     return FramingError(f"cannot write {what} {path}: {reason} ({exc.strerror})")
 
 
+def reserve_space(fd: int, size: int) -> None:
+    """Allocate ``size`` bytes of the open file ``fd`` on disk now. A memory map of a sparse file is killed by
+    SIGBUS when a page it writes meets a full disk; reserved first, a full disk is an ``OSError`` (ENOSPC) here.
+    File systems that cannot reserve (``EOPNOTSUPP``, ``EINVAL``) are left sparse."""
+    if size <= 0 or not hasattr(os, "posix_fallocate"):
+        return
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as exc:
+        if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            raise
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

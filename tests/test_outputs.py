@@ -222,3 +222,37 @@ def test_tables_are_written_one_row_group_at_a_time_with_one_schema(tmp_path):
     assert back["unit_id"].tolist() == frame["unit_id"].tolist() and back["x"].dtype == np.float32
     write_parquet(frame.iloc[:0], tmp_path / "empty.parquet")
     assert list(pd.read_parquet(tmp_path / "empty.parquet").columns) == ["unit_id", "x", "date"]
+
+
+def test_reserved_space_is_allocated_now_and_a_full_disk_is_a_clear_error_for_every_scratch_file(tmp_path,
+                                                                                                  monkeypatch):
+    """Scratch files are memory-mapped: on a sparse file a full disk would kill the run with SIGBUS when a page
+    is written, so their space is reserved first and a full disk is one line."""
+    import errno
+
+    import numpy as np
+
+    from framing import duplicates
+    from framing.embed import EmbeddingCache
+    from framing.outputs import reserve_space
+
+    path = tmp_path / "reserved"
+    with open(path, "wb") as handle:
+        reserve_space(handle.fileno(), 1 << 20)
+    stat = os.stat(path)
+    assert stat.st_size == 1 << 20 and stat.st_blocks * 512 >= 1 << 20  # allocated, not a hole
+
+    def full(fd, offset, size):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    monkeypatch.setattr(duplicates, "SCRATCH_BYTES", 0)
+    with pytest.raises(FramingError, match="the disk is full"):
+        duplicates.find_duplicates([f"sentence number {i} of the scratch test" for i in range(20)], scratch=tmp_path)
+    cache = EmbeddingCache(tmp_path / "cache", "test-reserve")
+    cache.put([bytes([k]) * 32 for k in range(4)], np.eye(4, dtype=np.float32))
+    monkeypatch.setattr("framing.embed.GATHER_IN_MEMORY_BYTES", 0)
+    with pytest.raises(FramingError, match="the disk is full"):
+        cache.gather(np.array([3, 2, 1, 0]))
+    cache.close()
+    assert not [p for p in (tmp_path / "cache").rglob(".gather-*")]  # the scratch file went with the close
