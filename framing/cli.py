@@ -86,14 +86,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.overrides)
     started = time.perf_counter()
     result, target = run(config, out=args.out, progress=False if args.no_progress else None)
-    print(run_summary(result.manifest, time.perf_counter() - started), file=sys.stderr)
+    from .memory import peak_memory_mb
+
+    print(run_summary(result.manifest, time.perf_counter() - started, peak_memory_mb()["process"]), file=sys.stderr)
     report = target / "report.html"
     print(f"report: {report.resolve()}" if report.exists() else f"run folder: {target.resolve()}")
     return 0
 
 
-def run_summary(manifest: dict, seconds: float) -> str:
-    """The closing lines of ``framing run``: what was found, and where the time and memory went."""
+def run_summary(manifest: dict, seconds: float, final_peak_mb: float | None = None) -> str:
+    """The closing lines of ``framing run``: what was found, and where the time and memory went.
+
+    ``final_peak_mb``: the process's peak after the run folder was written; ``run.json``, written before that
+    ends, cannot hold it (at a million units writing added ~160 MB to the peak)."""
     counts, embedding = manifest["counts"], manifest["embedding"]
     distinct = max(counts.get("distinct_units") or 1, 1)
     share = counts["unassigned"] / distinct
@@ -106,6 +111,9 @@ def run_summary(manifest: dict, seconds: float) -> str:
     # The stage that set the peak: the first whose end saw it (ru_maxrss only grows).
     peak_stage = next((name for name, m in per_stage.items() if m.get("peak") == memory.get("process")), None)
     where = f" (reached in the {peak_stage} stage)" if peak_stage else ""
+    peak = memory.get("process", 0)
+    if final_peak_mb is not None and final_peak_mb > peak + 0.5:
+        peak, where = final_peak_mb, " (reached while writing the run folder)"
     if memory.get("anonymous"):  # without the mapped vectors and libraries: what a larger corpus must fit
         anonymous_stage = max(per_stage, key=lambda name: per_stage[name].get("anonymous_peak") or 0)
         where += f"; anonymous memory at most {memory['anonymous']:,.0f} MB (in the {anonymous_stage} stage)"
@@ -118,7 +126,7 @@ def run_summary(manifest: dict, seconds: float) -> str:
             f"{counts['framings']:,} framings, {counts['unassigned']:,} unassigned ({share:.0%} of distinct units; "
             f"{counts.get('reassigned', 0):,} reassigned by cluster.reassign_threshold){sample}; "
             f"{embedding['computed']:,} embedded, {embedding['cached']:,} from cache\n"
-            f"{seconds:.1f} s in all: {stages}; peak memory {memory.get('process', 0):,.0f} MB{where}{carried}")
+            f"{seconds:.1f} s in all: {stages}; peak memory {peak:,.0f} MB{where}{carried}")
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

@@ -1,6 +1,7 @@
 """The command line: real subprocesses, exit codes, one-line errors, no half-written output folders."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -117,6 +118,9 @@ def test_run_writes_the_run_folder_and_says_where_the_report_is(tmp_path, cache_
     assert all(0 < a <= saved["memory_mb"][stage]["peak"] for a, stage in zip(anonymous, saved["seconds"]))
     assert saved["peak_memory_mb"]["anonymous"] == max(anonymous)
     assert f"anonymous memory at most {max(anonymous):,.0f} MB" in summary[1]
+    # the summary's peak is the whole run's, writing included, which run.json (written before that ends) cannot hold
+    said = float(re.search(r"peak memory ([\d,]+) MB", summary[1]).group(1).replace(",", ""))
+    assert said >= round(saved["peak_memory_mb"]["process"])
     assert saved["fit"] == {"sample": saved["counts"]["distinct_units"], "of": saved["counts"]["distinct_units"],
                             "min_cluster_size": saved["config"]["cluster"]["min_cluster_size"], "assign": "vote"}
     assert {p.name for p in out.iterdir()} == {"units.parquet", "documents.parquet", "framings.json", "run.json",
@@ -252,3 +256,15 @@ def test_serve_refuses_what_is_not_a_run_folder_and_a_taken_port(tmp_path, examp
         taken.listen()
         proc = framing_cli("serve", str(run), "--port", str(taken.getsockname()[1]))
     assert_one_line_error(proc, "cannot listen on 127.0.0.1")
+
+
+def test_the_summary_says_when_writing_the_run_folder_set_the_peak():
+    from framing.cli import run_summary
+
+    manifest = {"counts": {"documents": 3, "units": 30, "distinct_units": 30, "framings": 2, "unassigned": 4},
+                "embedding": {"computed": 30, "cached": 0}, "seconds": {"units": 1.0, "table": 0.5},
+                "peak_memory_mb": {"process": 900.0},
+                "memory_mb": {"units": {"peak": 800.0}, "table": {"peak": 900.0}}}
+    assert "peak memory 900 MB (reached in the table stage)" in run_summary(manifest, 2.0)
+    assert "peak memory 900 MB (reached in the table stage)" in run_summary(manifest, 2.0, 900.2)
+    assert "peak memory 1,060 MB (reached while writing the run folder)" in run_summary(manifest, 2.0, 1060.0)
