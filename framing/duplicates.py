@@ -370,10 +370,10 @@ def find_reposts(doc_ids: Sequence[str], groups: np.ndarray, doc_order: dict[str
     for d in candidates[np.argsort(rank[candidates], kind="stable")].tolist():
         own = by_doc[doc_starts[d]:doc_starts[d + 1]]
         # the documents before d in each of its groups (pairs of a group are sorted by rank)
-        others = np.concatenate([pair_doc[start_of[p]:p] for p in own.tolist() if start_of[p] < p])
-        if not others.size:
+        earlier = [pair_doc[start_of[p]:p] for p in own.tolist() if start_of[p] < p]
+        if not earlier:
             continue
-        shared = np.bincount(others, minlength=len(names))
+        shared = np.bincount(np.concatenate(earlier), minlength=len(names))
         best = int(shared.max())
         original = int(min(np.flatnonzero(shared == best), key=lambda o: rank[o]))
         share = best / int(groups_of[d])

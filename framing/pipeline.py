@@ -128,7 +128,7 @@ def _unit_table(units: UnitTable, groups: DuplicateGroups, labels: np.ndarray, p
     repeat (a document's id, source, title, date, url and metadata; section; framing label) are categoricals."""
     documents = units.documents
     meta_keys = sorted({k for d in documents for k in d.meta})
-    per_document = lambda values: repeated(values, units.doc)  # noqa: E731 - a document's value on its units
+    per_document = lambda values: _categorical(values, units.doc)  # noqa: E731 - a document's value on its units
     rep_of_unit = groups.representative[groups.group]
     unit_ids = units.id_column()
     copies = np.flatnonzero(rep_of_unit != np.arange(len(units)))
@@ -144,13 +144,13 @@ def _unit_table(units: UnitTable, groups: DuplicateGroups, labels: np.ndarray, p
         "title": per_document([d.title for d in documents]),
         "date": per_document([d.date for d in documents]),
         "url": per_document([d.url for d in documents]),
-        "section": repeated(units.section_names, units.section),
+        "section": _categorical(units.section_names, units.section),
         "start": units.start,
         "end": units.end,
         "text": _string_column(units.text_column()),
         "framing": labels.astype(np.int64),
-        "framing_label": repeated([names.get(int(f), "unassigned") for f in framing_ids],
-                                  np.searchsorted(framing_ids, labels)),
+        "framing_label": _categorical([names.get(int(f), "unassigned") for f in framing_ids],
+                                      np.searchsorted(framing_ids, labels)),
         "probability": probabilities.astype(np.float32),
         "reassigned": reassigned,
         "fitted": fitted,
@@ -165,7 +165,7 @@ def _unit_table(units: UnitTable, groups: DuplicateGroups, labels: np.ndarray, p
     return table
 
 
-def repeated(values: Sequence[str], rows: np.ndarray) -> pd.Categorical:
+def _categorical(values: Sequence[str], rows: np.ndarray) -> pd.Categorical:
     """``values[rows]`` as a categorical: each distinct string is held once and every row is a small code (a
     million rows of a document's title, source or url took 20-30 bytes each as strings, 1-4 as codes)."""
     categories, codes = np.unique(np.asarray(values, dtype=object), return_inverse=True)
@@ -439,17 +439,17 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                             model.reassigned_[groups.group], model.fitted_[groups.group], model.map_[groups.group],
                             {f.id: f.label for f in framings})
         if frames is not None:  # copies share their group's frame
-            table["frame"] = repeated(frames.names, frames.frame[groups.group])
+            table["frame"] = _categorical(frames.names, frames.frame[groups.group])
             table["frame_probability"] = frames.probability[groups.group]
-            table["frame_origin"] = repeated(frames.origin.astype(str), groups.group)
+            table["frame_origin"] = _categorical(frames.origin.astype(str), groups.group)
             for k, name in enumerate(frames.codebook_frames):
                 table[f"{FRAME_PREFIX}{name}"] = frames.similarity[:, k][groups.group]
         if contrast is not None:
             for column, scores in contrast.unit_scores.items():
                 table[column] = scores[groups.group]  # copies share their group's score
         if over_time is not None:  # the bin and group each unit is counted in: a bin's passages can be listed
-            table["time_bin"] = repeated(over_time.unit_bins, groups.group)
-            table["group"] = repeated(over_time.unit_groups, groups.group)
+            table["time_bin"] = _categorical(over_time.unit_bins, groups.group)
+            table["group"] = _categorical(over_time.unit_groups, groups.group)
     n_unassigned = int((labels == UNASSIGNED).sum())
     run_warnings = list(corpus.warnings) + repairs + model.cache_warnings_ + name_warnings + [
         f"{r['document']} repeats {100 * r['share']:.0f}% of {r['original']} (a repost)" for r in reposts]
