@@ -165,19 +165,24 @@ def _unit_table(units: UnitTable, groups: DuplicateGroups, labels: np.ndarray, p
     return table
 
 
+def _string_dtype():
+    """The dtype pandas gives a column of strings: Arrow-backed ``str`` in pandas 3, ``object`` before."""
+    return pd.Series(["x"]).dtype
+
+
 def _categorical(values: Sequence[str], rows: np.ndarray) -> pd.Categorical:
     """``values[rows]`` as a categorical: each distinct string is held once and every row is a small code (a
     million rows of a document's title, source or url took 20-30 bytes each as strings, 1-4 as codes)."""
     categories, codes = np.unique(np.asarray(values, dtype=object), return_inverse=True)
     return pd.Categorical.from_codes(codes.ravel()[np.asarray(rows, dtype=np.int64)],
-                                     categories=pd.Index(categories, dtype=pd.Series(["x"]).dtype))
+                                     categories=pd.Index(categories, dtype=_string_dtype()))
 
 
 def _string_column(column: Sequence[str]):
     """A column of strings as pandas keeps it, built a chunk at a time: pandas 3 keeps strings in Arrow, so the
     million texts and ids of a large run are never a list of Python strings on the way (200 bytes a unit);
     earlier pandas keeps Python objects."""
-    dtype = pd.Series(["x"]).dtype
+    dtype = _string_dtype()
     if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
         return list(column)
     import pyarrow as pa
@@ -441,7 +446,7 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
         if frames is not None:  # copies share their group's frame
             table["frame"] = _categorical(frames.names, frames.frame[groups.group])
             table["frame_probability"] = frames.probability[groups.group]
-            table["frame_origin"] = _categorical(frames.origin.astype(str), groups.group)
+            table["frame_origin"] = _categorical(frames.origin, groups.group)  # already strings
             for k, name in enumerate(frames.codebook_frames):
                 table[f"{FRAME_PREFIX}{name}"] = frames.similarity[:, k][groups.group]
         if contrast is not None:
