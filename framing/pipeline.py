@@ -10,7 +10,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,7 @@ from .memory import AnonymousPeak, anonymous_memory_mb, peak_memory_mb, release_
 from .names import given_names, keyphrase_labels
 from .outputs import check_free_space, check_run_target, is_run_folder
 from .over_time import OverTime, compute_over_time
-from .result import Result
+from .result import ROW_GROUP_ROWS, Result, UnitFile
 from .unit_cache import load_units, store_units, units_key
 from .units import UnitColumn, UnitTable
 
@@ -121,48 +121,80 @@ def _corpus(corpus_or_path: Corpus | Sequence[Document] | str | Path | None, con
     return corpus
 
 
-def _unit_table(units: UnitTable, groups: DuplicateGroups, labels: np.ndarray, probabilities: np.ndarray,
-                reassigned: np.ndarray, fitted: np.ndarray, coordinates: np.ndarray,
-                framing_labels: dict[int, str]) -> pd.DataFrame:
-    """One row per unit; duplicates take their group representative's framing and map position. Strings that
-    repeat (a document's id, source, title, date, url and metadata; section; framing label) are categoricals."""
+def _unit_table(units: UnitTable, groups: DuplicateGroups, model: FramingModel, labels: np.ndarray,
+                framing_labels: dict[int, str], frames: FrameAssignment | None, contrast: Contrast | None,
+                over_time: OverTime | None) -> dict[str, Callable[[slice], Any]]:
+    """The unit table's columns, each a function of a slice of rows: one row per unit; duplicates take their
+    group representative's framing, map position, frame, scores and time bin (``labels`` and the model's arrays
+    are per distinct unit). Strings that repeat (a document's id, source, title, date, url and metadata; section;
+    framing label; frame, origin, bin and group) are categoricals whose categories are the whole table's."""
     documents = units.documents
-    meta_keys = sorted({k for d in documents for k in d.meta})
-    per_document = lambda values: _categorical(values, units.doc)  # noqa: E731 - a document's value on its units
-    rep_of_unit = groups.representative[groups.group]
-    unit_ids = units.id_column()
-    copies = np.flatnonzero(rep_of_unit != np.arange(len(units)))
-    duplicate_of = np.full(len(units), "", dtype=object)
-    duplicate_of[copies] = [unit_ids[r] for r in rep_of_unit[copies].tolist()]
-    framing_ids = np.unique(labels)
+    group = groups.group
+    unit_ids, texts = units.id_column(), units.text_column()
+    per_document = lambda values: _categorical_column(values, units.doc)  # noqa: E731 - a document's value
+    per_distinct = lambda values: lambda rows: values[group[rows]]  # noqa: E731 - copies share their group's
+
+    def duplicate_of(rows: slice) -> Any:
+        representative = groups.representative[group[rows]]
+        copies = np.flatnonzero(representative != np.arange(rows.start, rows.stop))
+        ids = np.full(rows.stop - rows.start, "", dtype=object)
+        ids[copies] = [unit_ids[r] for r in representative[copies].tolist()]
+        return _string_column(ids)
+
     names = {**{int(f): name for f, name in framing_labels.items()}, UNASSIGNED: "unassigned"}
-    table = pd.DataFrame({
-        "unit_id": _string_column(unit_ids),
+    framing_ids = np.unique(labels)
+    columns: dict[str, Callable[[slice], Any]] = {
+        "unit_id": lambda rows: _string_column(unit_ids[rows]),
         "doc_id": per_document([d.id for d in documents]),
-        "index": units.index,
+        "index": lambda rows: units.index[rows],
         "source": per_document([d.source for d in documents]),
         "title": per_document([d.title for d in documents]),
         "date": per_document([d.date for d in documents]),
         "url": per_document([d.url for d in documents]),
-        "section": _categorical(units.section_names, units.section),
-        "start": units.start,
-        "end": units.end,
-        "text": _string_column(units.text_column()),
-        "framing": labels.astype(np.int64),
-        "framing_label": _categorical([names.get(int(f), "unassigned") for f in framing_ids],
-                                      np.searchsorted(framing_ids, labels)),
-        "probability": probabilities.astype(np.float32),
-        "reassigned": reassigned,
-        "fitted": fitted,
-        "dup_group": groups.group.astype(np.int64),
+        "section": _categorical_column(units.section_names, units.section),
+        "start": lambda rows: units.start[rows],
+        "end": lambda rows: units.end[rows],
+        "text": lambda rows: _string_column(texts[rows]),
+        "framing": per_distinct(labels.astype(np.int64)),
+        "framing_label": _categorical_column([names.get(int(f), "unassigned") for f in framing_ids],
+                                             group, np.searchsorted(framing_ids, labels)),
+        "probability": per_distinct(model.probabilities_.astype(np.float32)),
+        "reassigned": per_distinct(model.reassigned_),
+        "fitted": per_distinct(model.fitted_),
+        "dup_group": lambda rows: group[rows].astype(np.int64),
         "duplicate_of": duplicate_of,
-        "x": coordinates[:, 0],
-        "y": coordinates[:, 1],
-    })
-    for key in meta_keys:
-        column = f"meta_{key}" if key in _RESERVED else key
-        table[column] = per_document([d.meta.get(key, "") for d in documents])
-    return table
+        "x": per_distinct(model.map_[:, 0]),
+        "y": per_distinct(model.map_[:, 1]),
+    }
+    for key in sorted({k for d in documents for k in d.meta}):
+        columns[f"meta_{key}" if key in _RESERVED else key] = per_document([d.meta.get(key, "") for d in documents])
+    if frames is not None:
+        columns["frame"] = _categorical_column(frames.names, group, frames.frame)
+        columns["frame_probability"] = per_distinct(frames.probability)
+        columns["frame_origin"] = _categorical_column(frames.origin, group)  # already strings
+        for k, name in enumerate(frames.codebook_frames):
+            columns[f"{FRAME_PREFIX}{name}"] = per_distinct(frames.similarity[:, k])
+    if contrast is not None:
+        for column, scores in contrast.unit_scores.items():
+            columns[column] = per_distinct(scores)
+    if over_time is not None:  # the bin and group each unit is counted in: a bin's passages can be listed
+        columns["time_bin"] = _categorical_column(over_time.unit_bins, group)
+        columns["group"] = _categorical_column(over_time.unit_groups, group)
+    return columns
+
+
+def _write_unit_table(columns: dict[str, Callable[[slice], Any]], n_units: int, scratch: Path | None) -> UnitFile:
+    """The unit table written to a scratch Parquet file a row group (``ROW_GROUP_ROWS`` rows) at a time: it is
+    never whole in memory (at a million units it took ~300 bytes a unit, the run's peak)."""
+    table, rows = UnitFile.scratch(scratch), ROW_GROUP_ROWS
+    try:
+        for start in range(0, n_units, rows):
+            part = slice(start, min(start + rows, n_units))
+            table.append(pd.DataFrame({name: column(part) for name, column in columns.items()}))
+        return table.finish()
+    except BaseException:
+        table.close()
+        raise
 
 
 def _string_dtype():
@@ -170,12 +202,17 @@ def _string_dtype():
     return pd.Series(["x"]).dtype
 
 
-def _categorical(values: Sequence[str], rows: np.ndarray) -> pd.Categorical:
-    """``values[rows]`` as a categorical: each distinct string is held once and every row is a small code (a
-    million rows of a document's title, source or url took 20-30 bytes each as strings, 1-4 as codes)."""
-    categories, codes = np.unique(np.asarray(values, dtype=object), return_inverse=True)
-    return pd.Categorical.from_codes(codes.ravel()[np.asarray(rows, dtype=np.int64)],
-                                     categories=pd.Index(categories, dtype=_string_dtype()))
+def _categorical_column(values: Sequence[str], rows: np.ndarray, codes: np.ndarray | None = None
+                        ) -> Callable[[slice], pd.Categorical]:
+    """A column of ``values[codes[rows[part]]]`` (``codes`` defaults to every value's own position) as
+    categoricals for any part of the rows: each distinct string is held once, every row is a small code (a
+    million rows of a document's title, source or url took 20-30 bytes each as strings, 1-4 as codes), and every
+    part has the whole column's categories, so the parts of a table agree."""
+    categories, positions = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+    positions = positions.ravel() if codes is None else positions.ravel()[np.asarray(codes, dtype=np.int64)]
+    categories = pd.Index(categories, dtype=_string_dtype())
+    return lambda part: pd.Categorical.from_codes(positions[np.asarray(rows[part], dtype=np.int64)],
+                                                  categories=categories)
 
 
 def _string_column(column: Sequence[str]):
@@ -440,21 +477,9 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     if cache is not None:
         cache.close()
     with timer.stage("table"):  # the unit table: a row per unit, what units.parquet holds
-        table = _unit_table(units, groups, labels[groups.group], model.probabilities_[groups.group],
-                            model.reassigned_[groups.group], model.fitted_[groups.group], model.map_[groups.group],
-                            {f.id: f.label for f in framings})
-        if frames is not None:  # copies share their group's frame
-            table["frame"] = _categorical(frames.names, frames.frame[groups.group])
-            table["frame_probability"] = frames.probability[groups.group]
-            table["frame_origin"] = _categorical(frames.origin, groups.group)  # already strings
-            for k, name in enumerate(frames.codebook_frames):
-                table[f"{FRAME_PREFIX}{name}"] = frames.similarity[:, k][groups.group]
-        if contrast is not None:
-            for column, scores in contrast.unit_scores.items():
-                table[column] = scores[groups.group]  # copies share their group's score
-        if over_time is not None:  # the bin and group each unit is counted in: a bin's passages can be listed
-            table["time_bin"] = _categorical(over_time.unit_bins, groups.group)
-            table["group"] = _categorical(over_time.unit_groups, groups.group)
+        table = _write_unit_table(
+            _unit_table(units, groups, model, labels, {f.id: f.label for f in framings}, frames, contrast, over_time),
+            len(units), _scratch_folder(config))
     n_unassigned = int((labels == UNASSIGNED).sum())
     run_warnings = list(corpus.warnings) + repairs + model.cache_warnings_ + name_warnings + [
         f"{r['document']} repeats {100 * r['share']:.0f}% of {r['original']} (a repost)" for r in reposts]
@@ -585,12 +610,15 @@ def _duplicate_groups(units: UnitTable, config: Config, doc_order: dict[str, int
     earliest_first = np.lexsort((units.index, rank[units.doc]))  # by document date, then place in it
     precedence = np.empty(len(units), dtype=np.int64)
     precedence[earliest_first] = np.arange(len(units))
-    # MinHash scratch files go beside the cache, on the disk the user chose for framing's files; else to TMPDIR
-    scratch = Path(config.embedding.cache_dir).expanduser() if config.embedding.cache_dir else None
-    if scratch is not None and not scratch.is_dir():
-        scratch = None
     return find_duplicates(units.text_column(), threshold=config.units.near_duplicates, order=precedence,
-                           scratch=scratch)
+                           scratch=_scratch_folder(config))
+
+
+def _scratch_folder(config: Config) -> Path | None:
+    """Where a run's scratch files go (MinHash arrays, the unit table being written): beside the cache, on the
+    disk the user chose for framing's files; ``None`` (the system's temporary folder) without one."""
+    scratch = Path(config.embedding.cache_dir).expanduser() if config.embedding.cache_dir else None
+    return scratch if scratch is not None and scratch.is_dir() else None
 
 
 def _frames(settings: FramesConfig, units: UnitTable, groups: DuplicateGroups, embeddings: np.ndarray, encode

@@ -7,9 +7,11 @@ sibling and moved into place, so an interrupted or failed run never leaves a hal
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import shutil
+import tempfile
+import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,7 +24,7 @@ from .matching import CENTROIDS_FILE
 from .outputs import MANIFEST_FILE, atomic_folder, list_files
 from .over_time import OverTime
 
-__all__ = ["Result", "load_result"]
+__all__ = ["Result", "UnitFile", "load_result"]
 
 UNIT_FILE = "units.parquet"
 DOCUMENT_FILE = "documents.parquet"
@@ -37,7 +39,78 @@ TIME_FILE = "contrast_time.csv"
 TIME_FIRSTS_FILE = "contrast_time_first.csv"
 
 
-@dataclass
+class UnitFile:
+    """A unit table in Parquet, read whole or a few columns at a time.
+
+    A run writes its table here one row group at a time (``append``), into an unnamed temporary file, so the
+    table of a million units is never whole in memory and nothing is left behind if the process dies; a loaded
+    run keeps its ``units.parquet`` open here, so the report reads the columns it draws and not the texts. The file
+    is held open: a run folder replaced after loading still reads as it was.
+    """
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self._writer = None
+        self._closer = weakref.finalize(self, handle.close)  # closed with the table, even if nobody closes it
+
+    @classmethod
+    def scratch(cls, folder: str | Path | None = None) -> "UnitFile":
+        """An empty table to ``append`` to, in ``folder`` (the system's temporary folder without one)."""
+        return cls(tempfile.TemporaryFile(dir=folder, prefix=".units-"))
+
+    @classmethod
+    def open(cls, path: str | Path) -> "UnitFile":
+        """A saved ``units.parquet``, read only."""
+        return cls(open(path, "rb"))
+
+    def append(self, rows: pd.DataFrame) -> None:
+        """Write ``rows`` as the next row group; the first call fixes the schema (later rows must match it)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._handle, pa.Schema.from_pandas(rows, preserve_index=False))
+        self._writer.write_table(pa.Table.from_pandas(rows, schema=self._writer.schema, preserve_index=False))
+
+    def finish(self) -> "UnitFile":
+        """End writing (the file's footer); the table can be read from here on."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        return self
+
+    def _parquet(self):
+        import pyarrow.parquet as pq
+
+        self._handle.seek(0)
+        return pq.ParquetFile(self._handle)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._parquet().schema_arrow.names)
+
+    def __len__(self) -> int:
+        return self._parquet().metadata.num_rows
+
+    def read(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The table, or these of its columns, as pandas gives them (categoricals and all)."""
+        self._handle.seek(0)
+        try:
+            return pd.read_parquet(self._handle, columns=None if columns is None else list(columns))
+        except (OSError, ValueError) as exc:  # pyarrow's errors for a damaged file are ValueErrors
+            raise FramingError(f"cannot read the unit table ({UNIT_FILE}): {exc}") from None
+
+    def copy_to(self, path: str | Path) -> None:
+        """Write the file to ``path`` as it is (a run folder's ``units.parquet``)."""
+        self._handle.seek(0)
+        with open(path, "wb") as out:
+            shutil.copyfileobj(self._handle, out, 1 << 20)
+
+    def close(self) -> None:
+        self.finish()
+        self._closer()
+
+
 class Result:
     """What a run found.
 
@@ -45,7 +118,8 @@ class Result:
         units: one row per unit (``unit_id, doc_id, source, start, end, text, framing, probability, x, y`` and
             metadata columns); ``framing == -1`` means unassigned. Strings that repeat from row to row (a
             document's id, source, title, date, url and metadata, ``section``, ``framing_label``, frames, time bins)
-            are pandas categoricals; ``.astype(str)`` gives plain strings.
+            are pandas categoricals; ``.astype(str)`` gives plain strings. A run keeps its table on disk (a
+            ``UnitFile``) until ``units`` is first read; ``unit_columns`` reads a few columns without the rest.
         framings: the described framings, by id (largest first, unless ids were carried over from an earlier run
             whose framings they match: see ``manifest["matching"]``).
         documents: one row per document with its full text, so every unit can be shown in context.
@@ -64,16 +138,53 @@ class Result:
             order of ``framings``: what the next run matches its framings to.
     """
 
-    units: pd.DataFrame
-    framings: list[Framing]
-    documents: pd.DataFrame
-    manifest: dict[str, Any] = field(default_factory=dict)
-    contrast_data: Contrast | None = field(default=None, repr=False)
-    frames_data: dict[str, Any] | None = field(default=None, repr=False)
-    frames_contrast: Contrast | None = field(default=None, repr=False)
-    over_time_data: OverTime | None = field(default=None, repr=False)
-    framing_centroids: np.ndarray | None = field(default=None, repr=False)
-    hierarchy_data: Hierarchy | None = field(default=None, repr=False)
+    def __init__(self, units: pd.DataFrame | UnitFile, framings: list[Framing], documents: pd.DataFrame,
+                 manifest: dict[str, Any] | None = None, contrast_data: Contrast | None = None,
+                 frames_data: dict[str, Any] | None = None, frames_contrast: Contrast | None = None,
+                 over_time_data: OverTime | None = None, framing_centroids: np.ndarray | None = None,
+                 hierarchy_data: Hierarchy | None = None) -> None:
+        self._units: pd.DataFrame | None = units if isinstance(units, pd.DataFrame) else None
+        self._unit_file: UnitFile | None = None if isinstance(units, pd.DataFrame) else units
+        self.framings = framings
+        self.documents = documents
+        self.manifest = manifest if manifest is not None else {}
+        self.contrast_data = contrast_data
+        self.frames_data = frames_data
+        self.frames_contrast = frames_contrast
+        self.over_time_data = over_time_data
+        self.framing_centroids = framing_centroids
+        self.hierarchy_data = hierarchy_data
+
+    @property
+    def units(self) -> pd.DataFrame:
+        if self._units is None:
+            self._units = self._unit_file.read()
+            self._unit_file.close()  # the table in memory is the one to save from now on (a user may change it)
+            self._unit_file = None
+        return self._units
+
+    @units.setter
+    def units(self, table: pd.DataFrame) -> None:
+        if self._unit_file is not None:
+            self._unit_file.close()
+        self._units, self._unit_file = table, None
+
+    def unit_columns(self, columns: Sequence[str]) -> pd.DataFrame:
+        """These columns of the unit table (those it has, in its order), without reading the others from disk
+        when ``units`` has not been read: the report takes the positions and codes it draws, not the texts."""
+        names = self._units.columns if self._units is not None else self._unit_file.columns
+        wanted = [name for name in names if name in set(columns)]
+        return self._units[wanted] if self._units is not None else self._unit_file.read(wanted)
+
+    def __getstate__(self) -> dict[str, Any]:  # a pickled run carries its table, not an open file
+        state = dict(self.__dict__)
+        state["_units"], state["_unit_file"] = self.units, None
+        return state
+
+    def __repr__(self) -> str:
+        rows = len(self._units) if self._units is not None else len(self._unit_file)
+        return (f"Result({rows:,} units, {len(self.framings)} framings, {len(self.documents):,} documents, "
+                f"run {self.manifest.get('config', {}).get('run', {}).get('name', '?')!r})")
 
     def hierarchy(self) -> pd.DataFrame:
         """The tree above the framings: a row per node (framings and their parents) with its ``parent``,
@@ -196,7 +307,10 @@ class Result:
         """Write the run folder atomically; returns its path."""
         directory = Path(directory)
         with atomic_folder(directory) as staging:
-            write_parquet(self.units, staging / UNIT_FILE)
+            if self._units is None:
+                self._unit_file.copy_to(staging / UNIT_FILE)  # written a row group at a time, as it is
+            else:
+                write_parquet(self._units, staging / UNIT_FILE)
             write_parquet(self.documents, staging / DOCUMENT_FILE)
             (staging / FRAMING_FILE).write_text(
                 json.dumps([f.to_dict() for f in self.framings], indent=2, ensure_ascii=False), encoding="utf-8")
@@ -280,7 +394,8 @@ def load_result(directory: str | Path) -> Result:
     try:
         framings = [Framing.from_dict(item) for item in json.loads((directory / FRAMING_FILE).read_text("utf-8"))]
         manifest = json.loads((directory / MANIFEST_FILE).read_text("utf-8"))
-        units = pd.read_parquet(directory / UNIT_FILE)
+        units = UnitFile.open(directory / UNIT_FILE)
+        len(units)  # a damaged file fails here, as a whole read did
         documents = pd.read_parquet(directory / DOCUMENT_FILE)
         contrast = _load_contrast(directory / CONTRAST_FILE) if (directory / CONTRAST_FILE).is_file() else None
         frames = json.loads((directory / FRAMES_FILE).read_text("utf-8")) if (directory / FRAMES_FILE).is_file() \

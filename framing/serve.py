@@ -42,18 +42,19 @@ class RunServer:
         result = load_result(run_dir)
         with tempfile.TemporaryDirectory() as folder:
             self.page = write_report(result, Path(folder) / "report.html", embed_text=False).read_bytes()
-        units = result.units.reset_index(drop=True)
+        units = result.unit_columns(["text", "duplicate_of"]).reset_index(drop=True)
         self.doc_texts = result.documents["text"].tolist()
-        self.unit_texts = units["text"].tolist()
+        self.unit_texts = units["text"]
         distinct = (units["duplicate_of"] == "").to_numpy() if "duplicate_of" in units.columns else None
         self.distinct_positions = np.flatnonzero(distinct) if distinct is not None else np.arange(len(units))
-        self.search_column = pc.utf8_lower(pa.array([self.unit_texts[i] for i in self.distinct_positions]))
+        self.search_column = pc.utf8_lower(pa.array(self.unit_texts.iloc[self.distinct_positions].tolist(),
+                                                    type=pa.large_string()))
 
     def docs(self, positions: list[int]) -> dict[str, str]:
         return {str(d): self.doc_texts[d] for d in positions if 0 <= d < len(self.doc_texts)}
 
     def units(self, positions: list[int]) -> dict[str, str]:
-        return {str(i): self.unit_texts[i] for i in positions if 0 <= i < len(self.unit_texts)}
+        return {str(i): self.unit_texts.iat[i] for i in positions if 0 <= i < len(self.unit_texts)}
 
     def search(self, query: str) -> list[int]:
         query = query.strip().lower()

@@ -2,9 +2,11 @@
 import json
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 import framing
@@ -153,22 +155,46 @@ def test_passages_context_and_save_load(example_result, tmp_path):
     assert re.search(r"<script[^>]+src=", page) is None  # plotly.js is inlined: the page works offline
 
 
+def test_a_run_reads_its_unit_table_from_disk_when_asked(example_result, cache_dir, tmp_path):
+    import pickle
+    import shutil
+
+    # a run's table was written to an unnamed scratch file: nothing of it is left in the cache folder
+    assert not list(Path(cache_dir).rglob(".units-*"))
+    run = example_result.save(tmp_path / "run", report=False)
+    loaded, again = framing.load_result(run), framing.load_result(run)
+    assert list(loaded.unit_columns(["x", "framing", "no such column"]).columns) == ["framing", "x"]
+    # the folder replaced after loading (as the next run to the same place does): the loaded run reads the table
+    # it opened
+    shutil.rmtree(run)
+    framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
+                    cluster__min_cluster_size=12).save(run, report=False)
+    pd.testing.assert_frame_equal(loaded.units, example_result.units)
+    pd.testing.assert_frame_equal(pickle.loads(pickle.dumps(again)).units, example_result.units)  # carried whole
+    assert "units" in repr(again) and len(repr(again)) < 200
+
+
 def test_same_input_config_and_seed_give_the_same_framings(example_result, cache_dir, monkeypatch, tmp_path):
     from framing.report import write_report
     from framing.units import UnitColumn
 
     # texts and ids read seven at a time, as a large run reads 50,000 (the unit table's text and id columns
-    # are then Arrow arrays of many chunks): nothing may change
+    # are then Arrow arrays of many chunks), and the table written 50 rows at a time, as a large run writes
+    # 100,000: nothing may change
     monkeypatch.setattr(UnitColumn, "CHUNK", 7)
+    monkeypatch.setattr(framing.pipeline, "ROW_GROUP_ROWS", 50)
     # reduce.cache off: UMAP and HDBSCAN really run again, they do not just read the first run's results
     again = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
                             reduce__cache=False)
+    # the report reads its columns from the table on disk, before anything reads the whole of it
+    write_report(again, tmp_path / "report.html")
+    again.save(tmp_path / "run", report=False)  # the table's file as written
+    assert pq.ParquetFile(tmp_path / "run" / "units.parquet").num_row_groups == -(-len(example_result.units) // 50)
     assert again.manifest["embedding"]["computed"] == 0  # the re-run embeds nothing
     assert np.array_equal(again.units["framing"].to_numpy(), example_result.units["framing"].to_numpy())
     assert np.allclose(again.units[["x", "y"]].to_numpy(), example_result.units[["x", "y"]].to_numpy())
     assert [f.to_dict() for f in again.framings] == [f.to_dict() for f in example_result.framings]
     pd.testing.assert_frame_equal(again.units, example_result.units)
-    write_report(again, tmp_path / "report.html")  # the page reads the chunked columns too
     assert report_data_of(tmp_path / "report.html")["units"]["start"] == again.units["start"].tolist()
 
 

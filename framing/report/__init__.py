@@ -14,7 +14,7 @@ import re
 import textwrap
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,11 +39,19 @@ class Result(Protocol):
     over_time_data: OverTime | None
     hierarchy_data: Hierarchy | None
 
+    def unit_columns(self, columns: Sequence[str]) -> pd.DataFrame:
+        """Those of ``columns`` the unit table has (read without the others)."""
+
 __all__ = ["map_figure", "write_report", "report_data", "is_framing_report", "needs_server"]
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
            "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1",
            "#636363", "#9c9ede", "#cedb9c", "#e7cb94", "#e7969c", "#de9ed6"]
+
+
+# The unit table's columns the page reads.
+REPORT_COLUMNS = ("unit_id", "doc_id", "index", "source", "section", "start", "end", "framing", "duplicate_of", "x",
+                  "y", "frame", "frame_origin", "frame_probability", "time_bin", "group")
 
 
 def _hover(text: str, width: int = 80, max_lines: int = 8) -> str:
@@ -178,7 +186,8 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
     settings = result.manifest.get("config", {}).get("report", {})
     if max_points is None:
         max_points = settings.get("max_points", ReportConfig.model_fields["max_points"].default)
-    units = result.units.reset_index(drop=True)
+    # what the page draws and links: positions and codes, not the texts, which it cuts from the documents
+    units = result.unit_columns(REPORT_COLUMNS).reset_index(drop=True)
     docs = result.documents.reset_index(drop=True)
     doc_index = {doc_id: i for i, doc_id in enumerate(docs["doc_id"])}
     sources = sorted(set(units["source"]) | set(docs["source"]))
