@@ -424,7 +424,7 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
 
     with timer.stage("framings"):
         model.fit(embeddings, strata=representatives.sources, place=engine.place,
-                  progress=progress)
+                  progress=progress).forget_sample()  # every unit is placed: the later stages need less memory
         texts = representatives.texts
         matching = _match(config, previous, model.centroids_, representatives.ids, model.labels_,
                           embedder.fingerprint) if model.n_framings_ else None

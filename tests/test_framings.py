@@ -165,6 +165,13 @@ def test_fit_on_a_sample_places_the_rest_in_the_framings_of_their_neighbours(ass
                          assign=assign, chunk_size=700).fit(X, strata=sources)
     assert np.array_equal(model.labels_, again.labels_)  # chunking does not change the result
     assert np.allclose(model.map_, again.map_)
+    # once every unit is placed, the sample's state can go (a pipeline's later stages need its memory); the
+    # fitted arrays stay, and placing more is refused rather than wrong
+    labels = model.labels_.copy()
+    assert model.forget_sample() is model and np.array_equal(model.labels_, labels)
+    assert not {"_sample_X", "_index", "clusterer_"} & set(vars(model))
+    with pytest.raises(RuntimeError, match="forgotten"):
+        model.place(X[:3])
 
 
 @pytest.mark.slow
