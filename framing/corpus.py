@@ -15,15 +15,18 @@ import hashlib
 import io
 import json
 import logging
+import mmap
 import re
+import tempfile
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .config import CorpusConfig
 from .errors import FramingError
 
-__all__ = ["Document", "Corpus", "load_corpus", "example_corpus_path", "corpus_root", "input_bytes"]
+__all__ = ["Document", "Corpus", "StoredDocuments", "document_values", "load_corpus", "example_corpus_path", "corpus_root", "input_bytes"]
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +58,98 @@ class Document:
     meta: Mapping[str, str] = field(default_factory=dict)
 
 
+class StoredDocuments(Sequence[Document]):
+    """The documents of a corpus read from files, with their texts in a memory-mapped scratch file.
+
+    A list of ``Document`` that holds each text in memory keeps the whole corpus in the process for the whole run
+    (about 145 bytes a unit at a million units); here texts are written to an unnamed temporary file as files are
+    read (UTF-8, back to back) and each ``Document`` is made when it is read, its text decoded from the file's
+    pages, which the kernel can drop and read again. Ids, sources, titles, dates, urls and metadata stay in memory
+    (they are per document, and every stage groups by them). Nothing is left on disk, even if the process dies.
+    """
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        self._file = tempfile.TemporaryFile(dir=folder, prefix=".documents-")
+        self._ends: list[int] = []  # where each text's bytes end in the file
+        self._fields: list[tuple[str, str, str, str, str, Mapping[str, str]]] = []
+        self._map: mmap.mmap | None = None
+        self._closer = weakref.finalize(self, _close_texts, self.__dict__)
+
+    def append(self, document: Document) -> None:
+        self._file.write(document.text.encode("utf-8", "surrogatepass"))
+        self._ends.append(self._file.tell())
+        self._fields.append((document.id, document.source, document.title, document.date, document.url,
+                             document.meta))
+
+    def extend(self, documents: Iterable[Document]) -> None:
+        for document in documents:
+            self.append(document)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def values(self, name: str, positions: Iterable[int] | None = None) -> list:
+        """One field (``id``, ``source``, ``title``, ``date``, ``url``, ``meta``, ``text``) of every document, or of
+        those at ``positions``; only ``text`` reads the file."""
+        if name == "text":
+            return [self.text(k) for k in (range(len(self)) if positions is None else positions)]
+        column = _STORED_FIELDS.index(name)
+        fields = self._fields
+        return [row[column] for row in fields] if positions is None else [fields[k][column] for k in positions]
+
+    def text(self, position: int) -> str:
+        """The text of the document at ``position``, read from the file."""
+        start, end = self._ends[position - 1] if position else 0, self._ends[position]
+        if start == end:
+            return ""
+        if self._map is None or len(self._map) < end:  # documents were added since the file was mapped
+            self._file.flush()
+            if self._map is not None:
+                self._map.close()
+            self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
+        return self._map[start:end].decode("utf-8", "surrogatepass")
+
+    def __getitem__(self, position):  # type: ignore[override]
+        if isinstance(position, slice):
+            return [self[k] for k in range(len(self))[position]]
+        position = range(len(self))[position]  # negative counts from the end; IndexError past it
+        doc_id, source, title, date, url, meta = self._fields[position]
+        return Document(doc_id, self.text(position), source=source, title=title, date=date, url=url, meta=meta)
+
+    def __eq__(self, other: object) -> bool:  # as the list of documents it stands for
+        if not isinstance(other, (list, StoredDocuments)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment] - mutable, like a list
+
+    def __reduce__(self):  # pickled (e.g. to a worker), a corpus travels as the plain list it stands for
+        return list, (list(self),)
+
+
+_STORED_FIELDS = ("id", "source", "title", "date", "url", "meta")
+
+
+def document_values(documents: Sequence[Document], name: str, positions: Iterable[int] | None = None) -> list:
+    """One field of every document (or of those at ``positions``): read from ``StoredDocuments`` without their
+    texts, from a list as it is."""
+    if isinstance(documents, StoredDocuments):
+        return documents.values(name, positions)
+    return [getattr(d, name) for d in documents] if positions is None else \
+        [getattr(documents[k], name) for k in positions]
+
+
+def _close_texts(state: dict) -> None:
+    if state.get("_map") is not None:
+        state["_map"].close()
+    state["_file"].close()
+
+
 @dataclass
 class Corpus:
     """The documents of a run, plus what was skipped and why, and the hashes of the input files."""
 
-    documents: list[Document]
+    documents: list[Document] | StoredDocuments
     skipped: list[tuple[str, str]] = field(default_factory=list)
     input_hashes: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -502,14 +592,16 @@ def _load_records(files: list[Path], names: list[str], config: CorpusConfig, cor
 
 
 def load_corpus(path: str | Path | None = None, config: CorpusConfig | None = None,
-                map_files: MapFiles = map) -> Corpus:
+                map_files: MapFiles = map, scratch: str | Path | None = None) -> Corpus:
     """Read a corpus from a folder, a ``.jsonl``, ``.csv`` or ``.parquet`` file, or shards of them named by a
     pattern (``data/part-*.parquet``); default: the bundled example.
 
     ``map_files(read, items)`` reads the files (the builtin ``map``; the Ray engine reads them as a Ray Dataset);
     everything that decides what a document is runs inside ``read``, so every engine applies the same rules.
     Raises ``FramingError`` for a missing path or a corpus with no readable document. Empty and binary files
-    are skipped and listed in a warning; non-UTF-8 files are decoded by detection with a warning.
+    are skipped and listed in a warning; non-UTF-8 files are decoded by detection with a warning. The documents'
+    texts are kept in a memory-mapped scratch file in ``scratch`` (the system's temporary folder by default) as
+    each file is read, not in memory (``StoredDocuments``).
     """
     config = config or CorpusConfig()
     raw = path if path is not None else config.path
@@ -523,13 +615,13 @@ def load_corpus(path: str | Path | None = None, config: CorpusConfig | None = No
         if odd:
             raise FramingError(f"{raw} matches files that are not .jsonl, .csv or .parquet shards: "
                                f"{', '.join(odd[:5])}")
-        corpus = Corpus(documents=[], origin=str(raw))
+        corpus = Corpus(documents=StoredDocuments(scratch), origin=str(raw))
         _load_records(shards, [p.relative_to(root).as_posix() for p in shards], config, corpus, map_files)
     else:
         root = corpus_root(path, config)
         if not root.exists():
             raise FramingError(f"corpus not found: {root}")
-        corpus = Corpus(documents=[], origin=str(root))
+        corpus = Corpus(documents=StoredDocuments(scratch), origin=str(root))
         if root.is_dir():
             _load_folder(root, config, corpus, map_files)
         elif root.suffix.lower() in _RECORD_SUFFIXES:

@@ -18,7 +18,7 @@ import pandas as pd
 from . import __version__
 from .config import Config, FramesConfig, apply_overrides
 from .contrast import Contrast, ContrastInput, compute_contrast, word_counts
-from .corpus import Corpus, Document, corpus_root, input_bytes, load_corpus
+from .corpus import Corpus, Document, corpus_root, document_values, input_bytes, load_corpus
 from .duplicates import DuplicateGroups, find_duplicates, find_reposts
 from .embed import EmbeddingCache, embed_texts, make_embedder
 from .engines import make_engine
@@ -33,7 +33,7 @@ from .memory import AnonymousPeak, anonymous_memory_mb, peak_memory_mb, release_
 from .names import given_names, keyphrase_labels
 from .outputs import check_free_space, check_run_target, is_run_folder
 from .over_time import OverTime, compute_over_time
-from .result import ROW_GROUP_ROWS, Result, UnitFile
+from .result import DOCUMENT_FILE, ROW_GROUP_ROWS, UNIT_FILE, Result, TableFile
 from .unit_cache import load_units, store_units, units_key
 from .units import UnitColumn, UnitTable
 
@@ -107,14 +107,14 @@ def _corpus(corpus_or_path: Corpus | Sequence[Document] | str | Path | None, con
     if isinstance(corpus_or_path, Corpus):
         corpus = corpus_or_path
     elif isinstance(corpus_or_path, (str, Path)) or corpus_or_path is None:
-        corpus = load_corpus(corpus_or_path, config.corpus, map_files=engine.map_files)
+        corpus = load_corpus(corpus_or_path, config.corpus, map_files=engine.map_files, scratch=_scratch_folder(config))
     elif all(isinstance(d, Document) for d in corpus_or_path):
         corpus = Corpus.from_documents(corpus_or_path)
     else:
         raise TypeError("analyze() takes a Corpus, a list of Document, a path or None (the bundled example)")
     if not corpus.documents:
         raise FramingError("the corpus has no documents")
-    ids = Counter(d.id for d in corpus.documents)
+    ids = Counter(document_values(corpus.documents, "id"))
     if len(ids) != len(corpus.documents):
         repeated, count = next((i, count) for i, count in ids.items() if count > 1)
         raise FramingError(f"document ids must be unique: {repeated[:60]!r} appears {count} times (corpus.id_field)")
@@ -145,12 +145,12 @@ def _unit_table(units: UnitTable, groups: DuplicateGroups, model: FramingModel, 
     framing_ids = np.unique(labels)
     columns: dict[str, Callable[[slice], Any]] = {
         "unit_id": lambda rows: _string_column(unit_ids[rows]),
-        "doc_id": per_document([d.id for d in documents]),
+        "doc_id": per_document(document_values(documents, "id")),
         "index": lambda rows: units.index[rows],
-        "source": per_document([d.source for d in documents]),
-        "title": per_document([d.title for d in documents]),
-        "date": per_document([d.date for d in documents]),
-        "url": per_document([d.url for d in documents]),
+        "source": per_document(document_values(documents, "source")),
+        "title": per_document(document_values(documents, "title")),
+        "date": per_document(document_values(documents, "date")),
+        "url": per_document(document_values(documents, "url")),
         "section": _categorical_column(units.section_names, units.section),
         "start": lambda rows: units.start[rows],
         "end": lambda rows: units.end[rows],
@@ -166,8 +166,9 @@ def _unit_table(units: UnitTable, groups: DuplicateGroups, model: FramingModel, 
         "x": per_distinct(model.map_[:, 0]),
         "y": per_distinct(model.map_[:, 1]),
     }
-    for key in sorted({k for d in documents for k in d.meta}):
-        columns[f"meta_{key}" if key in _RESERVED else key] = per_document([d.meta.get(key, "") for d in documents])
+    metas = document_values(documents, "meta")
+    for key in sorted({k for meta in metas for k in meta}):
+        columns[f"meta_{key}" if key in _RESERVED else key] = per_document([meta.get(key, "") for meta in metas])
     if frames is not None:
         columns["frame"] = _categorical_column(frames.names, group, frames.frame)
         columns["frame_probability"] = per_distinct(frames.probability)
@@ -183,14 +184,24 @@ def _unit_table(units: UnitTable, groups: DuplicateGroups, model: FramingModel, 
     return columns
 
 
-def _write_unit_table(columns: dict[str, Callable[[slice], Any]], n_units: int, scratch: Path | None) -> UnitFile:
-    """The unit table written to a scratch Parquet file a row group (``ROW_GROUP_ROWS`` rows) at a time: it is
-    never whole in memory (at a million units it took ~300 bytes a unit, the run's peak)."""
-    table, rows = UnitFile.scratch(scratch), ROW_GROUP_ROWS
+def _document_table(documents: Sequence[Document]) -> dict[str, Callable[[slice], Any]]:
+    """The documents' table (what documents.parquet holds): each document's id, source, title, date, url and
+    text, as functions of a slice of rows (texts are read a part at a time: they may be on disk)."""
+    positions = lambda rows: range(len(documents))[rows]  # noqa: E731
+    return {name: (lambda rows, field=field: document_values(documents, field, positions(rows)))
+            for name, field in (("doc_id", "id"), ("source", "source"), ("title", "title"), ("date", "date"),
+                                ("url", "url"), ("text", "text"))}
+
+
+def _write_table(name: str, columns: dict[str, Callable[[slice], Any]], n_rows: int, scratch: Path | None
+                 ) -> TableFile:
+    """A table written to a scratch Parquet file a row group (``ROW_GROUP_ROWS`` rows) at a time: it is never
+    whole in memory (at a million units the unit table took ~300 bytes a unit, the run's peak)."""
+    table, rows = TableFile.scratch(name, scratch), ROW_GROUP_ROWS
     try:
-        for start in range(0, n_units, rows):
-            part = slice(start, min(start + rows, n_units))
-            table.append(pd.DataFrame({name: column(part) for name, column in columns.items()}))
+        for start in range(0, n_rows, rows):
+            part = slice(start, min(start + rows, n_rows))
+            table.append(pd.DataFrame({column: values(part) for column, values in columns.items()}))
         return table.finish()
     except BaseException:
         table.close()
@@ -369,9 +380,12 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     with timer.stage("corpus"):
         corpus = _corpus(corpus_or_path, config, engine)
     # each document's metadata with its source and date: what contrast and time group and bin by
-    doc_meta = {d.id: {**d.meta, "source": d.source, "date": d.date} for d in corpus.documents}
+    doc_ids, dates = document_values(corpus.documents, "id"), document_values(corpus.documents, "date")
+    doc_meta = {doc_id: {**meta, "source": source, "date": date} for doc_id, meta, source, date in
+                zip(doc_ids, document_values(corpus.documents, "meta"), document_values(corpus.documents, "source"),
+                    dates)}
     # Precedence for "who said it first": by date (ISO strings sort), then corpus order.
-    doc_order = {d.id: rank for rank, d in enumerate(sorted(corpus.documents, key=lambda d: d.date or "~"))}
+    doc_order = {doc_ids[k]: rank for rank, k in enumerate(sorted(range(len(doc_ids)), key=lambda k: dates[k] or "~"))}
     with timer.stage("units"):
         stored, key = None, None
         if config.embedding.cache_dir:
@@ -395,6 +409,7 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
             if key is not None:
                 store_units(config.embedding.cache_dir, key, all_units, analysed, groups)
         reposts = find_reposts(units.doc_ids(), groups.group, doc_order, min_share=config.units.repost_share)
+        del all_units, analysed, stored  # every section's units: only the analysed ones are read from here on
     for repost in reposts:
         log.warning("%s repeats %.0f%% of %s (a repost): its copied units are counted once", repost["document"],
                     100 * repost["share"], repost["original"])
@@ -477,9 +492,11 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     if cache is not None:
         cache.close()
     with timer.stage("table"):  # the unit table: a row per unit, what units.parquet holds
-        table = _write_unit_table(
-            _unit_table(units, groups, model, labels, {f.id: f.label for f in framings}, frames, contrast, over_time),
-            len(units), _scratch_folder(config))
+        table = _write_table(
+            UNIT_FILE, _unit_table(units, groups, model, labels, {f.id: f.label for f in framings}, frames, contrast,
+                                   over_time), len(units), _scratch_folder(config))
+        doc_table = _write_table(DOCUMENT_FILE, _document_table(corpus.documents), len(corpus),
+                                 _scratch_folder(config))
     n_unassigned = int((labels == UNASSIGNED).sum())
     run_warnings = list(corpus.warnings) + repairs + model.cache_warnings_ + name_warnings + [
         f"{r['document']} repeats {100 * r['share']:.0f}% of {r['original']} (a repost)" for r in reposts]
@@ -521,11 +538,6 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     if matching is not None:
         manifest["matching"] = {"run": previous.run, "threshold": config.describe.match_threshold,
                                 "counts": matching.counts(), "framings": matching.table}
-    doc_table = pd.DataFrame({
-        "doc_id": [d.id for d in corpus.documents], "source": [d.source for d in corpus.documents],
-        "title": [d.title for d in corpus.documents], "date": [d.date for d in corpus.documents],
-        "url": [d.url for d in corpus.documents], "text": [d.text for d in corpus.documents],
-    })
     if contrast is not None:
         manifest["contrast"] = {"grouping": contrast.grouping, "groups": contrast.groups, "test": contrast.test}
     if over_time is not None:
@@ -584,7 +596,7 @@ class _Distinct:
 
     @classmethod
     def of(cls, table: UnitTable, documents: Sequence[Document]) -> "_Distinct":
-        source_of = [d.source for d in documents]
+        source_of = document_values(documents, "source")
         return cls(ids=table.id_column(), texts=table.text_column(), doc_ids=table.doc_ids(),
                    sources=[source_of[d] for d in table.doc.tolist()], sections=table.sections())
 
@@ -594,11 +606,12 @@ class _Distinct:
 
 def _section_counts(units: UnitTable) -> dict[str, dict[str, int]]:
     """Units per section per document (run.json's ``sections``), counted over the columns."""
-    out: dict[str, dict[str, int]] = {d.id: {} for d in units.documents}
+    ids = document_values(units.documents, "id")
+    out: dict[str, dict[str, int]] = {doc_id: {} for doc_id in ids}
     if len(units):
         pairs, counts = np.unique(np.stack([units.doc, units.section]), axis=1, return_counts=True)
         for (d, c), n in zip(pairs.T.tolist(), counts.tolist()):
-            out[units.documents[d].id][units.section_names[c]] = n
+            out[ids[d]][units.section_names[c]] = n
     return out
 
 
@@ -606,7 +619,7 @@ def _duplicate_groups(units: UnitTable, config: Config, doc_order: dict[str, int
     """Duplicate groups of the analysed units; a group's representative is its earliest occurrence."""
     if not config.units.deduplicate:
         return DuplicateGroups(group=np.arange(len(units)), representative=np.arange(len(units)))
-    rank = np.array([doc_order[d.id] for d in units.documents], dtype=np.int64)
+    rank = np.array([doc_order[doc_id] for doc_id in document_values(units.documents, "id")], dtype=np.int64)
     earliest_first = np.lexsort((units.index, rank[units.doc]))  # by document date, then place in it
     precedence = np.empty(len(units), dtype=np.int64)
     precedence[earliest_first] = np.arange(len(units))

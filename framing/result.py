@@ -24,7 +24,7 @@ from .matching import CENTROIDS_FILE
 from .outputs import MANIFEST_FILE, atomic_folder, list_files
 from .over_time import OverTime
 
-__all__ = ["Result", "UnitFile", "load_result"]
+__all__ = ["Result", "TableFile", "load_result"]
 
 UNIT_FILE = "units.parquet"
 DOCUMENT_FILE = "documents.parquet"
@@ -39,29 +39,31 @@ TIME_FILE = "contrast_time.csv"
 TIME_FIRSTS_FILE = "contrast_time_first.csv"
 
 
-class UnitFile:
-    """A unit table in Parquet, read whole or a few columns at a time.
+class TableFile:
+    """A table in Parquet (a run's units or documents), read whole or a few columns at a time.
 
-    A run writes its table here one row group at a time (``append``), into an unnamed temporary file, so the
+    A run writes its unit table here one row group at a time (``append``), into an unnamed temporary file, so the
     table of a million units is never whole in memory and nothing is left behind if the process dies; a loaded
-    run keeps its ``units.parquet`` open here, so the report reads the columns it draws and not the texts. The file
-    is held open: a run folder replaced after loading still reads as it was.
+    run keeps its ``units.parquet`` and ``documents.parquet`` open here, so the report reads the columns it draws
+    and not the texts. Files are held open: a run folder replaced after loading still reads as it was.
     """
 
-    def __init__(self, handle: BinaryIO) -> None:
-        self._handle = handle
+    def __init__(self, handle: BinaryIO, name: str) -> None:
+        self._handle, self.name = handle, name
         self._writer = None
         self._closer = weakref.finalize(self, handle.close)  # closed with the table, even if nobody closes it
 
     @classmethod
-    def scratch(cls, folder: str | Path | None = None) -> "UnitFile":
-        """An empty table to ``append`` to, in ``folder`` (the system's temporary folder without one)."""
-        return cls(tempfile.TemporaryFile(dir=folder, prefix=".units-"))
+    def scratch(cls, name: str, folder: str | Path | None = None) -> "TableFile":
+        """An empty table to ``append`` to (``name``: the file it will be saved as), in ``folder`` (the system's
+        temporary folder without one)."""
+        return cls(tempfile.TemporaryFile(dir=folder, prefix=".table-"), name)
 
     @classmethod
-    def open(cls, path: str | Path) -> "UnitFile":
-        """A saved ``units.parquet``, read only."""
-        return cls(open(path, "rb"))
+    def open(cls, path: str | Path) -> "TableFile":
+        """A saved table (``units.parquet``, ``documents.parquet``), read only."""
+        path = Path(path)
+        return cls(open(path, "rb"), path.name)
 
     def append(self, rows: pd.DataFrame) -> None:
         """Write ``rows`` as the next row group; the first call fixes the schema (later rows must match it)."""
@@ -72,7 +74,7 @@ class UnitFile:
             self._writer = pq.ParquetWriter(self._handle, pa.Schema.from_pandas(rows, preserve_index=False))
         self._writer.write_table(pa.Table.from_pandas(rows, schema=self._writer.schema, preserve_index=False))
 
-    def finish(self) -> "UnitFile":
+    def finish(self) -> "TableFile":
         """End writing (the file's footer); the table can be read from here on."""
         if self._writer is not None:
             self._writer.close()
@@ -98,7 +100,7 @@ class UnitFile:
         try:
             return pd.read_parquet(self._handle, columns=None if columns is None else list(columns))
         except (OSError, ValueError) as exc:  # pyarrow's errors for a damaged file are ValueErrors
-            raise FramingError(f"cannot read the unit table ({UNIT_FILE}): {exc}") from None
+            raise FramingError(f"cannot read {self.name}: {exc}") from None
 
     def copy_to(self, path: str | Path) -> None:
         """Write the file to ``path`` as it is (a run folder's ``units.parquet``)."""
@@ -111,6 +113,50 @@ class UnitFile:
         self._closer()
 
 
+class _Table:
+    """A table of a ``Result``: a DataFrame, or a ``TableFile`` until it is first read whole (then the DataFrame,
+    which a user may change, is the table to save)."""
+
+    __slots__ = ("_frame", "_file")
+
+    def __init__(self, table: pd.DataFrame | TableFile) -> None:
+        self._frame, self._file = (table, None) if isinstance(table, pd.DataFrame) else (None, table)
+
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = self._file.read()
+            self._file.close()
+            self._file = None
+        return self._frame
+
+    def columns(self, wanted: Sequence[str]) -> pd.DataFrame:
+        names = [name for name in (self._frame.columns if self._file is None else self._file.columns)
+                 if name in set(wanted)]
+        return self._frame[names] if self._file is None else self._file.read(names)
+
+    def save(self, path: Path) -> None:
+        if self._file is None:
+            write_parquet(self._frame, path)
+        else:
+            self._file.copy_to(path)  # written a row group at a time, as it is
+
+    def __len__(self) -> int:
+        return len(self._frame) if self._file is None else len(self._file)
+
+
+class _TableAttribute:
+    """A ``Result`` table as an attribute: a DataFrame when read, whichever way it is held (``_Table``)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, result: Any, owner: type | None = None) -> Any:
+        return self if result is None else getattr(result, self.slot).frame()
+
+    def __set__(self, result: Any, table: pd.DataFrame | TableFile) -> None:
+        setattr(result, self.slot, _Table(table))
+
+
 class Result:
     """What a run found.
 
@@ -119,10 +165,11 @@ class Result:
             metadata columns); ``framing == -1`` means unassigned. Strings that repeat from row to row (a
             document's id, source, title, date, url and metadata, ``section``, ``framing_label``, frames, time bins)
             are pandas categoricals; ``.astype(str)`` gives plain strings. A run keeps its table on disk (a
-            ``UnitFile``) until ``units`` is first read; ``unit_columns`` reads a few columns without the rest.
+            ``TableFile``) until ``units`` is first read; ``unit_columns`` reads a few columns without the rest.
         framings: the described framings, by id (largest first, unless ids were carried over from an earlier run
             whose framings they match: see ``manifest["matching"]``).
-        documents: one row per document with its full text, so every unit can be shown in context.
+        documents: one row per document with its full text, so every unit can be shown in context (on disk, as
+            ``units``, until first read).
         manifest: the run's record (config, versions, model fingerprint, input hashes, counts, timings).
         contrast_data: the contrast between sources or groups (``None`` when ``contrast.enabled`` is off);
             ``Result.contrast(...)`` reads it.
@@ -138,15 +185,13 @@ class Result:
             order of ``framings``: what the next run matches its framings to.
     """
 
-    def __init__(self, units: pd.DataFrame | UnitFile, framings: list[Framing], documents: pd.DataFrame,
+    def __init__(self, units: pd.DataFrame | TableFile, framings: list[Framing], documents: pd.DataFrame | TableFile,
                  manifest: dict[str, Any] | None = None, contrast_data: Contrast | None = None,
                  frames_data: dict[str, Any] | None = None, frames_contrast: Contrast | None = None,
                  over_time_data: OverTime | None = None, framing_centroids: np.ndarray | None = None,
                  hierarchy_data: Hierarchy | None = None) -> None:
-        self._units: pd.DataFrame | None = units if isinstance(units, pd.DataFrame) else None
-        self._unit_file: UnitFile | None = None if isinstance(units, pd.DataFrame) else units
+        self.units, self.documents = units, documents
         self.framings = framings
-        self.documents = documents
         self.manifest = manifest if manifest is not None else {}
         self.contrast_data = contrast_data
         self.frames_data = frames_data
@@ -155,36 +200,20 @@ class Result:
         self.framing_centroids = framing_centroids
         self.hierarchy_data = hierarchy_data
 
-    @property
-    def units(self) -> pd.DataFrame:
-        if self._units is None:
-            self._units = self._unit_file.read()
-            self._unit_file.close()  # the table in memory is the one to save from now on (a user may change it)
-            self._unit_file = None
-        return self._units
-
-    @units.setter
-    def units(self, table: pd.DataFrame) -> None:
-        if self._unit_file is not None:
-            self._unit_file.close()
-        self._units, self._unit_file = table, None
+    units = _TableAttribute()
+    documents = _TableAttribute()
 
     def unit_columns(self, columns: Sequence[str]) -> pd.DataFrame:
         """These columns of the unit table (those it has, in its order), without reading the others from disk
         when ``units`` has not been read: the report takes the positions and codes it draws, not the texts."""
-        names = self._units.columns if self._units is not None else self._unit_file.columns
-        wanted = [name for name in names if name in set(columns)]
-        return self._units[wanted] if self._units is not None else self._unit_file.read(wanted)
+        return self._units.columns(columns)
 
-    def __getstate__(self) -> dict[str, Any]:  # a pickled run carries its table, not an open file
-        state = dict(self.__dict__)
-        state["_units"], state["_unit_file"] = self.units, None
-        return state
+    def __getstate__(self) -> dict[str, Any]:  # a pickled run carries its tables, not open files
+        return {**self.__dict__, "_units": _Table(self.units), "_documents": _Table(self.documents)}
 
     def __repr__(self) -> str:
-        rows = len(self._units) if self._units is not None else len(self._unit_file)
-        return (f"Result({rows:,} units, {len(self.framings)} framings, {len(self.documents):,} documents, "
-                f"run {self.manifest.get('config', {}).get('run', {}).get('name', '?')!r})")
+        return (f"Result({len(self._units):,} units, {len(self.framings)} framings, {len(self._documents):,} "
+                f"documents, run {self.manifest.get('config', {}).get('run', {}).get('name', '?')!r})")
 
     def hierarchy(self) -> pd.DataFrame:
         """The tree above the framings: a row per node (framings and their parents) with its ``parent``,
@@ -307,11 +336,8 @@ class Result:
         """Write the run folder atomically; returns its path."""
         directory = Path(directory)
         with atomic_folder(directory) as staging:
-            if self._units is None:
-                self._unit_file.copy_to(staging / UNIT_FILE)  # written a row group at a time, as it is
-            else:
-                write_parquet(self._units, staging / UNIT_FILE)
-            write_parquet(self.documents, staging / DOCUMENT_FILE)
+            self._units.save(staging / UNIT_FILE)
+            self._documents.save(staging / DOCUMENT_FILE)
             (staging / FRAMING_FILE).write_text(
                 json.dumps([f.to_dict() for f in self.framings], indent=2, ensure_ascii=False), encoding="utf-8")
             if self.hierarchy_data is not None:
@@ -394,9 +420,10 @@ def load_result(directory: str | Path) -> Result:
     try:
         framings = [Framing.from_dict(item) for item in json.loads((directory / FRAMING_FILE).read_text("utf-8"))]
         manifest = json.loads((directory / MANIFEST_FILE).read_text("utf-8"))
-        units = UnitFile.open(directory / UNIT_FILE)
+        units = TableFile.open(directory / UNIT_FILE)
         len(units)  # a damaged file fails here, as a whole read did
-        documents = pd.read_parquet(directory / DOCUMENT_FILE)
+        documents = TableFile.open(directory / DOCUMENT_FILE)
+        len(documents)
         contrast = _load_contrast(directory / CONTRAST_FILE) if (directory / CONTRAST_FILE).is_file() else None
         frames = json.loads((directory / FRAMES_FILE).read_text("utf-8")) if (directory / FRAMES_FILE).is_file() \
             else None

@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .corpus import Document
+from .corpus import Document, document_values
 from .sections import BYLINE, classify_blocks
 
 __all__ = ["Unit", "UnitColumn", "UnitTable", "segment", "text_blocks", "sentence_spans", "unit_id"]
@@ -267,14 +267,15 @@ class UnitTable:
                          self.section[rows], self.section_names)
 
     def texts(self) -> list[str]:
-        """Each unit's text, cut from its document."""
-        documents = self.documents
-        return [documents[d].text[s:e] for d, s, e in zip(self.doc.tolist(), self.start.tolist(), self.end.tolist())]
+        """Each unit's text, cut from its document (each document read once: a corpus's texts may be on disk)."""
+        text_of = {d: self.documents[d].text for d in np.unique(self.doc).tolist()}
+        return [text_of[d][s:e] for d, s, e in zip(self.doc.tolist(), self.start.tolist(), self.end.tolist())]
 
     def ids(self) -> list[str]:
         """Each unit's id (``unit_id``)."""
-        documents = self.documents
-        return [unit_id(documents[d].id, i) for d, i in zip(self.doc.tolist(), self.index.tolist())]
+        needed = np.unique(self.doc).tolist()
+        id_of = dict(zip(needed, document_values(self.documents, "id", needed)))
+        return [unit_id(id_of[d], i) for d, i in zip(self.doc.tolist(), self.index.tolist())]
 
     def text_column(self) -> "UnitColumn":
         """Each unit's text as a sequence that cuts it from its document when read (``texts`` makes a list)."""
@@ -286,7 +287,7 @@ class UnitTable:
 
     def doc_ids(self) -> list[str]:
         """Each unit's document id (the same string object for every unit of a document)."""
-        ids = [document.id for document in self.documents]
+        ids = document_values(self.documents, "id")
         return [ids[d] for d in self.doc.tolist()]
 
     def sections(self) -> list[str]:

@@ -196,3 +196,32 @@ def test_a_pattern_reads_record_shards_in_order(tmp_path):
         load_corpus(str(shards / "*"))
     with pytest.raises(FramingError, match="no file matches"):
         load_corpus(str(shards / "part-*.csv"))
+
+
+def test_a_read_corpus_keeps_its_texts_in_a_scratch_file_and_gives_them_back_exactly(tmp_path):
+    import pickle
+
+    from framing.corpus import Document, StoredDocuments, document_values
+
+    documents = [Document("a", "Plain text. Second sentence.", source="s1", meta={"lean": "x"}),
+                 Document("b", "", title="empty"),
+                 Document("c", "Émigrés 🎉 two astral 𝕏 and CJK 漢字, a combining e\u0301.", date="2016-12-01"),
+                 Document("d", "\r\nCR LF kept\u2028 line separator", url="http://example.org/d")]
+    stored = StoredDocuments(tmp_path)
+    stored.append(documents[0])
+    assert stored[0] == documents[0]  # readable while the corpus is still being read
+    stored.extend(documents[1:])
+    assert list(tmp_path.iterdir()) == []  # the file has no name: nothing is left behind, even by a killed run
+    assert list(stored) == documents and stored[-1] == documents[-1] and stored[1:3] == documents[1:3]
+    assert stored == documents and stored != documents[:3] and stored != documents[::-1]
+    with pytest.raises(IndexError):
+        stored[4]
+    for name in ("id", "source", "title", "date", "url", "meta", "text"):
+        assert document_values(stored, name) == [getattr(d, name) for d in documents], name
+        assert document_values(stored, name, [2, 0]) == document_values(documents, name, [2, 0]), name
+    assert pickle.loads(pickle.dumps(stored)) == documents  # a worker gets plain documents
+    corpus = load_corpus(example_corpus_path(), scratch=tmp_path)
+    assert isinstance(corpus.documents, StoredDocuments) and list(tmp_path.iterdir()) == []
+    folder = example_corpus_path()
+    by_name = {d.id: d.text for d in corpus.documents}
+    assert by_name["cpa-01-advance.txt"] == (folder / "cpa-01-advance.txt").read_bytes().decode("utf-8")

@@ -159,8 +159,9 @@ def test_a_run_reads_its_unit_table_from_disk_when_asked(example_result, cache_d
     import pickle
     import shutil
 
-    # a run's table was written to an unnamed scratch file: nothing of it is left in the cache folder
-    assert not list(Path(cache_dir).rglob(".units-*"))
+    # a run's tables and its documents' texts were written to unnamed scratch files: none is left in the cache
+    # folder, where they were made
+    assert not [p for p in Path(cache_dir).iterdir() if p.name.startswith((".table-", ".documents-"))]
     run = example_result.save(tmp_path / "run", report=False)
     loaded, again = framing.load_result(run), framing.load_result(run)
     assert list(loaded.unit_columns(["x", "framing", "no such column"]).columns) == ["framing", "x"]
@@ -170,7 +171,10 @@ def test_a_run_reads_its_unit_table_from_disk_when_asked(example_result, cache_d
     framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
                     cluster__min_cluster_size=12).save(run, report=False)
     pd.testing.assert_frame_equal(loaded.units, example_result.units)
-    pd.testing.assert_frame_equal(pickle.loads(pickle.dumps(again)).units, example_result.units)  # carried whole
+    pd.testing.assert_frame_equal(loaded.documents, example_result.documents)
+    carried = pickle.loads(pickle.dumps(again))  # carried whole, not as open files
+    pd.testing.assert_frame_equal(carried.units, example_result.units)
+    pd.testing.assert_frame_equal(carried.documents, example_result.documents)
     assert "units" in repr(again) and len(repr(again)) < 200
 
 
