@@ -23,10 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+import numpy as np
+
 from .config import CorpusConfig
 from .errors import FramingError
 
-__all__ = ["Document", "Corpus", "StoredDocuments", "document_values", "load_corpus", "example_corpus_path", "corpus_root", "input_bytes"]
+__all__ = ["Document", "Corpus", "StoredDocuments", "document_values", "text_sizes", "load_corpus",
+           "example_corpus_path", "corpus_root", "input_bytes"]
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,10 @@ class StoredDocuments(Sequence[Document]):
         fields = self._fields
         return [row[column] for row in fields] if positions is None else [fields[k][column] for k in positions]
 
+    def text_sizes(self) -> np.ndarray:
+        """Each text's size in bytes (UTF-8), without reading it."""
+        return np.diff(np.asarray([0, *self._ends], dtype=np.int64))
+
     def text(self, position: int) -> str:
         """The text of the document at ``position``, read from the file."""
         start, end = self._ends[position - 1] if position else 0, self._ends[position]
@@ -137,6 +144,14 @@ def document_values(documents: Sequence[Document], name: str, positions: Iterabl
         return documents.values(name, positions)
     return [getattr(d, name) for d in documents] if positions is None else \
         [getattr(documents[k], name) for k in positions]
+
+
+def text_sizes(documents: Sequence[Document]) -> np.ndarray:
+    """Each document's text size: bytes of UTF-8 for ``StoredDocuments`` (without reading the texts),
+    characters for a list."""
+    if isinstance(documents, StoredDocuments):
+        return documents.text_sizes()
+    return np.array([len(d.text) for d in documents], dtype=np.int64)
 
 
 def _close_texts(state: dict) -> None:

