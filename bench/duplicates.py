@@ -73,7 +73,8 @@ def main() -> None:
                                 check=True, capture_output=True, text=True).stdout
         path = Path(tempfile.mkdtemp()) / "duplicates_then.py"
         path.write_text(source)
-        spec = importlib.util.spec_from_file_location("duplicates_then", path)
+        # a module of the framing package, so that its relative imports (framing.outputs...) resolve
+        spec = importlib.util.spec_from_file_location("framing._duplicates_then", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         versions = {args.against: module.find_duplicates, **versions}

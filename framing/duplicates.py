@@ -16,7 +16,7 @@ import zlib
 from array import array
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -132,7 +132,7 @@ def _scratch_array(shape: tuple[int, ...], dtype, folder: str | os.PathLike | No
         raise disk_error(exc, "a scratch file in", folder or tempfile.gettempdir()) or exc from None
 
 
-MERGE_PAIRS = 1 << 20  # candidate pairs from LSH bands held before they are merged into the distinct ones
+PAIR_CHUNK = 1 << 22  # candidate pairs of one LSH band expanded, checked and merged at a time
 
 
 def _starts(lengths: np.ndarray) -> np.ndarray:
@@ -140,11 +140,10 @@ def _starts(lengths: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
 
 
-def _candidate_pairs(hashes: np.ndarray, lengths: np.ndarray, threshold: float, num_perm: int, seed: int,
-                     scratch: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs ``(i, j)``, ``i < j``, that share a MinHash LSH bucket (likely Jaccard at least ``threshold``), as
-    sorted distinct keys ``i * n + j`` (half the memory of an (m, 2) array); and the low byte of every MinHash
-    value, (n, num_perm) uint8.
+def _signatures(hashes: np.ndarray, lengths: np.ndarray, threshold: float, num_perm: int, seed: int,
+                scratch: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash LSH of every text: its key in each band, (bands, n) uint64 (texts that share a band's key are
+    likely at Jaccard at least ``threshold``), and the low byte of every MinHash value, (n, num_perm) uint8.
 
     MinHash over each text's shingle hashes (``hashes``, ``lengths`` as from ``_shingle_hashes``) with
     ``num_perm`` seeded multiply-shift hashes (``(a * h + b) mod 2**64``, top 32 bits: no division), computed in
@@ -187,43 +186,75 @@ def _candidate_pairs(hashes: np.ndarray, lengths: np.ndarray, threshold: float, 
     # numpy's ufuncs release the GIL on arrays this large: two threads sign two chunks at once
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
         list(pool.map(sign, bounds))
-    pairs = np.zeros(0, dtype=np.int64)  # pair keys i * n + j, i < j, sorted and distinct
-    found: list[np.ndarray] = []
+    return band_keys, low_bytes
+
+
+def _band_pairs(keys: np.ndarray, limit: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every pair of texts that share a bucket (``keys``: one LSH band's key per text) as ``(left, right)``
+    arrays, at most about ``limit`` pairs at a time (a bucket of m texts holds m(m-1)/2 pairs: on templated text
+    one band's pairs, expanded at once, took gigabytes at two million units)."""
+    n, limit = keys.size, PAIR_CHUNK if limit is None else limit
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    run_starts = np.concatenate([[0], np.flatnonzero(np.diff(sorted_keys)) + 1]) if n else np.zeros(0, np.int64)
+    run_ends = np.append(run_starts[1:], n)
+    # position p (in key order) pairs with each later position of its bucket
+    later = np.repeat(run_ends, run_ends - run_starts) - np.arange(n) - 1
+    cumulative = np.cumsum(later)
+    first = 0
+    while first < n:
+        # the positions whose pairs fit in ``limit`` (at least one position)
+        last = max(first + 1, int(np.searchsorted(cumulative, cumulative[first] - later[first] + limit, side="right")))
+        counts = later[first:last]
+        total = int(counts.sum())
+        if total:
+            owner = np.repeat(np.arange(first, last), counts)
+            offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+            yield order[owner], order[owner + 1 + offsets]
+        first = last
+
+
+def _merge_groups(root: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Each text's group root (the first text of its group) once ``left[k]`` and ``right[k]`` are linked."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = root.size
+    graph = coo_matrix((np.ones(n + left.size, dtype=np.int8),
+                        (np.concatenate([np.arange(n), left]), np.concatenate([root, right]))), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    _, first = np.unique(component, return_index=True)  # a component's first text is its lowest position
+    return first[component]
+
+
+def _near_duplicate_roots(hashes: np.ndarray, lengths: np.ndarray, threshold: float, num_perm: int, seed: int,
+                          scratch: str | os.PathLike | None = None) -> np.ndarray:
+    """Each text's near-duplicate group, as the group's first text: the connected components of the pairs whose
+    shingle sets have a Jaccard similarity of at least ``threshold``, among the pairs MinHash LSH proposes.
+
+    LSH proposes pairs from ``threshold - 0.2``; the low bytes' estimate drops those below ``threshold - 0.1`` and
+    the exact Jaccard decides. Pairs are taken a band and a chunk at a time, and a pair whose texts are already in
+    one group is not checked: what stays is one root per text, not every pair (on templated text, the pairs grow
+    with the square of the corpus: 12.5 million distinct candidates at a million units, 50 million at two). The
+    groups are those of all the pairs at once: a pair left unchecked would only link what is linked already.
+    """
+    band_keys, low_bytes = _signatures(hashes, lengths, max(threshold - 0.2, 0.2), num_perm, seed, scratch)
+    n = len(lengths)
+    root = np.arange(n)
     for keys in band_keys:
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
-        run_starts = np.concatenate([[0], np.flatnonzero(np.diff(sorted_keys)) + 1])
-        run_ends = np.append(run_starts[1:], n)
-        # every pair within a bucket, in one step: position p pairs with each later position of its bucket
-        end_of = np.repeat(run_ends, run_ends - run_starts)
-        later = end_of - np.arange(n) - 1
-        total = int(later.sum())
-        if total == 0:
-            continue
-        first_of = np.repeat(np.arange(n), later)
-        offsets = np.arange(total) - np.repeat(np.cumsum(later) - later, later)
-        left, right = order[first_of], order[first_of + 1 + offsets]
-        found.append(_distinct(np.minimum(left, right).astype(np.int64) * n + np.maximum(left, right)))
-        if sum(part.size for part in found) > max(pairs.size, MERGE_PAIRS):
-            # merged as they come: on templated text most bands propose the same pairs again, and holding every
-            # band's copy until the end took 0.4 GB at a million units
-            pairs, found = _distinct(np.concatenate([pairs, *found])), []
-    del band_keys
-    if found:
-        pairs = _distinct(np.concatenate([pairs, *found]))
-    return pairs, low_bytes
+        for left, right in _band_pairs(np.asarray(keys)):
+            apart = root[left] != root[right]
+            pairs = np.stack([np.minimum(left[apart], right[apart]), np.maximum(left[apart], right[apart])], axis=1)
+            likely = _likely_pairs(pairs, low_bytes, threshold - 0.1)
+            near = likely[_jaccard(likely, hashes, lengths) >= threshold]
+            if len(near):
+                root = _merge_groups(root, near[:, 0], near[:, 1])
+    return root
 
 
-def _distinct(keys: np.ndarray) -> np.ndarray:
-    """Sorted distinct values (``np.unique`` hashes integers: 15 s for a million units' pairs; a sort, 3 s)."""
-    keys = np.sort(keys)
-    return keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if keys.size else keys
-
-
-def _likely_pairs(pairs: np.ndarray, n: int, low_bytes: np.ndarray, threshold: float, chunk: int = 1 << 18
-                  ) -> np.ndarray:
-    """The candidate pairs (keys ``i * n + j``) whose MinHash estimate of Jaccard is at least ``threshold``, as an
-    (m, 2) array (vectorised, in chunks: the candidates are decoded a chunk at a time).
+def _likely_pairs(pairs: np.ndarray, low_bytes: np.ndarray, threshold: float, chunk: int = 1 << 18) -> np.ndarray:
+    """The pairs (an (m, 2) array) whose MinHash estimate of Jaccard is at least ``threshold`` (vectorised, in
+    chunks: each chunk gathers 2 x 256 bytes a pair).
 
     Two texts' low bytes also agree by chance (1 in 256) where their MinHash values differ, so the share that
     agrees, p, estimates Jaccard as (p - 1/256) / (1 - 1/256). With 256 hashes the estimate's standard deviation
@@ -234,7 +265,7 @@ def _likely_pairs(pairs: np.ndarray, n: int, low_bytes: np.ndarray, threshold: f
     chance = 1 / 256
     kept = [np.zeros((0, 2), dtype=np.int64)]
     for start in range(0, len(pairs), chunk):
-        left, right = np.divmod(pairs[start:start + chunk], n)
+        left, right = pairs[start:start + chunk, 0], pairs[start:start + chunk, 1]
         agree = (low_bytes[left] == low_bytes[right]).mean(axis=1)
         keep = (agree - chance) / (1 - chance) >= threshold
         kept.append(np.stack([left[keep], right[keep]], axis=1))
@@ -312,14 +343,11 @@ def find_duplicates(texts: Sequence[str], threshold: float | None = 0.8, order: 
         # decision. With 256 hashes and candidates from 0.6 (32 bands of 8), a pair at Jaccard 0.8 is proposed
         # with probability 0.997 (0.952 with 64 hashes, as we had first), a pair at 0.5 with 0.12.
         hashes, lengths = _shingle_hashes(normalise(texts[i]) for i in by_rank[leaders].tolist())
-        candidates, low_bytes = _candidate_pairs(hashes, lengths, max(threshold - 0.2, 0.2), num_perm, seed,
-                                                 scratch)
-        likely = _likely_pairs(candidates, len(lengths), low_bytes, threshold - 0.1)
-        del candidates, low_bytes
         # The decision: Jaccard of the shingles' CRC-32s, which differs from the shingles' own only where two
         # different shingles of the pair share a CRC-32 (1 in 4 billion).
-        near = likely[_jaccard(likely, hashes, lengths) >= threshold]
-        links.append((leaders[near[:, 0]], leaders[near[:, 1]]))
+        root = _near_duplicate_roots(hashes, lengths, threshold, num_perm, seed, scratch)
+        del hashes, lengths
+        links.append((leaders, leaders[root]))
     left = np.concatenate([pair[0] for pair in links])
     right = np.concatenate([pair[1] for pair in links])
     graph = coo_matrix((np.ones(left.size, dtype=np.int8), (left, right)), shape=(n, n)).tocsr()

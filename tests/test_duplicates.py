@@ -77,7 +77,7 @@ def test_reposts_found_with_arrays_are_those_of_the_definition():
 def test_the_kept_low_bytes_of_minhash_estimate_jaccard_without_bias():
     """Only each MinHash value's low byte is kept (256 bytes a text, not 1,024); corrected for chance agreement
     (1 in 256) the share of equal bytes still estimates the Jaccard similarity of the shingle sets."""
-    from framing.duplicates import _candidate_pairs, _shingle_hashes, _shingles
+    from framing.duplicates import _shingle_hashes, _shingles, _signatures
 
     rng = np.random.default_rng(3)
     words = [f"w{k}" for k in range(5000)]
@@ -91,7 +91,7 @@ def test_the_kept_low_bytes_of_minhash_estimate_jaccard_without_bias():
         a, b = _shingles(texts[-2]), _shingles(texts[-1])
         truths.append(len(a & b) / len(a | b))
     hashes, lengths = _shingle_hashes(texts)
-    _, low_bytes = _candidate_pairs(hashes, lengths, 0.6, 256, seed=1)
+    _, low_bytes = _signatures(hashes, lengths, 0.6, 256, seed=1)
     agree = (low_bytes[0::2] == low_bytes[1::2]).mean(axis=1)
     estimates = (agree - 1 / 256) / (1 - 1 / 256)
     errors = estimates - np.array(truths)
@@ -113,23 +113,46 @@ def test_the_vectorised_jaccard_equals_that_of_the_shingle_sets():
     assert 0 < np.mean(np.array(want) > 0) < 1  # some pairs share shingles, some do not
 
 
-def test_candidate_pairs_merged_band_by_band_are_the_pairs_merged_at_the_end(monkeypatch):
-    # on templated text most LSH bands propose the same pairs; they are merged as they come, not held per band
+def templated_texts(n: int = 400) -> list[str]:
+    """One sentence frame with two words from three and a number: buckets of many texts, groups by chaining."""
+    rng = np.random.default_rng(8)
+    return [" ".join(["the", "army", "entered", "the", "old", "market", "on", *rng.choice(["w1", "w2", "w3"], size=2),
+                      f"n{k}"]) for k in range(n)]
+
+
+def test_a_bands_pairs_taken_a_chunk_at_a_time_are_every_pair_of_its_buckets():
+    # on templated text a bucket of m texts holds m(m-1)/2 pairs: they are expanded a bounded chunk at a time
     import framing.duplicates as duplicates
 
-    rng = np.random.default_rng(8)
-    texts = [" ".join(["the", "army", "entered", "the", "old", "market", "on", *rng.choice(["w1", "w2", "w3"], size=2),
-                       f"n{k}"]) for k in range(400)]
-    hashes, lengths = duplicates._shingle_hashes(texts)
-    at_the_end, low_bytes = duplicates._candidate_pairs(hashes, lengths, 0.4, 64, seed=1)
-    monkeypatch.setattr(duplicates, "MERGE_PAIRS", 1)  # merge after every band
-    merged, _ = duplicates._candidate_pairs(hashes, lengths, 0.4, 64, seed=1)
-    assert at_the_end.size > 1000 and np.array_equal(merged, at_the_end)
-    assert np.array_equal(merged, np.unique(merged))
-    # the likely pairs are the same whether the keys are decoded in one chunk or many
-    whole = duplicates._likely_pairs(merged, len(texts), low_bytes, 0.5)
-    assert np.array_equal(duplicates._likely_pairs(merged, len(texts), low_bytes, 0.5, chunk=97), whole)
-    assert len(whole) and (whole[:, 0] < whole[:, 1]).all()
+    hashes, lengths = duplicates._shingle_hashes(templated_texts())
+    band_keys, low_bytes = duplicates._signatures(hashes, lengths, 0.4, 64, seed=1)
+    for keys in band_keys[:4]:
+        by_definition = {(i, j) for i in range(keys.size) for j in range(i + 1, keys.size) if keys[i] == keys[j]}
+        for limit in (1, 97, 1 << 30):
+            parts = list(duplicates._band_pairs(np.asarray(keys), limit=limit))
+            pairs = [tuple(sorted(pair)) for left, right in parts for pair in zip(left.tolist(), right.tolist())]
+            assert len(pairs) == len(set(pairs)) and set(pairs) == by_definition
+            assert all(left.size <= max(limit, keys.size) for left, _ in parts)
+        assert len(by_definition) > 1000
+    # the likely pairs are the same whether they are decoded in one chunk or many
+    pairs = np.array(sorted(by_definition))
+    whole = duplicates._likely_pairs(pairs, low_bytes, 0.5)
+    assert np.array_equal(duplicates._likely_pairs(pairs, low_bytes, 0.5, chunk=97), whole) and len(whole)
+
+
+def test_templated_text_groups_by_chaining_as_the_definition_says_in_any_chunk_of_pairs(monkeypatch):
+    # big buckets, and groups that form only through chains of pairs: checking pairs a few at a time and skipping
+    # those already grouped must give the groups of all the pairs
+    import framing.duplicates as duplicates
+
+    texts = templated_texts(300)
+    order = np.random.default_rng(1).permutation(len(texts))
+    expected_groups, expected_roots = groups_by_definition(texts, order, 0.5)
+    assert 1 < len(expected_roots) < len(texts) / 4
+    for limit in (1 << 22, 37):
+        monkeypatch.setattr(duplicates, "PAIR_CHUNK", limit)
+        found = find_duplicates(texts, threshold=0.5, order=order)
+        assert found.group.tolist() == expected_groups and found.representative.tolist() == expected_roots, limit
 
 
 def groups_by_definition(texts, order, threshold):
@@ -191,6 +214,7 @@ def test_groups_and_representatives_are_those_of_the_definition_in_memory_or_in_
         assert found.n_groups < len(texts)
         monkeypatch.setattr(duplicates, "SCRATCH_BYTES", 0)  # every MinHash array a scratch file
         monkeypatch.setattr(duplicates, "SHINGLE_BATCH", 7)
+        monkeypatch.setattr(duplicates, "PAIR_CHUNK", 3)  # pairs checked and merged three at a time
         scratch = tmp_path / f"scratch-{seed}"
         scratch.mkdir()
         again = find_duplicates(texts, threshold=0.8, order=order, scratch=scratch)
@@ -203,8 +227,8 @@ def test_minhash_arrays_past_the_limit_are_memory_mapped_scratch_files(monkeypat
     from framing import duplicates
 
     hashes, lengths = duplicates._shingle_hashes(near_duplicate_corpus(0)[0])
-    in_memory = duplicates._candidate_pairs(hashes, lengths, 0.6, 256, 1)
+    in_memory = duplicates._signatures(hashes, lengths, 0.6, 256, 1)
     monkeypatch.setattr(duplicates, "SCRATCH_BYTES", 1024)
-    mapped = duplicates._candidate_pairs(hashes, lengths, 0.6, 256, 1, scratch=tmp_path)
+    mapped = duplicates._signatures(hashes, lengths, 0.6, 256, 1, scratch=tmp_path)
     assert isinstance(mapped[1], np.memmap) and not isinstance(in_memory[1], np.memmap)
     assert np.array_equal(mapped[0], in_memory[0]) and np.array_equal(mapped[1], in_memory[1])
