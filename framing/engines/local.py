@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ..config import EngineConfig, UnitsConfig
-from ..corpus import Document
+from ..corpus import Document, text_sizes
 from ..embedders import Embedder
 from ..framings import FramingModel, Placement, place_in_chunks
 from ..progress import progress_bar
@@ -56,7 +56,7 @@ class LocalEngine:
 
     def segment(self, documents: Sequence[Document], settings: UnitsConfig, progress: bool | None) -> UnitTable:
         processes = self.processes
-        if processes < 2 or sum(len(d.text) for d in documents) < PARALLEL_SEGMENT_MIN_CHARS:
+        if processes < 2 or int(text_sizes(documents).sum()) < PARALLEL_SEGMENT_MIN_CHARS:
             return UnitTable.from_units(segment(documents, progress=progress, **segment_options(settings)), documents)
         from joblib import delayed
 
@@ -64,8 +64,10 @@ class LocalEngine:
         size = math.ceil(len(documents) / (8 * processes))
         blocks = [range(start, min(start + size, len(documents))) for start in range(0, len(documents), size)]
         options = segment_options(settings)
-        parts = self._in_workers([delayed(segment_offsets)(list(block), [documents[k].text for k in block], options)
-                                  for block in blocks], [len(block) for block in blocks], progress, "segmenting", "doc")
+        # a generator: joblib reads a block's texts only when it sends the block (the corpus's texts are never
+        # all in memory at once)
+        parts = self._in_workers((delayed(segment_offsets)(list(block), [documents[k].text for k in block], options)
+                                  for block in blocks), [len(block) for block in blocks], progress, "segmenting", "doc")
         rows = {column: np.concatenate([part[column] for part in parts]) for column in parts[0]}
         return UnitTable.from_offsets(documents, rows)
 
@@ -87,9 +89,10 @@ class LocalEngine:
             [delayed(_place_part)(_NumbaCacheFirst(), model, X, part) for part in parts], [part.size for part in parts],
             progress, "placing units", "unit"))
 
-    def _in_workers(self, calls: list, sizes: list[int], progress: bool | None, desc: str, unit: str) -> list:
+    def _in_workers(self, calls: Iterable, sizes: list[int], progress: bool | None, desc: str, unit: str) -> list:
         """joblib ``delayed`` calls run in ``processes`` loky workers, results in order; the progress bar advances
-        by each call's size as it finishes."""
+        by each call's size as it finishes. ``calls`` may be a generator: joblib takes a few calls ahead of the
+        workers (``pre_dispatch``), not all."""
         from joblib import Parallel
 
         results = []
