@@ -130,8 +130,8 @@ class _Table:
         return self._frame
 
     def columns(self, wanted: Sequence[str]) -> pd.DataFrame:
-        names = [name for name in (self._frame.columns if self._file is None else self._file.columns)
-                 if name in set(wanted)]
+        wanted = set(wanted)
+        names = [name for name in (self._frame.columns if self._file is None else self._file.columns) if name in wanted]
         return self._frame[names] if self._file is None else self._file.read(names)
 
     def save(self, path: Path) -> None:
@@ -185,6 +185,9 @@ class Result:
             order of ``framings``: what the next run matches its framings to.
     """
 
+    units = _TableAttribute()
+    documents = _TableAttribute()
+
     def __init__(self, units: pd.DataFrame | TableFile, framings: list[Framing], documents: pd.DataFrame | TableFile,
                  manifest: dict[str, Any] | None = None, contrast_data: Contrast | None = None,
                  frames_data: dict[str, Any] | None = None, frames_contrast: Contrast | None = None,
@@ -199,9 +202,6 @@ class Result:
         self.over_time_data = over_time_data
         self.framing_centroids = framing_centroids
         self.hierarchy_data = hierarchy_data
-
-    units = _TableAttribute()
-    documents = _TableAttribute()
 
     def unit_columns(self, columns: Sequence[str]) -> pd.DataFrame:
         """These columns of the unit table (those it has, in its order), without reading the others from disk
@@ -420,10 +420,10 @@ def load_result(directory: str | Path) -> Result:
     try:
         framings = [Framing.from_dict(item) for item in json.loads((directory / FRAMING_FILE).read_text("utf-8"))]
         manifest = json.loads((directory / MANIFEST_FILE).read_text("utf-8"))
-        units = TableFile.open(directory / UNIT_FILE)
-        len(units)  # a damaged file fails here, as a whole read did
-        documents = TableFile.open(directory / DOCUMENT_FILE)
-        len(documents)
+        # read when asked for; a file that is not Parquet (or lost its end) fails here, a damaged row group when
+        # it is read (also a FramingError)
+        units, documents = TableFile.open(directory / UNIT_FILE), TableFile.open(directory / DOCUMENT_FILE)
+        len(units), len(documents)
         contrast = _load_contrast(directory / CONTRAST_FILE) if (directory / CONTRAST_FILE).is_file() else None
         frames = json.loads((directory / FRAMES_FILE).read_text("utf-8")) if (directory / FRAMES_FILE).is_file() \
             else None

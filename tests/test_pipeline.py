@@ -176,6 +176,11 @@ def test_a_run_reads_its_unit_table_from_disk_when_asked(example_result, cache_d
     pd.testing.assert_frame_equal(carried.units, example_result.units)
     pd.testing.assert_frame_equal(carried.documents, example_result.documents)
     assert "units" in repr(again) and len(repr(again)) < 200
+    # a units.parquet that lost its end is not a run's table: one clear error when the run is loaded
+    data = (run / "units.parquet").read_bytes()
+    (run / "units.parquet").write_bytes(data[:len(data) // 2])
+    with pytest.raises(FramingError, match="cannot read run folder"):
+        framing.load_result(run)
 
 
 def test_same_input_config_and_seed_give_the_same_framings(example_result, cache_dir, monkeypatch, tmp_path):
