@@ -76,7 +76,7 @@ class StoredDocuments(Sequence[Document]):
         self._ends: list[int] = []  # where each text's bytes end in the file
         self._fields: list[tuple[str, str, str, str, str, Mapping[str, str]]] = []
         self._map: mmap.mmap | None = None
-        self._closer = weakref.finalize(self, _close_texts, self.__dict__)
+        weakref.finalize(self, self._file.close)  # closed with the corpus (its map closes itself when freed)
 
     def append(self, document: Document) -> None:
         self._file.write(document.text.encode("utf-8", "surrogatepass"))
@@ -152,12 +152,6 @@ def text_sizes(documents: Sequence[Document]) -> np.ndarray:
     if isinstance(documents, StoredDocuments):
         return documents.text_sizes()
     return np.array([len(d.text) for d in documents], dtype=np.int64)
-
-
-def _close_texts(state: dict) -> None:
-    if state.get("_map") is not None:
-        state["_map"].close()
-    state["_file"].close()
 
 
 @dataclass

@@ -244,7 +244,7 @@ def _near_duplicate_roots(hashes: np.ndarray, lengths: np.ndarray, threshold: fl
     for keys in band_keys:
         for left, right in _band_pairs(np.asarray(keys)):
             apart = root[left] != root[right]
-            pairs = np.stack([np.minimum(left[apart], right[apart]), np.maximum(left[apart], right[apart])], axis=1)
+            pairs = np.stack([left[apart], right[apart]], axis=1)  # every check below is symmetric
             likely = _likely_pairs(pairs, low_bytes, threshold - 0.1)
             near = likely[_jaccard(likely, hashes, lengths) >= threshold]
             if len(near):

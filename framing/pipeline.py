@@ -644,8 +644,9 @@ def _duplicate_groups(units: UnitTable, config: Config, doc_order: dict[str, int
 
 
 def _scratch_folder(config: Config) -> Path | None:
-    """Where a run's scratch files go (MinHash arrays, the unit table being written): beside the cache, on the
-    disk the user chose for framing's files; ``None`` (the system's temporary folder) without one."""
+    """Where a run's scratch files go (the documents' texts, MinHash arrays, the unit and document tables): beside
+    the cache, on the disk the user chose for framing's files; ``None`` (the system's temporary folder) without
+    one."""
     scratch = Path(config.embedding.cache_dir).expanduser() if config.embedding.cache_dir else None
     return scratch if scratch is not None and scratch.is_dir() else None
 
