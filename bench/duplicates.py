@@ -10,17 +10,16 @@ scratch files, which the kernel may write out and drop. Both versions get the sa
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from earlier import module_at  # noqa: E402 - bench/ is on the path when a script of it runs
 
 
 def _measure(find, texts, runs: int):
@@ -69,14 +68,7 @@ def main() -> None:
     print(f"{len(texts):,} analysed units of {args.corpus}", flush=True)
     versions = {"today": duplicates.find_duplicates}
     if args.against:
-        source = subprocess.run(["git", "-C", str(ROOT), "show", f"{args.against}:framing/duplicates.py"],
-                                check=True, capture_output=True, text=True).stdout
-        path = Path(tempfile.mkdtemp()) / "duplicates_then.py"
-        path.write_text(source)
-        # a module of the framing package, so that its relative imports (framing.outputs...) resolve
-        spec = importlib.util.spec_from_file_location("framing._duplicates_then", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = module_at(args.against, "duplicates")
         versions = {args.against: module.find_duplicates, **versions}
     groups = {}
     for name, find in versions.items():

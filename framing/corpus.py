@@ -21,22 +21,23 @@ import tempfile
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from .config import CorpusConfig
 from .errors import FramingError
 
-__all__ = ["Document", "Corpus", "StoredDocuments", "document_values", "text_sizes", "load_corpus",
+__all__ = ["Document", "Corpus", "StoredDocuments", "document_values", "text_sizes", "load_corpus", "read_each",
            "example_corpus_path", "corpus_root", "input_bytes"]
 
 log = logging.getLogger(__name__)
 
 _SIDECAR_NAMES = ("metadata.csv", "sources.csv")
 _RECORD_SUFFIXES = (".jsonl", ".csv", ".parquet")
-# map_files(read, items) -> results in the items' order: the builtin map here; an engine may spread it (Ray Data)
-MapFiles = Callable[[Callable[[Any], Any], list], Iterable[Any]]
+# map_files(read, items) -> every result ``read(item)`` yields, item after item, in the items' order:
+# ``read_each`` here; an engine may spread the items over workers (Ray Data)
+MapFiles = Callable[[Callable[[Any], Iterable[Any]], list], Iterable[Any]]
 UNKNOWN_SOURCE = "unknown"
 _LATIN_SINGLE_BYTE = frozenset(
     "cp1250 cp1252 cp1254 cp1257 cp1258 latin_1 iso8859_2 iso8859_3 iso8859_4 iso8859_9 iso8859_10 iso8859_13 "
@@ -307,19 +308,19 @@ def _read_bytes(path: Path) -> bytes:
         raise FramingError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _csv_rows(text: str, path: Path, corpus: Corpus) -> list[dict[str, str]]:
-    """Records of a CSV text, read strictly: a broken quote or a wrong number of fields is an error naming the
-    line where its record starts; a quoted field that swallows lines looking like records of their own is warned
-    about. The field-size limit follows the data, so one long article is not an error."""
+def _csv_records(lines: Iterable[str], path: Path, corpus: Corpus, size: int) -> Iterator[dict[str, str]]:
+    """Records of a CSV text given as lines with their line ends (``newline=""``), read strictly and as they come:
+    a broken quote or a wrong number of fields is an error naming the line where its record starts; a quoted field
+    that swallows lines looking like records of their own is warned about. The field-size limit follows the data
+    (``size``: the text's length or more), so one long article is not an error."""
     previous_limit = csv.field_size_limit()
-    csv.field_size_limit(max(previous_limit, len(text) + 1))
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: list[dict[str, str]] = []
+    csv.field_size_limit(max(previous_limit, size + 1))
+    reader = csv.reader(lines, strict=True)
     record_line = 1
     try:
         header = next(reader, None)
         if header is None:
-            return rows
+            return
         record_line = reader.line_num + 1
         for fields in reader:
             if fields:
@@ -327,7 +328,7 @@ def _csv_rows(text: str, path: Path, corpus: Corpus) -> list[dict[str, str]]:
                     raise FramingError(f"{path}: line {record_line}: {len(fields)} field(s) where the header has "
                                        f"{len(header)}; check the quotes and commas of that record")
                 _warn_swallowed_lines(fields, header, path, record_line, corpus)
-                rows.append(dict(zip(header, fields)))
+                yield dict(zip(header, fields))
             record_line = reader.line_num + 1
     except csv.Error as exc:
         where = f"line {record_line}" + (f" (read to line {reader.line_num})" if reader.line_num > record_line else "")
@@ -335,7 +336,6 @@ def _csv_rows(text: str, path: Path, corpus: Corpus) -> list[dict[str, str]]:
                            f"{record_line} may not be closed") from None
     finally:
         csv.field_size_limit(previous_limit)
-    return rows
 
 
 def _warn_swallowed_lines(fields: list[str], header: list[str], path: Path, line: int, corpus: Corpus) -> None:
@@ -352,7 +352,7 @@ def _warn_swallowed_lines(fields: list[str], header: list[str], path: Path, line
 
 def _read_sidecar(path: Path, key: str, corpus: Corpus) -> dict[str, dict[str, str]]:
     text = _decode(_read_bytes(path), path.name, corpus) or ""
-    rows = _csv_rows(text, path, corpus)
+    rows = list(_csv_records(io.StringIO(text, newline=""), path, corpus, len(text)))
     if rows and key not in rows[0]:
         raise FramingError(
             f"metadata file {path} has no column {key!r} (set corpus.metadata_key; columns: {', '.join(rows[0])})"
@@ -469,12 +469,23 @@ def input_bytes(path: str | Path | None = None, config: CorpusConfig | None = No
     return total
 
 
-def _read_page(item: tuple[str, str]) -> tuple[str | None, dict[str, str], Corpus]:
-    """One file of a folder corpus: its text (``None`` when skipped), what an HTML page says of itself, and notes.
+def read_each(read: Callable[[Any], Iterable[Any]], items: Iterable[Any]) -> Iterator[Any]:
+    """Every result of ``read(item)``, item after item, in this process: how a corpus is read without an engine.
+    ``read`` is a generator, so a large file's parts are used as they are read."""
+    for item in items:
+        yield from read(item)
+
+
+def _read_page(item: tuple[str, str]) -> Iterator[tuple[str | None, dict[str, str], Corpus]]:
+    """One file of a folder corpus, as one result: its text (``None`` when skipped), what an HTML page says of
+    itself, and notes.
 
     A module-level function of plain arguments, so an engine can run it on workers (the Ray engine does).
     """
-    path, rel = Path(item[0]), item[1]
+    yield _page(Path(item[0]), item[1])
+
+
+def _page(path: Path, rel: str) -> tuple[str | None, dict[str, str], Corpus]:
     notes = _FileNotes()
     data = _read_bytes(path)
     notes.input_hashes[rel] = hashlib.sha256(data).hexdigest()
@@ -537,25 +548,75 @@ def _page_fields(page_meta: dict[str, str], config: CorpusConfig) -> dict[str, s
     return {k: v for k, v in fields.items() if v}
 
 
-def _records(path: Path, name: str, corpus: Corpus) -> list[dict[str, Any]]:
-    data = _read_bytes(path)
-    corpus.input_hashes[name] = hashlib.sha256(data).hexdigest()
-    if path.suffix.lower() == ".parquet":
-        import pandas as pd
+# A record file is parsed as it is read and handed on in parts of about this much text (characters), so that one
+# file of ten million records never passes through memory whole; a part is also where a worker's results travel.
+RECORD_PART_CHARS = 16 << 20
+_SCAN_BYTES = 1 << 20  # how much of a file is read at once while it is hashed and its encoding is checked
+_PARQUET_BATCH_ROWS = 1_000
 
-        try:
-            frame = pd.read_parquet(io.BytesIO(data))
-        except Exception as exc:  # pyarrow raises several types for a damaged file
-            raise FramingError(f"cannot read {path} as parquet: {str(exc).splitlines()[0]}") from None
-        return [{k: (None if v is None or v != v else v) for k, v in row.items()}
-                for row in frame.to_dict(orient="records")]
-    text = _decode(data, name, corpus)
-    if text is None:
-        raise FramingError(f"{path} is a binary file, not {path.suffix[1:]}")
-    if path.suffix.lower() == ".csv":
-        return _csv_rows(text, path, corpus)
-    records = []
-    for line_no, line in enumerate(text.splitlines(), 1):
+
+def _file_sha256(path: Path) -> str:
+    try:
+        with open(path, "rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
+    except OSError as exc:
+        raise FramingError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _stream_encoding(path: Path, name: str, notes: Corpus) -> str | None:
+    """Hash a record file (into ``notes``) and say how its text can be read as a stream: the codec of its
+    byte-order mark, or ``utf-8`` when every byte is UTF-8. ``None`` when it must be decoded whole, as a page is
+    (its encoding detected, or UTF-16 without a mark). Raises for binary data."""
+    digest, utf8 = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as file:
+            block = file.read(_SCAN_BYTES)
+            digest.update(block)
+            encoding = next((codec for bom, codec in _BOMS if block.startswith(bom)), None)
+            if encoding is None and b"\x00" not in block[:8192]:
+                encoding = "utf-8"
+            if encoding is not None:
+                head = (utf8.decode(block) if encoding == "utf-8" else block.decode(encoding, "replace"))
+                if _binary_share(head) > _BINARY_SHARE:
+                    raise FramingError(f"{path} is a binary file, not {path.suffix[1:]}")
+                del head
+            while block := file.read(_SCAN_BYTES):
+                digest.update(block)
+                if encoding == "utf-8":
+                    utf8.decode(block)  # only to check it: the text is read again, a part at a time
+            if encoding == "utf-8":
+                utf8.decode(b"", final=True)
+    except UnicodeDecodeError:
+        notes.input_hashes[name] = _file_sha256(path)
+        return None
+    except OSError as exc:
+        raise FramingError(f"cannot read {path}: {exc.strerror or exc}") from None
+    notes.input_hashes[name] = digest.hexdigest()
+    return encoding
+
+
+def _text_lines(path: Path, name: str, notes: Corpus) -> Iterator[str]:
+    """The lines of a record file's text with their line ends (``\\n``, ``\\r\\n`` or ``\\r``), read as they are
+    needed when the encoding allows (UTF-8, or a byte-order mark); otherwise decoded whole, as a page is."""
+    encoding = _stream_encoding(path, name, notes)
+    if encoding is None:
+        text = _decode(_read_bytes(path), name, notes)
+        if text is None:
+            raise FramingError(f"{path} is a binary file, not {path.suffix[1:]}")
+        yield from io.StringIO(text, newline="")
+        return
+    if encoding not in ("utf-8", "utf-8-sig"):
+        _warn(notes, f"{name}: not UTF-8; decoded as {encoding}")
+    try:
+        with open(path, encoding=encoding, errors="strict" if encoding == "utf-8" else "replace",
+                  newline="") as file:
+            yield from file
+    except OSError as exc:
+        raise FramingError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _jsonl_records(lines: Iterable[str], path: Path) -> Iterator[dict[str, Any]]:
+    for line_no, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -564,21 +625,70 @@ def _records(path: Path, name: str, corpus: Corpus) -> list[dict[str, Any]]:
             raise FramingError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from None
         if not isinstance(record, dict):
             raise FramingError(f"{path}:{line_no}: each line must be a JSON object")
-        records.append(record)
-    return records
+        yield record
 
 
-def _read_records(item: tuple[str, str, CorpusConfig]) -> Corpus:
+def _parquet_records(path: Path, name: str, notes: Corpus) -> Iterator[dict[str, Any]]:
+    """A Parquet file's rows, a batch at a time; a null or NaN value is ``None``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    notes.input_hashes[name] = _file_sha256(path)
+    pool = pa.default_memory_pool()
+    try:
+        batches = pq.ParquetFile(path).iter_batches(batch_size=_PARQUET_BATCH_ROWS)
+        while True:
+            try:
+                rows = next(batches).to_pylist()
+            except StopIteration:
+                return
+            pool.release_unused()  # Arrow's allocator would keep each decoded batch's pages (~4x the batch here)
+            yield from ({k: (None if v is None or v != v else v) for k, v in row.items()} for row in rows)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        if isinstance(exc, FramingError):
+            raise
+        raise FramingError(f"cannot read {path} as parquet: {str(exc).splitlines()[0]}") from None
+
+
+def _records(path: Path, name: str, notes: Corpus) -> Iterator[dict[str, Any]]:
+    """The records of a ``.jsonl``, ``.csv`` or ``.parquet`` file, parsed as the file is read."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return _parquet_records(path, name, notes)
+    lines = _text_lines(path, name, notes)
+    if suffix == ".csv":
+        try:
+            size = path.stat().st_size  # a text never has more characters than its file has bytes
+        except OSError:
+            size = 0
+        return _csv_records(lines, path, notes, size)
+    return _jsonl_records(lines, path)
+
+
+def _take_part(notes: Corpus, documents: list[Document]) -> Corpus:
+    """What a record file gave since the last part: these documents, and the notes gathered meanwhile."""
+    part = _FileNotes()
+    part.documents = documents
+    part.skipped, notes.skipped = notes.skipped, []
+    part.warnings, notes.warnings = notes.warnings, []
+    part.input_hashes, notes.input_hashes = notes.input_hashes, {}
+    return part
+
+
+def _read_records(item: tuple[str, str, CorpusConfig, int]) -> Iterator[Corpus]:
     """The documents of one record file (a ``.jsonl``, ``.csv`` or ``.parquet`` file, or one shard of many), and
-    its notes. Without ``corpus.id_field`` a document is ``<name>:<row>``. Runs on workers too."""
-    path, name, config = Path(item[0]), item[1], item[2]
-    corpus = _FileNotes()
-    records = _records(path, name, corpus)
-    if records and not any(config.text_field in record for record in records):
-        fields = ", ".join(_short(str(k)) for k in list(records[0])[:20])
-        raise FramingError(f"{path} has no field {config.text_field!r} (set corpus.text_field; fields: {fields})")
+    its notes, in parts of about ``item[3]`` characters of text, each given as soon as it is read (the last part
+    may be empty; it carries the file's last notes). Without ``corpus.id_field`` a document is ``<name>:<row>``.
+    Runs on workers too."""
+    path, name, config, part_chars = Path(item[0]), item[1], item[2], item[3]
+    notes = _FileNotes()
+    documents: list[Document] = []
+    chars, first_fields, has_text_field = 0, None, False
     seen: set[str] = set()
-    for row_no, record in enumerate(records, 1):
+    for row_no, record in enumerate(_records(path, name, notes), 1):
+        if first_fields is None:
+            first_fields = list(record)[:20]
+        has_text_field = has_text_field or config.text_field in record
         text = record.pop(config.text_field, None)
         doc_id = str(record.pop(config.id_field)) if config.id_field and record.get(config.id_field) is not None \
             else f"{name}:{row_no}"
@@ -587,25 +697,34 @@ def _read_records(item: tuple[str, str, CorpusConfig]) -> Corpus:
         seen.add(doc_id)
         reason = _no_text_reason(text, config.text_field)
         if reason:
-            corpus.skipped.append((doc_id, reason))
+            notes.skipped.append((doc_id, reason))
             continue
-        corpus.documents.append(_document(doc_id, text, record, config, corpus))
-    return corpus
+        documents.append(_document(doc_id, text, record, config, notes))
+        chars += len(text)
+        if chars >= part_chars:
+            yield _take_part(notes, documents)
+            documents, chars = [], 0
+    if first_fields is not None and not has_text_field:
+        fields = ", ".join(_short(str(k)) for k in first_fields)
+        raise FramingError(f"{path} has no field {config.text_field!r} (set corpus.text_field; fields: {fields})")
+    yield _take_part(notes, documents)
 
 
 def _load_records(files: list[Path], names: list[str], config: CorpusConfig, corpus: Corpus,
                   map_files: MapFiles) -> None:
-    for shard in map_files(_read_records, [(str(path), name, config) for path, name in zip(files, names)]):
-        _merge_notes(corpus, shard)
-        corpus.documents.extend(shard.documents)
+    for part in map_files(_read_records, [(str(path), name, config, RECORD_PART_CHARS)
+                                          for path, name in zip(files, names)]):
+        _merge_notes(corpus, part)
+        corpus.documents.extend(part.documents)
 
 
 def load_corpus(path: str | Path | None = None, config: CorpusConfig | None = None,
-                map_files: MapFiles = map, scratch: str | Path | None = None) -> Corpus:
+                map_files: MapFiles = read_each, scratch: str | Path | None = None) -> Corpus:
     """Read a corpus from a folder, a ``.jsonl``, ``.csv`` or ``.parquet`` file, or shards of them named by a
     pattern (``data/part-*.parquet``); default: the bundled example.
 
-    ``map_files(read, items)`` reads the files (the builtin ``map``; the Ray engine reads them as a Ray Dataset);
+    ``map_files(read, items)`` reads the files (``read_each`` in this process; the Ray engine reads them as a Ray
+    Dataset); a record file is parsed as it is read, in parts (``RECORD_PART_CHARS``), never whole;
     everything that decides what a document is runs inside ``read``, so every engine applies the same rules.
     Raises ``FramingError`` for a missing path or a corpus with no readable document. Empty and binary files
     are skipped and listed in a warning; non-UTF-8 files are decoded by detection with a warning. The documents'

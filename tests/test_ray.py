@@ -69,6 +69,39 @@ def test_ray_reads_pages_and_shards_as_the_local_engine_does(local_ray, aleppo_p
 
 @pytest.mark.slow
 @pytest.mark.ray
+def test_ray_reads_a_record_file_in_parts_as_the_local_engine_does(local_ray, tmp_path, monkeypatch):
+    """Each part of a record file comes back from its worker on its own; the driver puts them in order."""
+    import json
+
+    from test_corpus import write
+
+    from framing import corpus as corpus_module
+    from framing.config import CorpusConfig
+    from framing.engines.ray import RayEngine
+
+    engine = RayEngine(EngineConfig(name="ray", block_files=1), Config().embedding)
+    for k in range(3):
+        write(tmp_path / "shards" / f"part-{k}.jsonl", "".join(
+            json.dumps({"text": f"Shard {k} record {n} is here." if n % 4 else "", "source": f"S{n % 3}"}) + "\n"
+            for n in range(12 + k)))
+    pattern = str(tmp_path / "shards" / "part-*.jsonl")
+    whole = load_corpus(pattern)
+    monkeypatch.setattr(corpus_module, "RECORD_PART_CHARS", 1)  # a part per document, on the workers too
+    for path in (pattern, str(tmp_path / "shards" / "part-2.jsonl")):
+        local, on_ray = load_corpus(path), load_corpus(path, map_files=engine.map_files)
+        assert on_ray.documents == local.documents and len(local.documents) >= 10
+        assert (on_ray.skipped, on_ray.warnings, on_ray.input_hashes) == (local.skipped, local.warnings,
+                                                                          local.input_hashes)
+    assert on_ray.documents == [d for d in whole.documents if d.id.startswith("part-2.jsonl:")]
+    assert load_corpus(pattern, map_files=engine.map_files).documents == whole.documents
+    write(tmp_path / "late" / "a.jsonl", "".join(json.dumps({"text": f"Record {n}."}) + "\n" for n in range(5))
+          + '{"text": \n')
+    with pytest.raises(FramingError, match=r"a.jsonl:6: not valid JSON"):
+        load_corpus(tmp_path / "late" / "a.jsonl", CorpusConfig(), map_files=engine.map_files)
+
+
+@pytest.mark.slow
+@pytest.mark.ray
 def test_ray_engine_writes_the_run_folder_the_local_engine_writes(local_ray, cache_dir, tmp_path):
     settings = {"embedding__cache_dir": str(cache_dir), "reduce__fit_sample": 150, "progress": False}
     local = framing.analyze(None, EXAMPLE, **settings)

@@ -28,9 +28,10 @@ class Engine(Protocol):
 
     name: str
 
-    def map_files(self, read: Callable[[Any], Any], items: list) -> Iterable[Any]:
-        """``read`` applied to every item (one input file each), results in the items' order; a
-        ``FramingError`` raised by ``read`` reaches the caller as itself."""
+    def map_files(self, read: Callable[[Any], Iterable[Any]], items: list) -> Iterable[Any]:
+        """Every result ``read(item)`` yields for every item (one input file each: a page gives one result, a
+        record file one per part), item after item and in the order ``read`` yields them, given as they come
+        (never all held at once); a ``FramingError`` raised by ``read`` reaches the caller as itself."""
         ...
 
     def segment(self, documents: Sequence["Document"], settings: "UnitsConfig", progress: bool | None

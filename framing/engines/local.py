@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ..config import EngineConfig, UnitsConfig
-from ..corpus import Document, text_sizes
+from ..corpus import Document, read_each, text_sizes
 from ..embedders import Embedder
 from ..framings import FramingModel, Placement, place_in_chunks
 from ..progress import progress_bar
@@ -51,8 +51,8 @@ class LocalEngine:
         # never more workers than cores: on one core they would only take turns
         self.processes = min(self.settings.processes, os.cpu_count() or 1)
 
-    def map_files(self, read: Callable[[Any], Any], items: list) -> Iterable[Any]:
-        return map(read, items)
+    def map_files(self, read: Callable[[Any], Iterable[Any]], items: list) -> Iterable[Any]:
+        return read_each(read, items)
 
     def segment(self, documents: Sequence[Document], settings: UnitsConfig, progress: bool | None) -> UnitTable:
         processes = self.processes

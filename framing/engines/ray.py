@@ -2,9 +2,10 @@
 
 - **Reading**: the input files (a folder's pages, or the shards of ``corpus.path: data/part-*.jsonl``) become a
   Ray Dataset, one row per file, and ``map_batches`` runs the corpus stage's own per-file reader on them
-  (decoding, HTML extraction, record parsing and validation), so the rules are the local engine's. The driver
-  adds sidecar metadata and keeps the documents. Workers read the files by path: on a cluster the corpus must
-  lie on storage every node can read.
+  (decoding, HTML extraction, record parsing and validation), so the rules are the local engine's. A record
+  file comes back in parts (``corpus.RECORD_PART_CHARS`` of text each), each sent on as it is parsed; the driver
+  takes them in input order as they arrive, adds sidecar metadata and keeps the documents. Workers read the
+  files by path: on a cluster the corpus must lie on storage every node can read.
 - **Segmenting**: the documents become a Ray Dataset (one row per document, blocks of ``engine.block_documents``)
   and ``map_batches`` runs ``framing.units.segment`` on them; only offsets and sections come back — the driver
   cuts the text from its documents, so every unit is still ``document.text[start:end]``.
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import pickle
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -56,16 +57,31 @@ def _segment_batch(batch: dict[str, np.ndarray], settings: dict[str, Any]) -> di
     return segment_offsets(batch["position"], batch["text"], settings)
 
 
-def _read_batch(batch: dict[str, np.ndarray], read: Callable[[Any], Any]) -> dict[str, np.ndarray]:
-    """Ray Data UDF: a block of input files → what the corpus stage's reader made of each (pickled), or the
-    one-line error a user can act on (a ``FramingError`` must not come back as a Ray traceback)."""
-    results = []
-    for blob in batch["item"]:
-        try:
-            results.append(pickle.dumps(("ok", read(pickle.loads(blob)))))
-        except FramingError as exc:
-            results.append(pickle.dumps(("error", str(exc))))
-    return {"position": batch["position"], "result": np.array(results, dtype=object)}
+def _outcomes(read: Callable[[Any], Iterable[Any]], item: Any) -> Iterator[tuple[bool, bytes]]:
+    """``(last, pickled result)`` for each result ``read(item)`` yields; a ``FramingError`` becomes the item's last
+    result, the one-line error a user can act on (it must not come back as a Ray traceback)."""
+    held = None
+    try:
+        for value in read(item):
+            if held is not None:
+                yield False, held
+            held = pickle.dumps(("ok", value))
+    except FramingError as exc:
+        if held is not None:
+            yield False, held
+        held = pickle.dumps(("error", str(exc)))
+    yield True, held if held is not None else pickle.dumps(("none", None))
+
+
+def _read_batch(batch: dict[str, np.ndarray], read: Callable[[Any], Iterable[Any]]
+                ) -> Iterator[dict[str, np.ndarray]]:
+    """Ray Data UDF: a block of input files → one row per result of the corpus stage's reader (a page gives one,
+    a record file one per part), each sent on as soon as it is read, numbered so the driver can put them back in
+    order."""
+    for position, blob in zip(batch["position"], batch["item"]):
+        for part, (last, result) in enumerate(_outcomes(read, pickle.loads(blob))):
+            yield {"position": np.array([position], dtype=np.int64), "part": np.array([part], dtype=np.int64),
+                   "last": np.array([last]), "result": np.array([result], dtype=object)}
 
 
 class _EmbeddingActor:
@@ -162,7 +178,7 @@ class RayEngine:
             for name in ("ray", "ray.data"):  # its start-up and "progress bars disabled" notices too
                 logging.getLogger(name).setLevel(logging.ERROR)
 
-    def map_files(self, read: Callable[[Any], Any], items: list) -> Iterable[Any]:
+    def map_files(self, read: Callable[[Any], Iterable[Any]], items: list) -> Iterable[Any]:
         import pyarrow as pa
 
         size = self.settings.block_files
@@ -170,14 +186,25 @@ class RayEngine:
                             "item": [pickle.dumps(item) for item in items[start:start + size]]})
                   for start in range(0, len(items), size)]
         if not blocks:
-            return []
+            return
         rows = self.ray.data.from_arrow(blocks).map_batches(
-            _read_batch, fn_kwargs={"read": read}, batch_size=None, batch_format="numpy").to_pandas()
-        results = [pickle.loads(blob) for blob in rows.sort_values("position", kind="stable")["result"]]
-        for status, value in results:
-            if status == "error":
-                raise FramingError(value)
-        return [value for _, value in results]
+            _read_batch, fn_kwargs={"read": read}, batch_size=None, batch_format="numpy")
+        # results come as workers finish them; each is given on once all those before it have been (a result
+        # waits here only while an earlier one is still being read)
+        waiting: dict[tuple[int, int], tuple[bool, bytes]] = {}
+        position, part = 0, 0
+        for batch in rows.iter_batches(batch_size=None, batch_format="numpy"):
+            for key in zip(batch["position"].tolist(), batch["part"].tolist(), batch["last"].tolist(),
+                           batch["result"]):
+                waiting[key[0], key[1]] = (key[2], key[3])
+            while (position, part) in waiting:
+                last, blob = waiting.pop((position, part))
+                status, value = pickle.loads(blob)
+                if status == "error":
+                    raise FramingError(value)
+                if status == "ok":
+                    yield value
+                position, part = (position + 1, 0) if last else (position, part + 1)
 
     def segment(self, documents: Sequence[Document], settings: UnitsConfig, progress: bool | None) -> UnitTable:
         import pyarrow as pa
