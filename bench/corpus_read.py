@@ -4,10 +4,10 @@
     python bench/corpus_read.py /tmp/c1m --format jsonl --runs 3 --against faa94cb
 
 The first argument is a folder corpus (``bench/make_corpus.py`` writes one); its documents are written once into
-``<folder>.<format>`` beside it (one record per document: id, text, source, date), which is then read. Peak
-memory is the growth of this process's anonymous memory while one call runs (sampled every 50 ms), so the
-file's pages in the kernel's cache are not counted; the documents' texts go to a scratch file in both versions
-of ``faa94cb`` on. Both versions must give the same documents; the script says whether they do.
+``<folder>.<format>`` beside it (one record per document: id, text, source, date and its metadata), which is
+then read with ``corpus.id_field: id``. Peak memory is the growth of this process's anonymous memory while one
+call runs (sampled every 50 ms), so the file's pages in the kernel's cache are not counted; both versions keep
+the documents' texts in a scratch file. Both must give the same documents; the script says whether they do.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def write_records(folder: Path, kind: str) -> Path:
     if target.exists():
         return target
     documents = load_corpus(folder).documents
-    rows = ({"id": d.id, "text": d.text, "source": d.source, "date": d.date} for d in documents)
+    rows = ({"id": d.id, "text": d.text, "source": d.source, "date": d.date, **d.meta} for d in documents)
     partial = target.with_name(target.name + ".partial")
     if kind == "jsonl":
         with open(partial, "w", encoding="utf-8") as file:
@@ -43,7 +43,7 @@ def write_records(folder: Path, kind: str) -> Path:
         import csv
 
         with open(partial, "w", encoding="utf-8", newline="") as file:
-            writer = csv.DictWriter(file, ["id", "text", "source", "date"])
+            writer = csv.DictWriter(file, ["id", "text", "source", "date", *documents[0].meta])
             writer.writeheader()
             writer.writerows(rows)
     else:

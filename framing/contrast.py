@@ -31,7 +31,7 @@ from .errors import FramingError
 from .frames import PREDICTION, FrameAssignment, adjusted_shares
 from .framings import _TOKEN_PATTERN, NEWS_STOP_WORDS, UNASSIGNED, count_terms, dot_rows, members_of, row_chunks
 
-__all__ = ["Contrast", "ContrastInput", "compute_contrast", "fightin_words", "word_counts"]
+__all__ = ["Contrast", "ContrastInput", "check_group_field", "compute_contrast", "fightin_words", "word_counts"]
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,21 @@ def json_safe(value: Any) -> Any:
 
 # ---------------------------------------------------------------- groups
 
+def _no_group_field(group_by: str, doc_meta: Mapping[str, Mapping[str, str]]) -> str:
+    fields = sorted({k for meta in doc_meta.values() for k in meta})
+    return (f"contrast.group_by: no document has a {group_by!r} field "
+            f"(fields: {', '.join(fields) or 'none'}; or 'source', 'section')")
+
+
+def check_group_field(group_by: str | None, doc_meta: Mapping[str, Mapping[str, str]]) -> None:
+    """Raise ``FramingError`` when ``group_by`` names a field no document has: checked as soon as the corpus is
+    read, so a misspelt field ends a run in seconds, not after the units are embedded and clustered."""
+    if group_by in (None, "source", "section"):
+        return
+    if not any(meta.get(group_by) for meta in doc_meta.values()):
+        raise FramingError(_no_group_field(group_by, doc_meta))
+
+
 def resolve_groups(sources: Sequence[str], doc_ids: Sequence[str], sections: Sequence[str],
                    groups: Mapping[str, Sequence[str]] | None, group_by: str | None,
                    doc_meta: Mapping[str, Mapping[str, str]]) -> tuple[list[str | None], dict[str, list[str]], str]:
@@ -133,9 +148,7 @@ def resolve_groups(sources: Sequence[str], doc_ids: Sequence[str], sections: Seq
         return labels, {s: [s] for s in dict.fromkeys(labels)}, "section"
     labels = [doc_meta.get(d, {}).get(group_by) or None for d in doc_ids]
     if all(label is None for label in labels):
-        fields = sorted({k for meta in doc_meta.values() for k in meta})
-        raise FramingError(f"contrast.group_by: no document has a {group_by!r} field "
-                           f"(fields: {', '.join(fields) or 'none'}; or 'source', 'section')")
+        raise FramingError(_no_group_field(group_by, doc_meta))
     members: dict[str, set[str]] = defaultdict(set)
     for label, source in zip(labels, sources):
         if label is not None:

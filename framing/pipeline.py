@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import __version__
 from .config import Config, FramesConfig, apply_overrides
-from .contrast import Contrast, ContrastInput, compute_contrast, word_counts
+from .contrast import Contrast, ContrastInput, check_group_field, compute_contrast, word_counts
 from .corpus import Corpus, Document, corpus_root, document_values, input_bytes, load_corpus, text_sizes
 from .duplicates import DuplicateGroups, find_duplicates, find_reposts
 from .embed import EmbeddingCache, embed_texts, make_embedder
@@ -400,6 +400,8 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     doc_meta = {doc_id: {**meta, "source": source, "date": date} for doc_id, meta, source, date in
                 zip(doc_ids, document_values(corpus.documents, "meta"), document_values(corpus.documents, "source"),
                     dates)}
+    if config.contrast.enabled or config.time.enabled:
+        check_group_field(config.contrast.group_by, doc_meta)
     # Precedence for "who said it first": by date (ISO strings sort), then corpus order.
     doc_order = {doc_ids[k]: rank for rank, k in enumerate(sorted(range(len(doc_ids)), key=lambda k: dates[k] or "~"))}
     with timer.stage("units"):

@@ -199,6 +199,9 @@ USER_ERRORS = {
     "run.name=.": (lambda tmp: ["run", "--set", "run.name=."], "must be a plain folder name"),
     "run.name=../other": (lambda tmp: ["run", "--set", "run.name=../other"], "must be a plain folder name"),
     "report --out an existing folder": (_report_into_folder, "is a folder; give the page's file name"),
+    "contrast.group_by a field no document has": (
+        lambda tmp: ["run", "--set", "contrast.group_by=stance", "--out", str(tmp / "out")],
+        "contrast.group_by: no document has a 'stance' field"),
 }
 
 

@@ -270,6 +270,21 @@ def test_api_accepts_corpus_objects_and_rejects_tiny_input(cache_dir):
         framing.analyze(corpus, cluster__size=3)
 
 
+def test_a_group_by_field_no_document_has_ends_the_run_before_any_unit_is_made(tmp_path, monkeypatch):
+    from framing.engines.local import LocalEngine
+
+    def segment(*args, **kwargs):
+        raise AssertionError("the run went on to segment its documents")
+
+    monkeypatch.setattr(LocalEngine, "segment", segment)  # an empty cache: no stored units either
+    with pytest.raises(FramingError, match="contrast.group_by: no document has a 'stance' field .*leaning"):
+        framing.analyze(None, contrast__group_by="stance", embedding__cache_dir=str(tmp_path))
+    with pytest.raises(FramingError, match="no document has a 'stance' field"):  # time groups by it too
+        framing.analyze(None, contrast__group_by="stance", contrast__enabled=False, embedding__cache_dir=str(tmp_path))
+    with pytest.raises(AssertionError, match="went on to segment"):  # a field some document has goes ahead
+        framing.analyze(None, contrast__group_by="leaning", embedding__cache_dir=str(tmp_path))
+
+
 def test_aleppo_corpus_end_to_end(aleppo_path, cache_dir, tmp_path):
     config = framing.load_config("configs/aleppo-2016.yaml", [f"corpus.path={aleppo_path}",
                                                               f"embedding.cache_dir={cache_dir}"])
