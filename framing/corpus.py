@@ -317,6 +317,7 @@ def _csv_records(lines: Iterable[str], path: Path, corpus: Corpus, size: int) ->
     csv.field_size_limit(max(previous_limit, size + 1))
     reader = csv.reader(lines, strict=True)
     record_line = 1
+    swallowing, more_lines = 0, []  # records whose quoted field may have swallowed records; lines of some
     try:
         header = next(reader, None)
         if header is None:
@@ -327,9 +328,21 @@ def _csv_records(lines: Iterable[str], path: Path, corpus: Corpus, size: int) ->
                 if len(fields) != len(header):
                     raise FramingError(f"{path}: line {record_line}: {len(fields)} field(s) where the header has "
                                        f"{len(header)}; check the quotes and commas of that record")
-                _warn_swallowed_lines(fields, header, path, record_line, corpus)
+                spanned = _swallowed_lines(fields, header)
+                if spanned:
+                    swallowing += 1
+                    if swallowing <= _SWALLOWED_WARNINGS:
+                        _warn(corpus, f"{path.name}: line {record_line}: a quoted field spans {spanned} lines that "
+                                      "look like records of their own; check its quotes")
+                    elif len(more_lines) < 3:
+                        more_lines.append(record_line)
                 yield dict(zip(header, fields))
             record_line = reader.line_num + 1
+        if swallowing > _SWALLOWED_WARNINGS:
+            more = swallowing - _SWALLOWED_WARNINGS
+            _warn(corpus, f"{path.name}: {more:,} more quoted field(s) span lines that look like records of their "
+                          f"own (lines {', '.join(map(str, more_lines))}{' ...' if more > 3 else ''}); if the texts "
+                          "hold such lines, ignore this")
     except csv.Error as exc:
         where = f"line {record_line}" + (f" (read to line {reader.line_num})" if reader.line_num > record_line else "")
         raise FramingError(f"{path}: {where}: not valid CSV ({exc}); a quote opened in the record of line "
@@ -338,16 +351,22 @@ def _csv_records(lines: Iterable[str], path: Path, corpus: Corpus, size: int) ->
         csv.field_size_limit(previous_limit)
 
 
-def _warn_swallowed_lines(fields: list[str], header: list[str], path: Path, line: int, corpus: Corpus) -> None:
+# Warnings for quoted fields that may have swallowed records, per file; past these, one line counts the rest (a
+# text column of paragraphs with as many commas as the header has can look like that in every record).
+_SWALLOWED_WARNINGS = 3
+
+
+def _swallowed_lines(fields: list[str], header: list[str]) -> int:
+    """How many lines a quoted field spans when most of them, two at least, parse as records of their own (what a
+    quote left open in one record makes of the records after it); 0 otherwise."""
     for field_text in fields:
         inner = [row for row in field_text.split("\n")[1:] if row.strip()]
         if len(header) < 2 or len(inner) < 2:
             continue
         record_like = sum(1 for row in inner if len(next(csv.reader([row]), [])) == len(header))
         if record_like >= 2 and record_like * 3 >= len(inner) * 2:
-            _warn(corpus, f"{path.name}: line {line}: a quoted field spans {len(inner) + 1} lines that look like "
-                          "records of their own; check its quotes")
-            return
+            return len(inner) + 1
+    return 0
 
 
 def _read_sidecar(path: Path, key: str, corpus: Corpus) -> dict[str, dict[str, str]]:

@@ -141,6 +141,21 @@ def test_a_quoted_field_swallowing_record_lines_is_warned_about(tmp_path):
                for w in corpus.warnings)
 
 
+def test_quoted_fields_that_look_swallowed_in_every_record_give_four_warnings_not_one_each(tmp_path):
+    """Paragraphs with as many commas as the header has fields look like swallowed records: a column of such
+    texts warns three times and counts the rest in one line, however many records it has."""
+    paragraph = "On Monday, in the north, near the gate, at dawn, the convoy waited"  # four commas: five fields
+    rows = ["id,text,source,date,leaning"] + [f'{i},"{paragraph}.\n{paragraph} again.\n{paragraph} once more.",'
+                                             f'S{i % 3},2016-12-0{1 + i % 9},side-{i % 2}' for i in range(1, 41)]
+    corpus = load_corpus(write(tmp_path / "docs.csv", "\n".join(rows) + "\n"))
+    assert len(corpus.documents) == 40
+    swallowed = [w for w in corpus.warnings if "look like records of their own" in w]
+    assert swallowed[:3] == [f"docs.csv: line {line}: a quoted field spans 3 lines that look like records of "
+                             "their own; check its quotes" for line in (2, 5, 8)]
+    assert swallowed[3:] == ["docs.csv: 37 more quoted field(s) span lines that look like records of their own "
+                             "(lines 11, 14, 17 ...); if the texts hold such lines, ignore this"]
+
+
 def test_a_csv_field_larger_than_128k_is_read(tmp_path):
     long_text = " ".join([PROSE] * 1500)  # about 200 kB: over the csv module's default field limit
     path = write(tmp_path / "docs.csv", f'id,text\n1,"{long_text}"\n2,short text here\n')
