@@ -587,6 +587,13 @@ def _stream_encoding(path: Path, name: str, notes: Corpus) -> str | None:
     byte-order mark, or ``utf-8`` when every byte is UTF-8. ``None`` when it must be decoded whole, as a page is
     (its encoding detected, or UTF-16 without a mark). Raises for binary data."""
     digest, utf8 = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")()
+
+    def utf8_text(data: bytes, final: bool = False) -> str | None:
+        try:
+            return utf8.decode(data, final)
+        except UnicodeDecodeError:
+            return None
+
     try:
         with open(path, "rb") as file:
             block = file.read(_SCAN_BYTES)
@@ -595,19 +602,18 @@ def _stream_encoding(path: Path, name: str, notes: Corpus) -> str | None:
             if encoding is None and b"\x00" not in block[:8192]:
                 encoding = "utf-8"
             if encoding is not None:
-                head = (utf8.decode(block) if encoding == "utf-8" else block.decode(encoding, "replace"))
-                if _binary_share(head) > _BINARY_SHARE:
+                head = utf8_text(block) if encoding == "utf-8" else block.decode(encoding, "replace")
+                if head is None:
+                    encoding = None  # not UTF-8: decoded whole, by detection
+                elif _binary_share(head) > _BINARY_SHARE:
                     raise FramingError(f"{path} is a binary file, not {path.suffix[1:]}")
                 del head
             while block := file.read(_SCAN_BYTES):
-                digest.update(block)
-                if encoding == "utf-8":
-                    utf8.decode(block)  # only to check it: the text is read again, a part at a time
-            if encoding == "utf-8":
-                utf8.decode(b"", final=True)
-    except UnicodeDecodeError:
-        notes.input_hashes[name] = _file_sha256(path)
-        return None
+                digest.update(block)  # the whole file is hashed whatever its encoding
+                if encoding == "utf-8" and utf8_text(block) is None:  # checked only: read again a part at a time
+                    encoding = None
+            if encoding == "utf-8" and utf8_text(b"", final=True) is None:
+                encoding = None
     except OSError as exc:
         raise FramingError(f"cannot read {path}: {exc.strerror or exc}") from None
     notes.input_hashes[name] = digest.hexdigest()
@@ -655,17 +661,11 @@ def _parquet_records(path: Path, name: str, notes: Corpus) -> Iterator[dict[str,
     notes.input_hashes[name] = _file_sha256(path)
     pool = pa.default_memory_pool()
     try:
-        batches = pq.ParquetFile(path).iter_batches(batch_size=_PARQUET_BATCH_ROWS)
-        while True:
-            try:
-                rows = next(batches).to_pylist()
-            except StopIteration:
-                return
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=_PARQUET_BATCH_ROWS):
+            rows = batch.to_pylist()
             pool.release_unused()  # Arrow's allocator would keep each decoded batch's pages (~4x the batch here)
             yield from ({k: (None if v is None or v != v else v) for k, v in row.items()} for row in rows)
     except Exception as exc:  # pyarrow raises several types for a damaged file
-        if isinstance(exc, FramingError):
-            raise
         raise FramingError(f"cannot read {path} as parquet: {str(exc).splitlines()[0]}") from None
 
 

@@ -194,9 +194,9 @@ class RayEngine:
         waiting: dict[tuple[int, int], tuple[bool, bytes]] = {}
         position, part = 0, 0
         for batch in rows.iter_batches(batch_size=None, batch_format="numpy"):
-            for key in zip(batch["position"].tolist(), batch["part"].tolist(), batch["last"].tolist(),
-                           batch["result"]):
-                waiting[key[0], key[1]] = (key[2], key[3])
+            for arrived, number, is_last, blob in zip(batch["position"].tolist(), batch["part"].tolist(),
+                                                     batch["last"].tolist(), batch["result"]):
+                waiting[arrived, number] = (is_last, blob)
             while (position, part) in waiting:
                 last, blob = waiting.pop((position, part))
                 status, value = pickle.loads(blob)
