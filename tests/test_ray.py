@@ -23,7 +23,9 @@ EXAMPLE = ROOT / "configs" / "example.yaml"
 @pytest.fixture(scope="module")
 def local_ray():
     ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'framing[ray]')")
-    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False)
+    # one logical GPU (Ray schedules by declared resources; this machine has none): actors that ask for a GPU
+    # are placed, and their model is asked to load on cuda
+    ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, configure_logging=False, log_to_driver=False)
     yield ray
     ray.shutdown()
 
@@ -119,6 +121,44 @@ def test_ray_engine_writes_the_run_folder_the_local_engine_writes(local_ray, cac
     assert sorted(p.name for p in local_folder.iterdir()) == sorted(p.name for p in ray_folder.iterdir())
     saved = json.loads((ray_folder / "run.json").read_text())
     assert saved["engine"] == "ray" and saved["config"]["engine"]["name"] == "ray"
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_embedding_actors_take_the_gpus_the_config_asks_for(local_ray):
+    """engine.gpus_per_actor: the actors are scheduled on the cluster's GPU and load the model on cuda. This
+    machine's torch has no CUDA, so loading fails there, and the failure comes back as one user error."""
+    from framing.engines.ray import RayEngine
+
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this test needs a machine without CUDA: there the model would load")
+    embedding = Config().embedding
+    engine = RayEngine(EngineConfig(name="ray", actors=1, gpus_per_actor=1), embedding)
+    with pytest.raises(FramingError, match="cannot load embedding model .* on 'cuda'"):
+        engine.embedder(make_embedder(progress=False)).encode(["A sentence for the actor to embed."])
+    engine = RayEngine(EngineConfig(name="ray", actors=1, gpus_per_actor=0), embedding)
+    assert engine.embedder(make_embedder(progress=False)).encode(["A sentence to embed."]).shape == (1, 384)
+
+
+def test_more_gpus_than_the_cluster_has_fail_on_a_local_ray_and_wait_on_a_cluster(caplog):
+    from framing.engines.ray import _check_gpus
+
+    _check_gpus(0.0, 0.0, local=True)  # CPU actors: nothing to check
+    _check_gpus(0.5, 1.0, local=True)  # two actors share a GPU
+    with pytest.raises(FramingError, match=r"gpus_per_actor is 1, but the Ray cluster has 0 GPU\(s\): set"):
+        _check_gpus(1.0, 0.0, local=True)
+    with caplog.at_level("WARNING", logger="framing"):
+        _check_gpus(1.0, 0.0, local=False)  # an autoscaler may add GPU nodes: a warning, not an error
+    assert "wait until its autoscaler adds GPU nodes" in caplog.text
+
+
+def test_gpu_actors_with_an_onnx_back_end_are_a_user_error():
+    from framing.config import EmbeddingConfig
+    from framing.engines import make_engine
+
+    with pytest.raises(FramingError, match="gpus_per_actor 1 needs embedding.backend torch: onnx-int8 runs on"):
+        make_engine(EngineConfig(name="ray", gpus_per_actor=1), EmbeddingConfig(backend="onnx-int8"))
 
 
 def test_engine_ray_without_ray_installed_says_what_to_install(monkeypatch, tmp_path):

@@ -23,6 +23,7 @@ The sample is fitted on the driver. ``ray.init()`` starts a local Ray unless
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -103,7 +104,15 @@ class _EmbeddingActor:
             torch.set_num_threads(threads)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {"row": batch["row"], "vector": self.embedder.encode([str(t) for t in batch["text"]])}
+        rows = batch["row"]
+        try:
+            vectors = self.embedder.encode([str(t) for t in batch["text"]])
+        except FramingError as exc:
+            # a user's error (a model that cannot load on this node): sent back as data, since Ray would hand the
+            # driver only its own exception with our message buried in a traceback
+            return {"row": rows, "vector": np.zeros((len(rows), 0), np.float32),
+                    "error": np.full(len(rows), str(exc), dtype=object)}
+        return {"row": rows, "vector": vectors, "error": np.full(len(rows), "", dtype=object)}
 
 
 class RayEmbedder:
@@ -127,8 +136,9 @@ class RayEmbedder:
         blocks = [pa.table({"row": order[start:start + size], "text": [texts[i] for i in order[start:start + size]]})
                   for start in range(0, len(texts), size)]
         device = "cuda" if settings.gpus_per_actor > 0 else embedding.device
+        # batch_size is the blocks' own size: Ray Data refuses batch_size=None for actors that ask for GPUs
         dataset = ray.data.from_arrow(blocks).map_batches(
-            _EmbeddingActor, batch_size=None, batch_format="numpy", concurrency=settings.actors,
+            _EmbeddingActor, batch_size=size, batch_format="numpy", concurrency=settings.actors,
             num_cpus=settings.cpus_per_actor, num_gpus=settings.gpus_per_actor,
             fn_constructor_kwargs={"model": embedding.model, "backend": embedding.backend, "device": device,
                                    "batch_size": embedding.batch_size,
@@ -136,11 +146,27 @@ class RayEmbedder:
                                    "threads": max(1, int(settings.cpus_per_actor))})
         vectors: np.ndarray | None = None
         for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+            error = next((str(message) for message in batch["error"] if message), None)
+            if error is not None:
+                raise FramingError(error)
             block = np.asarray(batch["vector"], dtype=np.float32)
             if vectors is None:
                 vectors = np.empty((len(texts), block.shape[1]), dtype=np.float32)
             vectors[np.asarray(batch["row"], dtype=np.int64)] = block
         return vectors
+
+
+def _check_gpus(per_actor: float, cluster_gpus: float, local: bool) -> None:
+    """Embedding actors that ask for more GPUs than the cluster has would wait for them for ever (Ray Data does
+    not time out): an error on a Ray started for this run, which cannot grow; a warning on a cluster, whose
+    autoscaler may add GPU nodes."""
+    if per_actor <= cluster_gpus:
+        return
+    message = (f"engine.gpus_per_actor is {per_actor:g}, but the Ray cluster has {cluster_gpus:g} GPU(s)")
+    if local:
+        raise FramingError(f"{message}: set engine.gpus_per_actor: 0 to embed on CPUs, or join a cluster with "
+                           f"GPUs (engine.address)")
+    log.warning("%s now: the embedding actors wait until its autoscaler adds GPU nodes", message)
 
 
 def _place_chunk(model_ref: list, X_chunk: np.ndarray) -> Placement:
@@ -160,9 +186,12 @@ class RayEngine:
     name = "ray"
 
     def __init__(self, settings: EngineConfig, embedding: EmbeddingConfig | None = None) -> None:
-        self.ray = _require_ray()
         self.settings = settings
         self.embedding = embedding or EmbeddingConfig()
+        if settings.gpus_per_actor > 0 and self.embedding.backend != "torch":
+            raise FramingError(f"engine.gpus_per_actor {settings.gpus_per_actor:g} needs embedding.backend torch: "
+                               f"{self.embedding.backend} runs on the CPU (or set engine.gpus_per_actor: 0)")
+        self.ray = _require_ray()
         self.started = False
         self.progress: bool = False
         if not self.ray.is_initialized():
@@ -174,6 +203,13 @@ class RayEngine:
                 raise FramingError(f"engine.address {settings.address or '(RAY_ADDRESS)'}: no Ray cluster "
                                    f"answered ({str(exc).splitlines()[0][:120]})") from None
             self.started = True
+        # a Ray started here for this run (not joined through engine.address or RAY_ADDRESS) cannot grow
+        local = self.started and not (settings.address or os.environ.get("RAY_ADDRESS"))
+        try:
+            _check_gpus(settings.gpus_per_actor, self.ray.cluster_resources().get("GPU", 0.0), local)
+        except FramingError:
+            self.close()
+            raise
         if logging.getLogger("framing").getEffectiveLevel() > logging.INFO:  # quiet unless -v, as framing is
             for name in ("ray", "ray.data"):  # its start-up and "progress bars disabled" notices too
                 logging.getLogger(name).setLevel(logging.ERROR)
