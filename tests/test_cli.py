@@ -202,6 +202,10 @@ USER_ERRORS = {
     "contrast.group_by a field no document has": (
         lambda tmp: ["run", "--set", "contrast.group_by=stance", "--out", str(tmp / "out")],
         "contrast.group_by: no document has a 'stance' field"),
+    "GPU embedding actors with an ONNX back-end": (
+        lambda tmp: ["run", "--set", "engine.name=ray", "--set", "engine.gpus_per_actor=1", "--set",
+                     "embedding.backend=onnx-int8", "--out", str(tmp / "out")],
+        "engine.gpus_per_actor 1 needs embedding.backend torch"),
 }
 
 
