@@ -38,6 +38,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
+CPU_ONLY_BACKENDS = ("onnx", "onnx-int8")  # onnxruntime's CPU provider: only torch runs on cuda
 EMBED_CHUNK = 50_000  # texts embedded and stored at a time
 GATHER_PREFIX = ".gather-"  # scratch files of vectors read out of the cache's order (EmbeddingCache.gather)
 GATHER_IN_MEMORY_BYTES = 64 * 2**20  # out-of-order vectors up to this size are copied into memory instead
@@ -63,7 +64,7 @@ def make_embedder(model: str = PACKAGED_MODEL_NAMES[0], backend: str = "torch", 
     """
     if backend == "torch":
         return SentenceTransformerEmbedder(model=model, device=device, batch_size=batch_size, progress=progress)
-    if backend in ("onnx", "onnx-int8"):
+    if backend in CPU_ONLY_BACKENDS:
         if device != "cpu":
             raise FramingError(f"embedding.backend {backend} runs on the CPU; for device {device!r} use "
                                "embedding.backend: torch")

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..config import EmbeddingConfig, EngineConfig, UnitsConfig
 from ..corpus import Document
+from ..embed import CPU_ONLY_BACKENDS
 from ..embedders import Embedder
 from ..errors import FramingError, MissingExtra
 from ..framings import FramingModel, Placement
@@ -188,7 +189,7 @@ class RayEngine:
     def __init__(self, settings: EngineConfig, embedding: EmbeddingConfig | None = None) -> None:
         self.settings = settings
         self.embedding = embedding or EmbeddingConfig()
-        if settings.gpus_per_actor > 0 and self.embedding.backend != "torch":
+        if settings.gpus_per_actor > 0 and self.embedding.backend in CPU_ONLY_BACKENDS:
             raise FramingError(f"engine.gpus_per_actor {settings.gpus_per_actor:g} needs embedding.backend torch: "
                                f"{self.embedding.backend} runs on the CPU (or set engine.gpus_per_actor: 0)")
         self.ray = _require_ray()
@@ -203,13 +204,14 @@ class RayEngine:
                 raise FramingError(f"engine.address {settings.address or '(RAY_ADDRESS)'}: no Ray cluster "
                                    f"answered ({str(exc).splitlines()[0][:120]})") from None
             self.started = True
-        # a Ray started here for this run (not joined through engine.address or RAY_ADDRESS) cannot grow
-        local = self.started and not (settings.address or os.environ.get("RAY_ADDRESS"))
-        try:
-            _check_gpus(settings.gpus_per_actor, self.ray.cluster_resources().get("GPU", 0.0), local)
-        except FramingError:
-            self.close()
-            raise
+        if settings.gpus_per_actor > 0:
+            # a Ray started here for this run (not joined through engine.address or RAY_ADDRESS) cannot grow
+            local = self.started and not (settings.address or os.environ.get("RAY_ADDRESS"))
+            try:
+                _check_gpus(settings.gpus_per_actor, self.ray.cluster_resources().get("GPU", 0.0), local)
+            except FramingError:
+                self.close()
+                raise
         if logging.getLogger("framing").getEffectiveLevel() > logging.INFO:  # quiet unless -v, as framing is
             for name in ("ray", "ray.data"):  # its start-up and "progress bars disabled" notices too
                 logging.getLogger(name).setLevel(logging.ERROR)
