@@ -2,10 +2,12 @@
 
 A run folder is written to a hidden staging folder beside its target and renamed into place. The target is
 replaced only when it is a run folder that framing wrote (its ``run.json`` is framing's manifest and it holds
-nothing else than the files that manifest lists), or an empty folder: a corpus, a thesis or the current folder
-is never deleted because it was named as ``--out``. Staging folders carry the writing process's id, so one that
-a killed run left behind is removed by the next write to the same place, and one that a live run is still
-filling is left alone.
+nothing else than the files that manifest lists, all of them names framing writes), or an empty folder: a
+corpus, a thesis or the current folder is never deleted because it was named as ``--out``. Staging folders are
+named ``.<target>.<kind>-<pid>-<token>`` and hold a marker file that repeats the process id and the random token:
+one that a killed run left behind is removed by the next write to the same place, one that a live run is still
+filling is left alone, and a folder of the user's that merely looks like one (``.thesis.old-2019``) is never
+touched. Files are staged inside such a folder too.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import errno
 import json
 import logging
 import os
+import re
+import secrets
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -38,6 +42,9 @@ RUN_FILES = frozenset({
     "hierarchy.json", *ADDED_TO_RUNS,
 })
 _STAGING_KINDS = ("partial", "old")
+# The file inside every staging folder that proves framing made it (see _is_our_staging).
+STAGING_MARKER = ".framing-staging"
+_TOKEN = re.compile(r"[0-9a-f]{16}")
 # Room for the page's own code (plotly.js is about 4.6 MB) on top of what grows with the corpus.
 _FIXED_OUTPUT_BYTES = 8 << 20
 # units.parquet, documents.parquet and the report each hold the corpus text about once (compressed or not).
@@ -61,25 +68,32 @@ def _manifest_files(folder: Path) -> frozenset[str] | None:
     if not isinstance(data, dict) or "framing_version" not in data or "config" not in data:
         return None
     listed = data.get("files")
-    if isinstance(listed, list) and all(isinstance(name, str) for name in listed):
+    if listed is None:
+        return RUN_FILES
+    # a manifest is framing's only when every file it lists is a name framing writes: a run.json that lists
+    # thesis.docx does not make a thesis folder a run folder
+    if isinstance(listed, list) and all(isinstance(name, str) and name in RUN_FILES for name in listed):
         return frozenset(listed) | {MANIFEST_FILE}
-    return RUN_FILES
+    return None
 
 
-def _ours(name: str, files: frozenset[str]) -> bool:
-    # A hidden ".report.html.partial-..." file is what an interrupted `framing report` left; it is ours too.
+def _ours(entry: Path, files: frozenset[str]) -> bool:
+    """Whether ``entry`` of a run folder is framing's: a plain file under a name its manifest lists, or a
+    staging folder that an interrupted ``framing report`` or ``evaluate`` left (marked as ours)."""
     files = files | ADDED_TO_RUNS
-    return name in files or any(name.startswith(f".{f}.partial-") for f in files)
+    if entry.name in files:
+        return entry.is_file() and not entry.is_symlink()
+    return any(_is_our_staging(entry, _staging_prefix(name, "partial")) for name in files)
 
 
 def is_run_folder(folder: str | Path) -> bool:
     """True when ``folder`` holds a run that framing wrote and nothing else."""
     folder = Path(folder)
-    files = _manifest_files(folder) if folder.is_dir() else None
+    files = _manifest_files(folder) if folder.is_dir() and not folder.is_symlink() else None
     if files is None:
         return False
     try:
-        return all(_ours(entry.name, files) for entry in folder.iterdir())
+        return all(_ours(entry, files) for entry in folder.iterdir())
     except OSError:
         return False
 
@@ -93,7 +107,7 @@ def _describe_foreign(folder: Path) -> str:
     if files is None:
         shown = ", ".join(entries[:3]) + (" ..." if len(entries) > 3 else "")
         return f"is not a framing run folder (it holds {shown})"
-    foreign = [name for name in entries if not _ours(name, files)]
+    foreign = [name for name in entries if not _ours(folder / name, files)]
     shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
     return f"is a framing run folder that also holds files framing did not write ({shown})"
 
@@ -220,6 +234,8 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:  # someone else's process: alive
         return True
+    except (OverflowError, ValueError):  # not a process id at all
+        return False
     return True
 
 
@@ -234,8 +250,46 @@ def is_stale(entry: Path, prefix: str) -> bool:
     return not pid.isdigit() or not _pid_alive(int(pid))
 
 
+def _marker(kind: str, pid: int, token: str, name: str) -> dict:
+    return {"framing_staging": kind, "pid": pid, "token": token, "target": name}
+
+
+def _is_our_staging(entry: Path, prefix: str) -> bool:
+    """Whether ``entry`` is a staging folder framing made under ``prefix`` (``.<target>.<kind>-``): a real
+    folder named ``<prefix><pid>-<token>`` whose marker file repeats that kind, process id, token and target."""
+    if not entry.name.startswith(prefix):
+        return False
+    pid, _, token = entry.name[len(prefix):].partition("-")
+    if not pid.isdigit() or not _TOKEN.fullmatch(token) or entry.is_symlink() or not entry.is_dir():
+        return False
+    marker = entry / STAGING_MARKER
+    try:
+        if marker.is_symlink() or not marker.is_file():
+            return False
+        with open(marker, "rb") as handle:
+            recorded = json.loads(handle.read(4096))
+    except (OSError, ValueError):
+        return False
+    kind, name = prefix[1:-1].rsplit(".", 1)[1], prefix[1:].rsplit(".", 1)[0]
+    return recorded == _marker(kind, int(pid), token, name)
+
+
+def _empty_staging_name(entry: Path, prefix: str) -> bool:
+    """A folder with a staging name and nothing in it: what a run killed between making its staging folder and
+    marking it leaves (removing an empty folder loses nothing)."""
+    pid, _, token = entry.name[len(prefix):].partition("-")
+    try:
+        return (pid.isdigit() and bool(_TOKEN.fullmatch(token)) and entry.is_dir() and not entry.is_symlink()
+                and not any(True for _ in entry.iterdir()))
+    except OSError:
+        return False
+
+
 def clean_stale_staging(target: Path) -> list[Path]:
-    """Remove staging folders and files for ``target`` that a killed writer left behind; returns them."""
+    """Remove the staging folders for ``target`` that a killed writer left behind; returns them.
+
+    Only folders that framing marked as its own (or empty ones with a staging name) whose process is gone:
+    anything else beside ``target``, whatever its name, is left alone."""
     removed = []
     prefixes = [_staging_prefix(target.name, kind) for kind in _STAGING_KINDS]
     try:
@@ -244,12 +298,17 @@ def clean_stale_staging(target: Path) -> list[Path]:
         return removed
     for entry in siblings:
         prefix = next((p for p in prefixes if entry.name.startswith(p)), None)
-        if prefix is None or entry.is_symlink() or not is_stale(entry, prefix):
+        if prefix is None or not is_stale(entry, prefix):
             continue
-        if entry.is_dir():
+        if _is_our_staging(entry, prefix):
             shutil.rmtree(entry, ignore_errors=True)
+        elif _empty_staging_name(entry, prefix):
+            try:
+                entry.rmdir()
+            except OSError:
+                continue
         else:
-            entry.unlink(missing_ok=True)
+            continue
         removed.append(entry)
     if removed:
         log.info("removed %d staging folder(s) that an interrupted run left beside %s", len(removed), target)
@@ -257,7 +316,20 @@ def clean_stale_staging(target: Path) -> list[Path]:
 
 
 def _staging(target: Path, kind: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(target.name, kind)}{os.getpid()}-", dir=target.parent))
+    """A new staging folder beside ``target``, marked as framing's (only a marked folder is ever removed)."""
+    pid, token = os.getpid(), secrets.token_hex(8)
+    folder = target.parent / f"{_staging_prefix(target.name, kind)}{pid}-{token}"
+    folder.mkdir(mode=0o700)
+    try:
+        (folder / STAGING_MARKER).write_text(json.dumps(_marker(kind, pid, token, target.name)))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
+
+
+def _unmark(staging: Path) -> None:
+    (staging / STAGING_MARKER).unlink(missing_ok=True)
 
 
 @contextmanager
@@ -278,19 +350,21 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
         staging = _staging(target, "partial")
     except OSError as exc:
         raise disk_error(exc, "output folder", target) or exc from None
-    staging.chmod(_default_mode(0o777))  # mkdtemp makes a private folder; a run folder is an ordinary one
     try:
         try:
             yield staging
         except OSError as exc:
             raise disk_error(exc, "output folder", target) or exc from None
+        staging.chmod(_default_mode(0o777))  # a private folder while written; a run folder is an ordinary one
         _replaceable(target)  # nothing else appeared there while we worked
         if target.exists():
             retired = _staging(target, "old")
             target.rename(retired / target.name)
+            _unmark(staging)
             staging.rename(target)
             shutil.rmtree(retired, ignore_errors=True)
         else:
+            _unmark(staging)
             staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -319,25 +393,22 @@ def write_file_atomically(target: str | Path, write: Callable[[Path], object],
         raise FramingError(f"cannot write {target}: folder {target.parent} does not exist")
     clean_stale_staging(target)
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f"{_staging_prefix(target.name, 'partial')}{os.getpid()}-",
-                                             dir=target.parent)
+        staging = _staging(target, "partial")
     except OSError as exc:
         raise disk_error(exc, "file", target) or exc from None
-    os.close(handle)
+    temporary = staging / target.name
     try:
-        write(Path(temporary))
+        write(temporary)
         os.chmod(temporary, _default_mode(0o666))
         os.replace(temporary, target)
     except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
         raise disk_error(exc, "file", target) or exc from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
 def list_files(folder: Path) -> list[str]:
     """The names of the files in ``folder`` (for a manifest's list of what framing wrote)."""
-    return sorted(entry.name for entry in folder.iterdir() if entry.is_file())
+    return sorted(entry.name for entry in folder.iterdir() if entry.is_file() and entry.name != STAGING_MARKER)
 

@@ -168,25 +168,79 @@ def test_a_run_folder_replaces_only_its_own_kind(tmp_path):
             pass
 
 
+def _killed_staging(parent: Path, name: str, kind: str, pid: int) -> Path:
+    """A staging folder as framing makes it, by a process ``pid`` that is gone (marked with its token)."""
+    from framing.outputs import STAGING_MARKER
+
+    token = "0123456789abcdef"
+    folder = parent / f".{name}.{kind}-{pid}-{token}"
+    folder.mkdir()
+    (folder / STAGING_MARKER).write_text(json.dumps({"framing_staging": kind, "pid": pid, "token": token,
+                                                     "target": name}))
+    return folder
+
+
 def test_staging_left_by_a_killed_save_is_cleaned_by_the_next_save(tmp_path):
     target = tmp_path / "run"
     dead_pid = 2 ** 22 + 12345  # above pid_max on Linux: no such process
-    dead = tmp_path / f".run.partial-{dead_pid}-abcd"
-    dead.mkdir()
+    dead = _killed_staging(tmp_path, "run", "partial", dead_pid)
     (dead / "units.parquet").write_bytes(b"half")
-    retired = tmp_path / f".run.old-{dead_pid}-efgh"
-    (retired / "run").mkdir(parents=True)
-    legacy = tmp_path / ".run.partial-k3j2h1g0"  # written before staging names carried a process id
-    legacy.mkdir()
-    alive = tmp_path / f".run.partial-{os.getpid()}-live"  # a run still writing: left alone
-    alive.mkdir()
-    unrelated = tmp_path / ".other.partial-1-x"
-    unrelated.mkdir()
+    retired = _killed_staging(tmp_path, "run", "old", dead_pid)
+    (retired / "run").mkdir()
+    unmarked_empty = tmp_path / f".run.partial-{dead_pid}-fedcba9876543210"  # killed before it was marked
+    unmarked_empty.mkdir()
+    alive = _killed_staging(tmp_path, "run", "partial", os.getpid())  # a run still writing: left alone
+    unrelated = _killed_staging(tmp_path, "other", "partial", dead_pid)
     with atomic_folder(target) as staging:
         (staging / "run.json").write_text("{}")
     left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == sorted([".other.partial-1-x", alive.name, "run"])
+    assert left == sorted([unrelated.name, alive.name, "run"])
+    assert sorted(p.name for p in target.iterdir()) == ["run.json"]  # the marker does not travel into the run
     assert clean_stale_staging(target) == []
+
+
+@pytest.mark.parametrize("name", [".thesis.old-2019", ".thesis.partial-2019", ".thesis.old-123-0123456789abcdef",
+                                  ".thesis.partial-1-notes"])
+def test_a_users_folder_named_like_staging_is_never_deleted(tmp_path, capsys, monkeypatch, name):
+    """Regression (issue 30, 1a): `.thesis.old-2019/d.txt` beside --out thesis was deleted by the clean-up."""
+    monkeypatch.chdir(tmp_path)
+    users = tmp_path / "o" / name
+    users.mkdir(parents=True)
+    (users / "d.txt").write_text("draft")
+    forged = tmp_path / "o" / ".thesis.partial-7-0123456789abcdef"  # a marker that does not match its name
+    forged.mkdir()
+    (forged / ".framing-staging").write_text('{"framing_staging": "partial", "pid": 8, "token": "x"}')
+    (forged / "notes.txt").write_text("mine")
+    with atomic_folder(tmp_path / "o" / "thesis") as staging:
+        (staging / "run.json").write_text("{}")
+    assert (users / "d.txt").read_text() == "draft"
+    assert (forged / "notes.txt").read_text() == "mine"
+    # a single file (a report page) is staged the same way: a user's file named like its staging stays
+    from framing.outputs import write_file_atomically
+
+    lookalike = tmp_path / "o" / ".page.html.partial-2019"
+    lookalike.write_text("mine too")
+    write_file_atomically(tmp_path / "o" / "page.html", lambda path: path.write_text("<html></html>"))
+    assert lookalike.read_text() == "mine too" and (tmp_path / "o" / "page.html").is_file()
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == sorted([name, forged.name, lookalike.name,
+                                                                         "thesis", "page.html"])
+
+
+def test_a_manifest_listing_other_files_does_not_make_a_run_folder(tmp_path):
+    """Regression (issue 30, 1b): a run.json whose "files" listed thesis.docx made a thesis folder replaceable."""
+    folder = fake_run_folder(tmp_path / "thesis", files=["run.json", "units.parquet", "thesis.docx"])
+    (folder / "thesis.docx").write_bytes(b"four years of work")
+    assert not is_run_folder(folder)
+    with pytest.raises(FramingError, match="is not a framing run folder"):
+        with atomic_folder(folder):
+            pass
+    assert (folder / "thesis.docx").read_bytes() == b"four years of work"
+    # a folder where a run file should be is not framing's either
+    odd = fake_run_folder(tmp_path / "odd")
+    (odd / "units.parquet").unlink()
+    (odd / "units.parquet").mkdir()
+    (odd / "units.parquet" / "chapter.tex").write_text("mine")
+    assert not is_run_folder(odd)
 
 
 def test_report_out_refuses_a_folder_and_a_file_framing_did_not_write(tmp_path, capsys, monkeypatch):
