@@ -77,7 +77,7 @@ def prepare(n: int, folder: Path, cache_dir: str) -> tuple[Path, Path]:
     sys.path.insert(0, str(ROOT))
     import framing
     from framing.duplicates import find_duplicates
-    from framing.embed import EmbeddingCache, embed_texts, make_embedder
+    from framing.embed import EmbeddingCache, embed_texts, make_embedder, vector_key
     from framing.units import segment
     from make_corpus import write_corpus
 
@@ -86,7 +86,7 @@ def prepare(n: int, folder: Path, cache_dir: str) -> tuple[Path, Path]:
     groups = find_duplicates([u.text for u in units])
     texts = [units[i].text for i in groups.representative]
     embedder = make_embedder(progress=False)
-    cache = EmbeddingCache(cache_dir, embedder.fingerprint)  # vectors are reused across runs
+    cache = EmbeddingCache(cache_dir, vector_key(embedder))  # vectors are reused across runs
     vectors, _ = embed_texts(texts, embedder, cache)
     np.save(folder / "embeddings.npy", np.asarray(vectors))
     (folder / "texts.json").write_text(json.dumps(texts))

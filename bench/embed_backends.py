@@ -8,7 +8,10 @@ and how often a unit's nearest other unit is the same as with torch. Texts: the 
 The aleppo texts are its distinct units (about 720), so --units caps them rather than repeating them.
 
     pip install -e '.[onnx]'
-    python bench/embed_backends.py [--units 3000] [--runs 3] [--batch-size 64]
+Forward passes have fixed shapes (``framing.embedders.encode_in_fixed_shapes``: a length bucket, FORWARD_TOKENS
+per pass; onnx-int8 one text per pass), so that a text's vector is the same bits in any company.
+
+    python bench/embed_backends.py [--units 3000] [--runs 3]
 """
 from __future__ import annotations
 
@@ -51,18 +54,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--units", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--backends", nargs="*", default=["torch", "onnx", "onnx-int8"])
     args = parser.parse_args()
 
     from framing.embed import make_embedder
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; batch size {args.batch_size}; "
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; "
           f"medians of {args.runs} runs")
     corpora = ["synthetic"] + (["aleppo-2016"] if (ROOT.parent / "shared" / "corpora" / "aleppo-2016").is_dir()
                                else [])
     with tempfile.TemporaryDirectory() as cache_dir:
-        embedders = {b: make_embedder(backend=b, batch_size=args.batch_size, progress=False, cache_dir=cache_dir)
+        embedders = {b: make_embedder(backend=b, progress=False, cache_dir=cache_dir)
                      for b in args.backends}
         for embedder in embedders.values():
             embedder.encode(["warm-up: load the model, export it once"])

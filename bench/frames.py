@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from framing.embed import EmbeddingCache, embed_texts, make_embedder
+from framing.embed import EmbeddingCache, embed_texts, make_embedder, vector_key
 from framing.frames import codebook_passages, cross_validate, fit_classifier, frame_centres, load_codebook, zero_shot
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ def load_set(labels_path: Path, codebook: str, config: Path | None, cache_dir: s
             raise SystemExit(f"{labels_path}: {missing} unit ids not found with {config}'s units settings")
     texts, gold = labels["text"].astype(str).tolist(), labels["frame"].astype(str).to_numpy(dtype=object)
     embedder = make_embedder(cache_dir=cache_dir, progress=False)
-    cache = EmbeddingCache(cache_dir, embedder.fingerprint)
+    cache = EmbeddingCache(cache_dir, vector_key(embedder))
     X = np.asarray(embed_texts(texts, embedder, cache)[0])
     book = load_codebook(codebook)
     frame_names = [f["name"] for f in book["frames"]]
@@ -133,7 +133,7 @@ def timing(n_units: int, runs: int) -> None:
 
     labels = pd.read_csv(SETS[0][1])  # the example's conflict labels
     embedder = make_embedder(progress=False)
-    cache = EmbeddingCache("~/.cache/framing", embedder.fingerprint)
+    cache = EmbeddingCache("~/.cache/framing", vector_key(embedder))
     labelled = np.asarray(embed_texts(labels["text"].astype(str).tolist(), embedder, cache)[0])
     encode = lambda t: np.asarray(embed_texts(t, embedder, cache)[0])  # noqa: E731
     rest = np.random.default_rng(0).standard_normal((n_units - len(labels), labelled.shape[1])).astype(np.float32)

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import framing  # noqa: E402
-from framing.embed import EmbeddingCache, embed_texts, make_embedder  # noqa: E402
+from framing.embed import EmbeddingCache, embed_texts, make_embedder, vector_key  # noqa: E402
 from framing.framings import FramingModel  # noqa: E402
 
 
@@ -44,7 +44,7 @@ def run(title: str, corpus, config, group_of) -> None:
     result = framing.analyze(corpus, config, progress=False, contrast__enabled=False)
     units = result.units[result.units["duplicate_of"] == ""].reset_index(drop=True)
     embedder = make_embedder(config.embedding.model)
-    cache = EmbeddingCache(config.embedding.cache_dir, embedder.fingerprint)
+    cache = EmbeddingCache(config.embedding.cache_dir, vector_key(embedder))
     X, _ = embed_texts(list(units["text"]), embedder, cache)
     cache.close()
     topics = units["framing"].to_numpy()

@@ -26,7 +26,7 @@ import pandas as pd
 from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
 
 import framing
-from framing.embed import EmbeddingCache, embed_texts, make_embedder
+from framing.embed import EmbeddingCache, embed_texts, make_embedder, vector_key
 from framing.framings import UNASSIGNED, FramingModel, stratified_sample
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +83,7 @@ def main() -> None:
                              frames__codebook=None)
     units = result.units[result.units["duplicate_of"] == ""].reset_index(drop=True)
     embedder = make_embedder(backend=args.backend, cache_dir=args.cache_dir, progress=False)
-    cache = EmbeddingCache(args.cache_dir, embedder.fingerprint)
+    cache = EmbeddingCache(args.cache_dir, vector_key(embedder))
     X = np.ascontiguousarray(embed_texts(units["text"].tolist(), embedder, cache)[0])
     reference = units["framing"].to_numpy()
     sources = units["source"].to_numpy()

@@ -111,7 +111,6 @@ class EmbeddingConfig(_Section):
         description="torch: sentence-transformers; onnx: the model exported to ONNX Runtime (same vectors); "
                     "onnx-int8: quantised, faster, vectors agree less (both need pip install 'framing[onnx]')",
     )
-    batch_size: int = Field(64, ge=1, description="texts per forward pass")
     device: str = Field("cpu", description="cpu, cuda, cuda:0, mps ... (torch only)")
     cache_dir: Optional[PathText] = Field(
         "~/.cache/framing",
@@ -341,6 +340,9 @@ def _short(value: Any, limit: int = 60) -> str:
 
 # Keys that moved to another section: the error says where, instead of only "unknown key".
 _MOVED = {("contrast", "codebook"): "frames.codebook"}
+# Keys taken out, and why: a config that still sets one is told so.
+_REMOVED = {("embedding", "batch_size"): "forward passes have fixed shapes, so that a text's vector does not "
+                                         "depend on its batch (README: reproducible vectors); remove it"}
 
 
 def _key_text(key: Any) -> str:
@@ -368,6 +370,8 @@ def _describe_error(exc: ValidationError, data: dict[str, Any], origin: str) -> 
     if error["type"] == "extra_forbidden":
         if tuple(map(str, loc)) in _MOVED:
             return f"{origin}: {dotted} is now {_MOVED[tuple(map(str, loc))]}{more}"
+        if tuple(map(str, loc)) in _REMOVED:
+            return f"{origin}: {dotted} was removed: {_REMOVED[tuple(map(str, loc))]}{more}"
         allowed = _allowed_keys(Config, loc[:-1])
         close = difflib.get_close_matches(str(loc[-1])[:100], allowed, n=1)
         hint = f"; did you mean {'.'.join([*map(str, loc[:-1]), close[0]])}?" if close else ""

@@ -19,8 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .embedders import (PACKAGED_MODEL_NAMES, Embedder, SentenceTransformerEmbedder, l2_normalise,
-                        resolve_model_path)
+from .embedders import (PACKAGED_MODEL_NAMES, VECTOR_SCHEME, Embedder, SentenceTransformerEmbedder,
+                        l2_normalise, resolve_model_path)
 from .errors import FramingError
 from .outputs import disk_error, is_stale, reserve_space
 
@@ -31,6 +31,7 @@ __all__ = [
     "EmbeddingStats",
     "embed_texts",
     "make_embedder",
+    "vector_key",
     "resolve_model_path",
     "BACKENDS",
 ]
@@ -48,7 +49,7 @@ FIND_CHUNK = 50_000  # keys looked up in the index at a time
 
 
 def make_embedder(model: str = PACKAGED_MODEL_NAMES[0], backend: str = "torch", device: str = "cpu",
-                  batch_size: int = 64, progress: bool | None = None,
+                  progress: bool | None = None,
                   cache_dir: str | Path | None = "~/.cache/framing") -> Embedder:
     """Build an embedding back-end; its ``encode(texts)`` returns L2-normalised float32 rows.
 
@@ -58,21 +59,28 @@ def make_embedder(model: str = PACKAGED_MODEL_NAMES[0], backend: str = "torch", 
             same vectors to cosine 0.9999) or ``onnx-int8`` (dynamic int8 quantisation: faster, agrees less).
             The ONNX back-ends need ``pip install 'framing[onnx]'``.
         device: where torch runs (``cpu``, ``cuda`` ...); the ONNX back-ends run on the CPU.
-        batch_size: texts per forward pass.
         progress: show a progress bar (``None``: only on a terminal).
         cache_dir: where the ONNX export is kept (exported once per model); ``None``: a temporary folder.
     """
     if backend == "torch":
-        return SentenceTransformerEmbedder(model=model, device=device, batch_size=batch_size, progress=progress)
+        return SentenceTransformerEmbedder(model=model, device=device, progress=progress)
     if backend in CPU_ONLY_BACKENDS:
         if device != "cpu":
             raise FramingError(f"embedding.backend {backend} runs on the CPU; for device {device!r} use "
                                "embedding.backend: torch")
         from .embed_onnx import OnnxEmbedder
 
-        return OnnxEmbedder(model, quantized=backend == "onnx-int8", batch_size=batch_size, progress=progress,
+        return OnnxEmbedder(model, quantized=backend == "onnx-int8", progress=progress,
                             cache_dir=cache_dir)
     raise FramingError(f"unknown embedding.backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+
+
+def vector_key(embedder: Embedder) -> str:
+    """What an embedder's cached vectors are filed under: its fingerprint, how its forward passes are shaped
+    (``VECTOR_SCHEME``) and, off the CPU, the kind of device: each gives other bits for the same text, and a
+    cache that mixed them would make a run depend on what was cached before."""
+    device = str(getattr(embedder, "device", "cpu")).split(":")[0]
+    return f"{embedder.fingerprint}|{VECTOR_SCHEME}" + ("" if device == "cpu" else f"|{device}")
 
 
 def text_key(text: str) -> bytes:

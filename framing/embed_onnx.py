@@ -27,8 +27,70 @@ from .errors import FramingError, MissingExtra
 log = logging.getLogger(__name__)
 
 BACKENDS = ("onnx", "onnx-int8")
-_FORMAT = 1  # bump when the exported graph changes, so stale exports are not reused
+_FORMAT = 2  # bump when the exported graph changes, so stale exports are not reused
 _POOLING = ("mean", "cls", "max")
+META_FILE = "framing-onnx.json"
+INT8_META_FILE = "framing-onnx-int8.json"
+# Embedded by torch at export and by the export at every load: an export that no longer gives the model's vector
+# for it (a damaged file that still loads) is made again. int8 agrees less with torch (bench/embed_backends.py).
+PROBE = "The convoy waited at the crossing while both sides argued over who had broken the ceasefire."
+_PROBE_COSINE = {False: 0.9999, True: 0.97}
+
+
+def _file_digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder`` but framing's own notes, by relative path."""
+    digests = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name not in (META_FILE, INT8_META_FILE):
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+            digests[path.relative_to(folder).as_posix()] = digest.hexdigest()
+    return digests
+
+
+def _read_meta(path: Path) -> dict | None:
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        meta = json.loads(path.read_bytes()[:1 << 20])
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def export_problem(folder: Path) -> str | None:
+    """Why the export in ``folder`` cannot be used (``"missing"`` when there is none); ``None`` when its files are
+    the ones written at export, byte for byte."""
+    if not folder.exists() and not folder.is_symlink():
+        return "missing"
+    meta = _read_meta(folder / META_FILE)
+    if meta is None:
+        return f"{META_FILE} is missing or unreadable"
+    required = {"format": int, "inputs": list, "pooling": str, "max_seq_length": int, "dimension": int,
+                "probe": list, "files": dict}
+    if any(not isinstance(meta.get(key), kind) for key, kind in required.items()) or meta["format"] != _FORMAT:
+        return f"{META_FILE} is not this version's"
+    if "model.onnx" not in meta["files"] or not any(name.startswith("tokenizer/") for name in meta["files"]):
+        return f"{META_FILE} lists no model or tokenizer"
+    found = _file_digests(folder)
+    for name, digest in meta["files"].items():
+        if found.get(name) != digest:
+            return f"{name} is missing or changed"
+    return None
+
+
+def int8_problem(folder: Path) -> str | None:
+    """As :func:`export_problem`, for the int8 model beside the export."""
+    if not (folder / "model-int8.onnx").exists():
+        return "missing"
+    meta = _read_meta(folder / INT8_META_FILE)
+    if meta is None or not isinstance(meta.get("sha256"), str):
+        return f"{INT8_META_FILE} is missing or unreadable"
+    if _file_digests(folder).get("model-int8.onnx") != meta["sha256"]:
+        return "model-int8.onnx is changed"
+    return None
 
 
 def _require_onnxruntime():
@@ -116,11 +178,13 @@ def _export(sentence_transformer, folder: Path, model_name: str) -> None:
             dynamic_axes={**{n: {0: "batch", 1: "sequence"} for n in names}, "sentence_embedding": {0: "batch"}},
         )
     tokenizer.save_pretrained(str(folder / "tokenizer"))
+    probe = sentence_transformer.encode([PROBE], convert_to_numpy=True, normalize_embeddings=True)[0]
     meta = {"format": _FORMAT, "inputs": names, "pooling": mode,
             "max_seq_length": int(sentence_transformer.max_seq_length or tokenizer.model_max_length),
             "dimension": int(modules[1].get_config_dict().get("embedding_dimension")
-                             or encoder.config.hidden_size)}
-    (folder / "framing-onnx.json").write_text(json.dumps(meta, indent=1))
+                             or encoder.config.hidden_size),
+            "probe": [float(v) for v in probe], "files": _file_digests(folder)}
+    (folder / META_FILE).write_text(json.dumps(meta, indent=1))
 
 
 def _quantize(fp32: Path, int8: Path) -> None:
@@ -153,14 +217,13 @@ class OnnxEmbedder:
     Args:
         model: a sentence-transformers name or local path (as for the torch back-end).
         quantized: use the dynamic int8 model (faster; vectors agree less, see docs/architecture.md).
-        batch_size: texts per forward pass (texts are sorted by length first).
         progress: show a progress bar (``None``: only on a terminal).
         cache_dir: where exports are kept (``<cache_dir>/onnx/``); ``None`` exports to a temporary folder
             that lives as long as this object.
         threads: onnxruntime intra-op threads; ``None`` lets onnxruntime choose (the physical cores).
     """
 
-    def __init__(self, model: str, quantized: bool = False, batch_size: int = 64, progress: bool | None = None,
+    def __init__(self, model: str, quantized: bool = False, progress: bool | None = None,
                  cache_dir: str | Path | None = "~/.cache/framing", threads: int | None = None) -> None:
         from .embedders import model_fingerprint, resolve_model_path
 
@@ -168,7 +231,6 @@ class OnnxEmbedder:
         self.model = model
         self.quantized = quantized
         self.backend = "onnx-int8" if quantized else "onnx"
-        self.batch_size = batch_size
         self.progress = progress
         self.threads = threads
         self.model_path = resolve_model_path(model)
@@ -191,52 +253,105 @@ class OnnxEmbedder:
         return self._cache_dir / "onnx" / key
 
     def _ensure_exported(self) -> Path:
+        """The export folder, with a verified export (and int8 model): made when missing, made again when damaged."""
         folder = self.export_folder()
-        if not (folder / "framing-onnx.json").exists():
-            from .embedders import SentenceTransformerEmbedder
-
-            log.warning("exporting %s to ONNX (once per model; kept in %s)", self.model, folder)
-            loaded = SentenceTransformerEmbedder(self.model, device="cpu")._load()
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            # Export beside the target and rename: a killed export never leaves a half-written model behind,
-            # and of two processes exporting at once the first rename wins.
-            staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
-            try:
-                _export(loaded, staging, self.model)
-                try:
-                    os.replace(staging, folder)
-                except OSError:
-                    if not (folder / "framing-onnx.json").exists():
-                        raise
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-        if self.quantized and not (folder / "model-int8.onnx").exists():
-            log.warning("quantising the ONNX export of %s to int8 (once per model)", self.model)
-            handle, staging_file = tempfile.mkstemp(prefix=".int8-", suffix=".onnx", dir=folder)
-            os.close(handle)
-            try:
-                _quantize(folder / "model.onnx", Path(staging_file))
-                os.replace(staging_file, folder / "model-int8.onnx")
-            finally:
-                Path(staging_file).unlink(missing_ok=True)
+        problem = export_problem(folder)
+        if problem not in (None, "missing"):
+            self._discard(folder, problem)
+        if problem is not None:
+            self._export(folder, announce=problem == "missing")  # a damaged one was announced already
+        if self.quantized:
+            problem = int8_problem(folder)
+            if problem not in (None, "missing"):
+                log.warning("the cached int8 model in %s is damaged (%s); it is quantised again", folder, problem)
+            if problem is not None:
+                self._quantise(folder)
         return folder
+
+    def _discard(self, folder: Path, problem: str) -> None:
+        log.warning("the cached ONNX export in %s is damaged (%s); %s is exported again", folder, problem, self.model)
+        if folder.is_symlink() or not folder.is_dir():
+            folder.unlink(missing_ok=True)
+        else:
+            # renamed first, so a run reading it at this moment keeps its open files and another exporter
+            # never sees half a folder
+            retired = Path(tempfile.mkdtemp(prefix=".damaged-", dir=folder.parent))
+            try:
+                os.replace(folder, retired / "export")
+            except OSError:
+                pass
+            shutil.rmtree(retired, ignore_errors=True)
+
+    def _export(self, folder: Path, announce: bool = True) -> None:
+        from .embedders import SentenceTransformerEmbedder
+
+        (log.warning if announce else log.info)("exporting %s to ONNX (once per model; kept in %s)", self.model,
+                                                folder)
+        loaded = SentenceTransformerEmbedder(self.model, device="cpu")._load()
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        # Export beside the target and rename: a killed export never leaves a half-written model behind,
+        # and of two processes exporting at once the first rename wins.
+        staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
+        try:
+            _export(loaded, staging, self.model)
+            try:
+                os.replace(staging, folder)
+            except OSError:
+                if export_problem(folder) is not None:
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _quantise(self, folder: Path) -> None:
+        log.warning("quantising the ONNX export of %s to int8 (once per model)", self.model)
+        handle, staging_file = tempfile.mkstemp(prefix=".int8-", suffix=".onnx", dir=folder)
+        os.close(handle)
+        try:
+            _quantize(folder / "model.onnx", Path(staging_file))
+            digest = hashlib.sha256(Path(staging_file).read_bytes()).hexdigest()
+            os.replace(staging_file, folder / "model-int8.onnx")
+            (folder / INT8_META_FILE).write_text(json.dumps({"sha256": digest}))
+        finally:
+            Path(staging_file).unlink(missing_ok=True)
 
     def _load(self):
         if self._session is None:
-            ort = _require_onnxruntime()
-            from transformers import AutoTokenizer
-
-            folder = self._ensure_exported()
-            self._meta = json.loads((folder / "framing-onnx.json").read_text())
-            options = ort.SessionOptions()
-            options.log_severity_level = 3  # its graph-optimiser notices are not for our users
-            if self.threads:
-                options.intra_op_num_threads = self.threads
-            model_file = folder / ("model-int8.onnx" if self.quantized else "model.onnx")
-            log.info("loading %s", model_file)
-            self._session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
-            self._tokenizer = AutoTokenizer.from_pretrained(str(folder / "tokenizer"))
+            self._session = self._open_session()
+            if not self._probe_agrees():
+                # its files match their digests, yet it no longer gives the model's vectors: made anew, once
+                folder = self.export_folder()
+                self._discard(folder, "its vector of a probe sentence is not the model's")
+                self._export(folder, announce=False)
+                self._session = self._open_session()
+                if not self._probe_agrees():
+                    self._session = None
+                    raise FramingError(f"the ONNX export of {self.model!r} does not give the model's vectors "
+                                       f"(in {folder}); use embedding.backend: torch")
         return self._session
+
+    def _open_session(self):
+        ort = _require_onnxruntime()
+        from transformers import AutoTokenizer
+
+        folder = self._ensure_exported()
+        self._meta = _read_meta(folder / META_FILE)
+        options = ort.SessionOptions()
+        options.log_severity_level = 3  # its graph-optimiser notices are not for our users
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+        model_file = folder / ("model-int8.onnx" if self.quantized else "model.onnx")
+        log.info("loading %s", model_file)
+        session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        self._tokenizer = AutoTokenizer.from_pretrained(str(folder / "tokenizer"))
+        return session
+
+    def _probe_agrees(self) -> bool:
+        """Whether the export gives (nearly) the vector torch gave for ``PROBE`` when it was exported."""
+        vector = self._encode_with(self._session, [PROBE])[0]
+        expected = np.asarray(self._meta["probe"], dtype=np.float32)
+        if vector.shape != expected.shape or not np.isfinite(vector).all():
+            return False
+        return float(vector @ expected) >= _PROBE_COSINE[self.quantized]
 
     @property
     def dimension(self) -> int:
@@ -244,15 +359,29 @@ class OnnxEmbedder:
         return int(self._meta["dimension"])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed ``texts``; returns float32 ``(n, d)`` with unit-length rows."""
-        from .embedders import encode_in_length_sorted_batches
+        """Embed ``texts``; returns float32 ``(n, d)`` with unit-length rows, each the same bits whatever texts it
+        is embedded with (forward passes of fixed shapes: ``framing.embedders.encode_in_fixed_shapes``)."""
+        return self._encode_with(self._load(), texts, self.progress)
 
-        session = self._load()
+    def _encode_with(self, session, texts: Sequence[str], progress: bool | None = False) -> np.ndarray:
+        from .embedders import encode_in_fixed_shapes
+
         names = self._meta["inputs"]
+        if not len(texts):
+            return np.zeros((0, self.dimension), dtype=np.float32)
 
-        def encode_batch(batch_texts: list[str]) -> np.ndarray:
+        def tokenize(batch_texts: list[str]) -> dict[str, np.ndarray]:
             batch = self._tokenizer(batch_texts, padding="longest", truncation=True,
                                     max_length=self._meta["max_seq_length"], return_tensors="np")
-            return session.run(None, {name: np.asarray(batch[name], dtype=np.int64) for name in names})[0]
+            return {name: np.asarray(batch[name], dtype=np.int64) for name in names}
 
-        return encode_in_length_sorted_batches(texts, self.dimension, self.batch_size, self.progress, encode_batch)
+        def forward(arrays: dict[str, np.ndarray]) -> np.ndarray:
+            return session.run(None, arrays)[0]
+
+        return encode_in_fixed_shapes(texts, int(self._meta["dimension"]), tokenize, forward,
+                                      pad_id=int(self._tokenizer.pad_token_id or 0),
+                                      left_padded=self._tokenizer.padding_side == "left",
+                                      max_length=int(self._meta["max_seq_length"]),
+                                      # the int8 model quantises each product's activations by the batch's
+                                      # largest (padding too): a text's vector would depend on its company
+                                      one_text_per_pass=self.quantized, progress=progress)

@@ -19,7 +19,8 @@ import numpy as np
 from .errors import FramingError
 
 __all__ = ["Embedder", "SentenceTransformerEmbedder", "PACKAGED_MODEL_NAMES", "resolve_model_path",
-           "model_fingerprint", "encode_in_length_sorted_batches", "l2_normalise"]
+           "model_fingerprint", "encode_in_fixed_shapes", "length_buckets", "bucket_rows", "l2_normalise",
+           "VECTOR_SCHEME"]
 
 log = logging.getLogger(__name__)
 
@@ -91,15 +92,13 @@ class SentenceTransformerEmbedder:
     Args:
         model: a sentence-transformers name or a local path; ``all-MiniLM-L6-v2`` is the packaged offline copy.
         device: ``cpu``, ``cuda``, ``mps`` ...
-        batch_size: texts per forward pass.
         progress: show a progress bar (``None``: only on a terminal).
     """
 
-    def __init__(self, model: str = PACKAGED_MODEL_NAMES[0], device: str = "cpu", batch_size: int = 64,
+    def __init__(self, model: str = PACKAGED_MODEL_NAMES[0], device: str = "cpu",
                  progress: bool | None = None) -> None:
         self.model = model
         self.device = device
-        self.batch_size = batch_size
         self.progress = progress
         self.model_path = resolve_model_path(model)
         self.fingerprint = model_fingerprint(self.model_path)
@@ -135,30 +134,126 @@ class SentenceTransformerEmbedder:
         )
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed ``texts``; returns float32 ``(n, d)`` with unit-length rows."""
+        """Embed ``texts``; returns float32 ``(n, d)`` with unit-length rows, each the same bits whatever texts it
+        is embedded with (:func:`encode_in_fixed_shapes`)."""
+        import torch
+
         model = self._load()
-        if not texts:
+        if not len(texts):
             return np.zeros((0, _dimension(model)), dtype=np.float32)
-        return encode_in_length_sorted_batches(
-            texts, _dimension(model), self.batch_size, self.progress,
-            lambda batch: model.encode(batch, batch_size=self.batch_size, convert_to_numpy=True,
-                                       normalize_embeddings=False, show_progress_bar=False))
+        # sentence-transformers >= 5.2 renamed tokenize to preprocess; both pad to the batch's longest text
+        preprocess = getattr(model, "preprocess", None) or model.tokenize
+        constants: dict = {}
+
+        def tokenize(batch: list[str]) -> dict[str, np.ndarray]:
+            features = preprocess(batch)
+            arrays = {}
+            for name, value in features.items():
+                if isinstance(value, torch.Tensor) and value.ndim == 2:
+                    arrays[name] = value.numpy()
+                else:  # e.g. the modality: the same for every text batch
+                    constants[name] = value
+            return arrays
+
+        def forward(arrays: dict[str, np.ndarray]) -> np.ndarray:
+            features = {name: torch.from_numpy(value).to(model.device) for name, value in arrays.items()}
+            with torch.inference_mode():
+                output = model.forward({**features, **constants})["sentence_embedding"]
+            return output.float().cpu().numpy()
+
+        tokenizer = model.tokenizer
+        return encode_in_fixed_shapes(texts, _dimension(model), tokenize, forward,
+                                      pad_id=int(tokenizer.pad_token_id or 0),
+                                      left_padded=getattr(tokenizer, "padding_side", "right") == "left",
+                                      max_length=int(model.max_seq_length or 512), progress=self.progress)
 
 
-def encode_in_length_sorted_batches(texts: Sequence[str], dimension: int, batch_size: int, progress: bool | None,
-                                    encode_batch: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-    """Run ``encode_batch(list_of_texts) -> (k, dimension)`` over batches of similar length; rows in input order.
+# Every forward pass has one of a few fixed shapes: a text's token count is rounded up to a length bucket, and
+# each bucket's batches hold FORWARD_TOKENS // bucket rows, the last one filled up with copies. Matrix kernels
+# choose their blocking, and so their order of summation, by the shapes they are given: with the shape fixed, a
+# text's vector is the same bits whatever texts share its batch, in whatever order, in one process or many
+# (tests/test_embed.py). Padding to the batch's longest text, as sentence-transformers does, moved vectors by
+# ~1e-7, and UMAP and HDBSCAN turned that into other framings.
+FORWARD_TOKENS = 1024
+# Part of every cached vector's key (framing.embed.vector_key): vectors made another way are never mixed in.
+VECTOR_SCHEME = f"fixed-shapes-{FORWARD_TOKENS}"
+_BUCKET_STEPS = ((64, 8), (128, 16), (256, 32), (1024, 64), (1 << 30, 128))
+TOKENIZE_CHUNK = 4096  # texts tokenised at a time (then dealt into their buckets)
 
-    Longest first, so each batch pads to texts of about its own length: on scraped pages, where one-line comments
-    sit beside long paragraphs, batches in corpus order ran 2.7 times slower. Returns L2-normalised float32 rows.
+
+def length_buckets(max_length: int) -> list[int]:
+    """The padded lengths a forward pass may have, up to ``max_length`` tokens (which is always the last)."""
+    buckets, length = [], 0
+    for limit, step in _BUCKET_STEPS:
+        while length + step <= min(limit, max_length):
+            length += step
+            buckets.append(length)
+    if not buckets or buckets[-1] != max_length:
+        buckets.append(max_length)
+    return buckets
+
+
+def bucket_rows(length: int) -> int:
+    """How many texts a forward pass of padded length ``length`` holds."""
+    return max(1, FORWARD_TOKENS // length)
+
+
+def encode_in_fixed_shapes(texts: Sequence[str], dimension: int,
+                           tokenize: Callable[[list[str]], dict[str, np.ndarray]],
+                           forward: Callable[[dict[str, np.ndarray]], np.ndarray], *, pad_id: int,
+                           max_length: int, left_padded: bool = False, one_text_per_pass: bool = False,
+                           progress: bool | None = None) -> np.ndarray:
+    """Embed ``texts`` in forward passes of fixed shapes; rows in input order, L2-normalised float32.
+
+    ``tokenize(texts)`` returns 2-d integer arrays (``input_ids``, ``attention_mask`` and any others), padded to
+    the longest of the texts and truncated to ``max_length``; ``forward(arrays)`` returns one vector per row.
+    Each text is padded to its length bucket (:func:`length_buckets`) and embedded in a batch of
+    :func:`bucket_rows` rows of that bucket, so its vector does not depend on the other texts. Texts are taken
+    longest first, so a bucket's batches fill as the texts come.
+
+    ``one_text_per_pass``: each text alone, unpadded, for models whose arithmetic looks at the whole batch
+    (dynamic int8 quantisation scales each matrix product by the batch's largest activation, padding included).
     """
     from .progress import progress_bar
 
-    order = np.argsort([-len(t) for t in texts], kind="stable")
+    buckets = np.arange(1, max_length + 1) if one_text_per_pass else np.asarray(length_buckets(max_length))
+    rows_per_pass = (lambda bucket: 1) if one_text_per_pass else bucket_rows
     vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+    pending: dict[int, list[tuple[int, dict[str, np.ndarray]]]] = {}
+
+    def run(bucket: int, rows: list[tuple[int, dict[str, np.ndarray]]]) -> None:
+        size = rows_per_pass(bucket)
+        filled = rows + [rows[0]] * (size - len(rows))  # copies fill the last batch: its shape stays the bucket's
+        batch = {}
+        for name in filled[0][1]:
+            array = np.full((size, bucket), pad_id if name == "input_ids" else 0, dtype=filled[0][1][name].dtype)
+            for k, (_, tokens) in enumerate(filled):
+                values = tokens[name]
+                if left_padded:
+                    array[k, bucket - values.size:] = values
+                else:
+                    array[k, :values.size] = values
+            batch[name] = array
+        output = np.asarray(forward(batch), dtype=np.float32)
+        vectors[[row for row, _ in rows]] = output[:len(rows)]
+        bar.update(len(rows))
+
+    order = np.argsort([-len(t) for t in texts], kind="stable")
     with progress_bar(progress, total=len(texts), desc="embedding", unit="text", leave=False) as bar:
-        for start in range(0, len(texts), batch_size):
-            rows = order[start : start + batch_size]
-            vectors[rows] = encode_batch([texts[i] for i in rows])
-            bar.update(rows.size)
+        for start in range(0, len(texts), TOKENIZE_CHUNK):
+            rows = order[start:start + TOKENIZE_CHUNK]
+            arrays = tokenize([texts[i] for i in rows])
+            lengths = np.maximum(arrays["attention_mask"].sum(axis=1), 1)
+            width = arrays["attention_mask"].shape[1]
+            for k, (row, length) in enumerate(zip(rows.tolist(), lengths.tolist())):
+                kept = slice(width - length, width) if left_padded else slice(0, length)
+                bucket = int(buckets[np.searchsorted(buckets, length)])
+                waiting = pending.setdefault(bucket, [])
+                waiting.append((row, {name: array[k, kept] for name, array in arrays.items()}))
+                if len(waiting) == rows_per_pass(bucket):
+                    run(bucket, waiting)
+                    pending[bucket] = []
+        for bucket, waiting in sorted(pending.items()):
+            if waiting:
+                run(bucket, waiting)
     return l2_normalise(vectors)

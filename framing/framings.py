@@ -7,6 +7,8 @@ distinctive terms (class-based TF-IDF), exemplar units nearest the centre and a 
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import warnings
 from collections import Counter
@@ -15,6 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from .array_cache import ArrayEntry
 from .config import ClusterConfig, ReduceConfig, RunConfig
 from .errors import FramingError
 from .names import central_short_passage
@@ -282,29 +285,12 @@ def place_in_chunks(model: "FramingModel", X: np.ndarray, rest: np.ndarray, prog
     return Placement.concatenate(parts)
 
 
-class _DamagedCacheEntries(logging.Filter):
-    """While active, turns joblib's 30-line traceback for an unreadable cache entry into a flag.
-
-    joblib recomputes the result itself when its stored output cannot be loaded; it only reports it through the
-    ``joblib`` logger, with the traceback. We say it in one line instead.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen = False
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if "Exception while loading results" in record.getMessage():
-            self.seen = True
-            return False
-        return True
-
-    def __enter__(self) -> "_DamagedCacheEntries":
-        logging.getLogger("joblib").addFilter(self)
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        logging.getLogger("joblib").removeFilter(self)
+def _reduction_key(X: np.ndarray, settings: dict, umap_version: str) -> str:
+    """The cache key of a reduction: the embeddings' bytes and shape, the settings and UMAP's version."""
+    digest = hashlib.sha256(f"framing-reduction-1|{X.shape}|{X.dtype.str}|umap {umap_version}|".encode())
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    digest.update(memoryview(np.ascontiguousarray(X)).cast("B"))
+    return digest.hexdigest()[:32]
 
 
 class FramingModel:
@@ -319,8 +305,9 @@ class FramingModel:
     ``tree_nodes_`` (n_framings,) each framing's node in HDBSCAN's condensed tree and ``tree_parents_`` the tree's
     parent links between cluster nodes (for ``framing.hierarchy``).
 
-    ``memory`` (a folder or a ``joblib.Memory``, as in scikit-learn's ``Pipeline``) caches the UMAP results by
-    the content of the embeddings and the reduction parameters: refitting with other clustering parameters, or
+    ``memory`` (a folder, or a ``joblib.Memory`` whose folder is used) caches the UMAP results by
+    the content of the embeddings and the reduction parameters, as plain arrays with a checksum
+    (:class:`framing.array_cache.ArrayEntry`, never a pickle): refitting with other clustering parameters, or
     re-running the same corpus, skips UMAP. ``n_jobs`` 2 runs the two UMAP layouts (clustering space and map)
     in two processes from 20,000 units up; the result is the same as with 1.
 
@@ -450,47 +437,39 @@ class FramingModel:
         return self
 
     def _reduce(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The clustering space and the map of ``X`` (through the joblib cache when ``memory`` is set)."""
+        """The clustering space and the map of ``X`` (from the cache when ``memory`` is set and holds them)."""
         self.cache_warnings_: list[str] = []
         import umap
 
-        return self._cached(_reduce, "UMAP result", "UMAP ran again and replaced it")(
-            X, n_neighbors=self.n_neighbors, n_components=self.n_components, min_dist=self.min_dist,
-            map_min_dist=self.map_min_dist, metric=self.metric, random_state=self.random_state, n_jobs=self.n_jobs,
-            umap_version=umap.__version__)
-
-    def _cached(self, function: Callable, what: str, remedy: str) -> Callable:
-        """``function`` through the joblib cache (``memory``; as is when unset). joblib recomputes an entry it
-        cannot load and logs a 30-line traceback; that becomes one warning line, kept in ``cache_warnings_``."""
+        settings = dict(n_neighbors=self.n_neighbors, n_components=self.n_components, min_dist=self.min_dist,
+                        map_min_dist=self.map_min_dist, metric=self.metric, random_state=self.random_state)
         if self.memory is None:
-            return function
-        import joblib
-
-        memory = self.memory if isinstance(self.memory, joblib.Memory) else joblib.Memory(str(self.memory), verbose=0)
-        cached = memory.cache(function)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with _DamagedCacheEntries() as damaged:
-                result = cached(*args, **kwargs)
-            if damaged.seen:
-                message = f"the cached {what} under {memory.location} could not be read (damaged); {remedy}"
-                log.warning(message)
-                self.cache_warnings_.append(message)
-            return result
-
-        return call
+            return _reduce(X, n_jobs=self.n_jobs, umap_version=umap.__version__, **settings)
+        folder = getattr(self.memory, "location", self.memory)  # a folder, or a joblib.Memory as before
+        key = _reduction_key(X, settings, umap.__version__)
+        entry = ArrayEntry(folder, key, {"space": (np.float32, (X.shape[0], self.n_components)),
+                                         "map": (np.float32, (X.shape[0], 2))})
+        stored, problem = entry.load()
+        if problem is not None:
+            message = f"the cached UMAP result under {folder} could not be used ({problem}); UMAP ran again"
+            log.warning(message)
+            self.cache_warnings_.append(message)
+        if stored is not None:
+            return stored["space"], stored["map"]
+        space, coordinates = _reduce(X, n_jobs=self.n_jobs, umap_version=umap.__version__, **settings)
+        entry.store({"space": space, "map": coordinates})
+        return space, coordinates
 
     def _neighbour_index(self, X_sample: np.ndarray) -> Any:
-        """What :meth:`place` searches: the sample itself (exact search) when small, else a pynndescent index
-        (through the joblib cache when ``memory`` is set: building it takes 25 s for 100k units, most of it
-        compiling nn_descent, which numba cannot cache)."""
+        """What :meth:`place` searches: the sample itself (exact search) when small, else a pynndescent index.
+        The index is built in each run, never cached: it is a pickled object, and nothing in the cache is
+        unpickled (a crafted pickle in a shared cache folder would run code)."""
         if X_sample.shape[0] < _EXACT_KNN_LIMIT:
             return None
         import pynndescent
 
-        return self._cached(_neighbour_index, "neighbour index", "it was built again and replaced")(
-            X_sample, metric=self.metric, n_neighbors=max(30, 2 * self.n_neighbors), random_state=self.random_state,
-            pynndescent_version=pynndescent.__version__)
+        return _neighbour_index(X_sample, metric=self.metric, n_neighbors=max(30, 2 * self.n_neighbors),
+                                random_state=self.random_state, pynndescent_version=pynndescent.__version__)
 
     def _neighbours(self, X_new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._index is None:

@@ -20,7 +20,7 @@ from .config import Config, FramesConfig, apply_overrides
 from .contrast import Contrast, ContrastInput, check_group_field, compute_contrast, word_counts
 from .corpus import Corpus, Document, corpus_root, document_values, input_bytes, load_corpus, text_sizes
 from .duplicates import DuplicateGroups, find_duplicates, find_reposts
-from .embed import EmbeddingCache, embed_texts, make_embedder
+from .embed import EmbeddingCache, embed_texts, make_embedder, vector_key
 from .engines import make_engine
 from .errors import FramingError
 from .frames import FRAME_PREFIX, FrameAssignment, assign_frames
@@ -445,12 +445,15 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     model.check_n_units(len(representatives))  # fail before the expensive embedding step
     with timer.stage("embed"):
         embedder = make_embedder(config.embedding.model, backend=config.embedding.backend,
-                                 device=config.embedding.device, batch_size=config.embedding.batch_size,
+                                 device=config.embedding.device,
                                  progress=progress, cache_dir=config.embedding.cache_dir)
         # One cache for the run (the frames and contrast stages embed codebook phrases and axis poles through it
         # too), so damage found in it is reported once.
-        cache = EmbeddingCache(config.embedding.cache_dir, embedder.fingerprint) if config.embedding.cache_dir else None
-        embeddings, stats = embed_texts(representatives.texts, engine.embedder(embedder), cache)
+        cache = None
+        engine_embedder = engine.embedder(embedder)
+        if config.embedding.cache_dir:
+            cache = EmbeddingCache(config.embedding.cache_dir, vector_key(engine_embedder))
+        embeddings, stats = embed_texts(representatives.texts, engine_embedder, cache)
 
     def encode(texts: list[str]) -> np.ndarray:  # key phrases, codebook phrases and axis poles, through the cache
         return embed_texts(texts, embedder, cache)[0]

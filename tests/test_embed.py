@@ -27,6 +27,14 @@ class CountingEmbedder:
 
 
 @pytest.fixture(scope="module")
+def example_units():
+    import framing
+    from framing.units import segment
+
+    return [u.text for u in segment(framing.load_corpus(None).documents)]
+
+
+@pytest.fixture(scope="module")
 def embedder():
     return make_embedder(progress=False)
 
@@ -91,15 +99,65 @@ def test_an_unavailable_model_is_a_user_error(monkeypatch):
         embedder.encode(["text"])
 
 
+COMPANY = [f"Sentence number {k} tells of the convoy, the crossing and the {'long ' * (k % 40)}wait." for k in range(300)]
+
+
+def _company_free(make, texts):
+    """Embed ``texts`` alone, shuffled among other texts, one at a time and in uneven chunks; all must be
+    the same bits."""
+    alone = make().encode(texts)
+    rng = np.random.default_rng(3)
+    mixed = list(texts) + COMPANY
+    order = rng.permutation(len(mixed))
+    shuffled = make().encode([mixed[i] for i in order])[np.argsort(order)][:len(texts)]
+    one_by_one = np.stack([make().encode([t])[0] for t in texts[:5]])
+    embedder = make()
+    chunked = np.concatenate([embedder.encode(list(texts[start:start + 7])) for start in range(0, len(texts), 7)])
+    for name, other in (("shuffled among 300 others", shuffled), ("one at a time", one_by_one),
+                        ("in chunks of 7", chunked)):
+        assert np.array_equal(alone[:len(other)], other), f"{name}: max difference {np.abs(alone[:len(other)] - other).max()}"
+    return alone
+
+
 @pytest.mark.slow
-def test_length_sorted_batches_return_vectors_in_input_order(embedder):
-    texts = ["Short one.", "A much longer sentence about the convoy that waited at the crossing for days on end.",
-             "Mid-length text about bread prices.", "Tiny.", "Another long sentence, about the ceasefire talks "
-             "in the port city, which ended without an agreement after three rounds."]
-    small = SentenceTransformerEmbedder(batch_size=2, progress=False)
-    together = small.encode(texts)
-    one_by_one = np.stack([embedder.encode([t])[0] for t in texts])
-    assert np.allclose(together, one_by_one, atol=1e-5)
+def test_a_texts_vector_is_the_same_bits_whatever_it_is_embedded_with(example_units):
+    """Fixed forward shapes: no company, order, chunking or thread count changes a vector's bits (torch)."""
+    import torch
+
+    texts = example_units[:120]
+    alone = _company_free(lambda: SentenceTransformerEmbedder(progress=False), texts)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        single_thread = SentenceTransformerEmbedder(progress=False).encode(texts)
+    finally:
+        torch.set_num_threads(threads)
+    assert np.array_equal(alone, single_thread)
+    # and still the model's vectors: padding to a bucket changes nothing but rounding
+    plain = SentenceTransformerEmbedder(progress=False)._load().encode(texts, normalize_embeddings=True)
+    assert np.abs(alone - plain).max() < 1e-5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_onnx_vectors_are_the_same_bits_whatever_they_are_embedded_with(example_units, cache_dir, backend):
+    pytest.importorskip("onnxruntime", reason="the ONNX back-ends need pip install 'framing[onnx]'")
+    from framing.embed_onnx import OnnxEmbedder
+
+    texts = example_units[:120]
+    alone = _company_free(lambda: make_embedder(backend=backend, progress=False, cache_dir=cache_dir), texts)
+    one_thread = OnnxEmbedder("all-MiniLM-L6-v2", quantized=backend == "onnx-int8", progress=False,
+                              cache_dir=cache_dir, threads=1)
+    assert np.array_equal(alone, one_thread.encode(texts))
+
+
+def test_length_buckets_cover_every_length_up_to_the_models_limit():
+    from framing.embedders import FORWARD_TOKENS, bucket_rows, length_buckets
+
+    for limit in (7, 128, 256, 384, 512, 8192):
+        buckets = length_buckets(limit)
+        assert buckets == sorted(set(buckets)) and buckets[-1] == limit and buckets[0] >= 1
+        assert all(bucket_rows(b) * b <= max(FORWARD_TOKENS, b) for b in buckets)
 
 
 def test_texts_are_embedded_and_stored_a_chunk_at_a_time(tmp_path, monkeypatch):

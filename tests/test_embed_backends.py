@@ -70,6 +70,57 @@ def test_the_export_is_made_once_and_reused(cache_dir, monkeypatch):
     assert model_file.stat().st_mtime_ns == stamp
 
 
+def _damage_export(folder, damage: str) -> None:
+    import shutil
+
+    model = folder / "model.onnx"
+    data = bytearray(model.read_bytes())
+    if damage == "xor-64k":  # the file still loads, and gave unrelated vectors before exports were verified
+        start = len(data) // 2
+        data[start:start + 65536] = bytes(b ^ 0x5A for b in data[start:start + 65536])
+        model.write_bytes(bytes(data))
+    elif damage == "truncated":
+        model.write_bytes(bytes(data[: len(data) // 3]))
+    elif damage == "junk-meta":
+        (folder / "framing-onnx.json").write_text("{not json")
+    elif damage == "no-tokenizer":
+        shutil.rmtree(folder / "tokenizer")
+    elif damage == "meta-is-a-folder":
+        (folder / "framing-onnx.json").unlink()
+        (folder / "framing-onnx.json").mkdir()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["xor-64k", "truncated", "junk-meta", "no-tokenizer", "meta-is-a-folder"])
+def test_a_damaged_export_is_made_again_with_one_warning(tmp_path, caplog, damage):
+    """Regression (issue 30, 2): a damaged model.onnx was used as is, and its garbage vectors were cached."""
+    import shutil
+
+    texts = ["The convoy waited at the crossing.", "Bread prices rose twentyfold during the siege."]
+    clean = make_embedder(backend="onnx", progress=False, cache_dir=tmp_path / "clean")
+    expected = clean.encode(texts)
+    cache = tmp_path / "damaged"
+    shutil.copytree(tmp_path / "clean", cache)
+    folder = make_embedder(backend="onnx", progress=False, cache_dir=cache).export_folder()
+    _damage_export(folder, damage)
+    caplog.clear()
+    vectors = make_embedder(backend="onnx", progress=False, cache_dir=cache).encode(texts)
+    assert np.array_equal(vectors, expected)  # the same bits as from the undamaged export
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "damaged" in r.getMessage()]
+    assert len(warned) == 1 and "exported again" in warned[0], warned
+
+
+@pytest.mark.slow
+def test_a_damaged_int8_model_is_quantised_again(tmp_path, caplog):
+    texts = ["The convoy waited at the crossing."]
+    expected = make_embedder(backend="onnx-int8", progress=False, cache_dir=tmp_path).encode(texts)
+    folder = make_embedder(backend="onnx-int8", progress=False, cache_dir=tmp_path).export_folder()
+    (folder / "model-int8.onnx").write_bytes((folder / "model-int8.onnx").read_bytes()[:5000])
+    caplog.clear()
+    assert np.array_equal(make_embedder(backend="onnx-int8", progress=False, cache_dir=tmp_path).encode(texts), expected)
+    assert any("int8 model" in r.getMessage() and "damaged" in r.getMessage() for r in caplog.records)
+
+
 def test_missing_onnxruntime_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # makes `import onnxruntime` fail
     with pytest.raises(ImportError, match=r"pip install 'framing\[onnx\]'"):

@@ -210,6 +210,28 @@ def test_same_input_config_and_seed_give_the_same_framings(example_result, cache
     assert report_data_of(tmp_path / "report.html")["units"]["start"] == again.units["start"].tolist()
 
 
+def test_the_framings_do_not_depend_on_what_the_cache_held_before(example_result, tmp_path):
+    """A fresh cache, and a cache warmed by another corpus that shares half the example's texts (embedded there in
+    other company and order), give the same unit table and framings as the session's run."""
+    import shutil
+
+    from framing.corpus import example_corpus_path
+
+    other = tmp_path / "other-corpus"
+    shutil.copytree(example_corpus_path(), other)
+    for k, page in enumerate(sorted(other.glob("*.txt"))):
+        if k % 2:  # every other page told again in other words: its texts are not the example's
+            page.write_text("\n".join(f"Reportedly, {line}" if line.strip() else line
+                                      for line in page.read_text().splitlines()))
+    warmed = tmp_path / "warmed-cache"
+    framing.analyze(other, "configs/example.yaml", embedding__cache_dir=str(warmed), progress=False)
+    for cache in (tmp_path / "fresh-cache", warmed):
+        again = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache), progress=False)
+        pd.testing.assert_frame_equal(again.units, example_result.units)
+        assert [f.to_dict() for f in again.framings] == [f.to_dict() for f in example_result.framings]
+    assert 0 < again.manifest["embedding"]["computed"] < len(example_result.units)  # half came from the cache
+
+
 def test_other_clustering_settings_reuse_the_embeddings_and_the_umap_results(example_result, cache_dir,
                                                                             monkeypatch):
     import umap

@@ -89,11 +89,11 @@ def _read_batch(batch: dict[str, np.ndarray], read: Callable[[Any], Iterable[Any
 class _EmbeddingActor:
     """Ray Data actor: loads the embedding model once, then embeds the blocks it is given."""
 
-    def __init__(self, model: str, backend: str, device: str, batch_size: int, cache_dir: str | None,
+    def __init__(self, model: str, backend: str, device: str, cache_dir: str | None,
                  threads: int) -> None:
         from ..embed import make_embedder
 
-        self.embedder = make_embedder(model, backend=backend, device=device, batch_size=batch_size,
+        self.embedder = make_embedder(model, backend=backend, device=device,
                                       progress=False, cache_dir=cache_dir)
         # as many threads as CPUs the actor holds: onnxruntime would otherwise take every core of the node, and
         # actors beside each other would fight over them
@@ -123,6 +123,8 @@ class RayEmbedder:
         self.local = local
         self.engine = engine
         self.fingerprint = local.fingerprint
+        # vectors made on GPUs are other bits than the CPU's: they are cached apart (framing.embed.vector_key)
+        self.device = "cuda" if engine.settings.gpus_per_actor > 0 else getattr(local, "device", "cpu")
         self.model_path = getattr(local, "model_path", "")
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -142,7 +144,6 @@ class RayEmbedder:
             _EmbeddingActor, batch_size=size, batch_format="numpy", concurrency=settings.actors,
             num_cpus=settings.cpus_per_actor, num_gpus=settings.gpus_per_actor,
             fn_constructor_kwargs={"model": embedding.model, "backend": embedding.backend, "device": device,
-                                   "batch_size": embedding.batch_size,
                                    "cache_dir": str(embedding.cache_dir) if embedding.cache_dir else None,
                                    "threads": max(1, int(settings.cpus_per_actor))})
         vectors: np.ndarray | None = None
