@@ -173,3 +173,58 @@ def test_unit_columns_cut_texts_and_make_ids_when_read(monkeypatch):
     assert texts[2:5] == [u.text for u in units[::-1][2:5]]
     with pytest.raises(IndexError):
         texts[len(units)]
+
+
+def test_the_units_stage_decodes_a_stored_document_a_bounded_number_of_times(tmp_path, monkeypatch):
+    """Regression (issue 30, 4): every unit re-decoded its whole document (a 2 MB page took 42 s, 5 MB 196 s)."""
+    import framing
+    from framing.config import Config
+    from framing.corpus import StoredDocuments
+    from framing.duplicates import find_duplicates
+    from framing.engines import make_engine
+
+    sentence = "The convoy of {k} trucks waited at the crossing for a day while the talks went on."
+    (tmp_path / "big.txt").write_text("\n\n".join(sentence.format(k=k) for k in range(3000)))
+    (tmp_path / "small.txt").write_text("A short page about bread prices in the old city, told once.")
+    corpus = framing.load_corpus(tmp_path)
+    assert isinstance(corpus.documents, StoredDocuments)
+    decoded: list[int] = []
+    original = StoredDocuments.text
+
+    def counting(self, position):
+        if self._last[0] != position:
+            decoded.append(position)
+        return original(self, position)
+
+    monkeypatch.setattr(StoredDocuments, "text", counting)
+    config = Config()
+    units = make_engine(config.engine, config.embedding).segment(corpus.documents, config.units, False)
+    groups = find_duplicates(units.text_column(), threshold=config.units.near_duplicates)
+    assert len(units) >= 3000 and groups.group.size == len(units)
+    assert len(decoded) <= 12, f"{len(decoded)} decodes of 2 documents"
+
+
+def test_a_long_run_of_punctuation_is_never_a_byline_or_boilerplate(monkeypatch):
+    """Regression (issue 30, 4): a 40,000 '&' line took 102 s in the byline patterns; blocks longer than a byline
+    or a boilerplate paragraph can be are not matched against them (so the patterns' time stays linear)."""
+    import framing.sections as sections
+    from framing.sections import classify_blocks
+
+    seen: list[int] = []
+
+    class Recording:
+        def __init__(self, pattern):
+            self.pattern = pattern
+
+        def search(self, block):
+            seen.append(len(block))
+            return self.pattern.search(block)
+
+    for name in ("_BYLINE", "_STRONG_BYLINE", "_BOILERPLATE_SHORT", "_BOILERPLATE_ANYWHERE"):
+        monkeypatch.setattr(sections, name, [Recording(p) for p in getattr(sections, name)])
+
+    # 14 "words" and no sentence end: before the length bound, the dateline pattern backtracked quadratically
+    line = " ".join(["&" * 3000] * 14)
+    labels = classify_blocks(["A first line of the page, with words in it.", line, "By Lena Vos"])
+    assert labels[1] not in ("byline", "boilerplate") and labels[2] == "byline"
+    assert seen and max(seen) <= 4000, f"a pattern was run over a block of {max(seen)} characters"
