@@ -178,3 +178,29 @@ def test_cli_says_what_to_install_in_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "pip install 'framing[ray]'" in done.stderr
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("address, expected", [
+    ("127.0.0.1:1", "no Ray cluster answered within"),
+    ("ray://127.0.0.1:1", "no Ray cluster answered within"),
+    ("garbage", "is not HOST:PORT, ray://HOST:PORT or auto"),
+    ("127.0.0.1:70000", "is not HOST:PORT"),
+])
+def test_an_address_nothing_answers_at_ends_in_one_line_at_once(address, expected, monkeypatch):
+    """Regression (issue 30, 4): engine.address=127.0.0.1:1 retried for ever; RAY_ADDRESS=garbage gave a traceback."""
+    pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'framing[ray]')")
+    from framing.engines.ray import check_cluster_address
+
+    with pytest.raises(FramingError, match=expected):
+        check_cluster_address(address, deadline=2.0)
+
+
+def test_an_unreachable_address_from_the_cli_is_one_line_and_exit_2(tmp_path):
+    pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'framing[ray]')")
+    proc = subprocess.run([sys.executable, "-m", "framing.cli", "run", "--no-progress", "--out", str(tmp_path / "run"),
+                           "--set", "engine.name=ray", "--set", "engine.address=127.0.0.1:1"],
+                          capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no Ray cluster answered" in lines[0], proc.stderr
+    assert not (tmp_path / "run").exists()

@@ -182,6 +182,31 @@ def _place_chunk(model_ref: list, X_chunk: np.ndarray) -> Placement:
     return ray.get(model_ref[0]).place(X_chunk)
 
 
+# How long joining a cluster may wait for its address to answer: Ray itself retried 127.0.0.1:1 for ever.
+CONNECT_DEADLINE_S = 15.0
+
+
+def check_cluster_address(address: str | None, deadline: float = CONNECT_DEADLINE_S) -> None:
+    """Raise ``FramingError`` when a cluster address (``HOST:PORT`` or ``ray://HOST:PORT``) is malformed or does not
+    accept a connection within ``deadline`` seconds; ``auto``, ``local`` and no address are Ray's to resolve."""
+    import socket
+
+    if not address or address in ("auto", "local"):
+        return
+    shown = address[:120]
+    host_port = address.split("://", 1)[1] if "://" in address else address
+    host, _, port = host_port.rstrip("/").rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise FramingError(f"engine.address (or RAY_ADDRESS) {shown!r} is not HOST:PORT, ray://HOST:PORT or auto")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=deadline):
+            pass
+    except OSError as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__)
+        raise FramingError(f"engine.address {shown}: no Ray cluster answered within {deadline:g} s "
+                           f"({reason})") from None
+
+
 class RayEngine:
     """Segmenting, embedding and placing on Ray; see the module's docstring."""
 
@@ -197,6 +222,7 @@ class RayEngine:
         self.started = False
         self.progress: bool = False
         if not self.ray.is_initialized():
+            check_cluster_address(settings.address or os.environ.get("RAY_ADDRESS"))
             try:
                 self.ray.init(address=settings.address, num_cpus=None if settings.address else settings.num_cpus,
                               include_dashboard=False, configure_logging=False, log_to_driver=False,
