@@ -23,6 +23,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _whole_number(low: int, high: int | None = None):
+    """An argparse type: an int in [low, high], refused in the parser's one line otherwise."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            bound = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"{value} is out of range: give a number {bound}")
+        return value
+
+    return parse
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="framing", description="Find how sources frame the same events differently.")
     parser.add_argument("--version", action="version", version=f"framing {__version__}")
@@ -44,20 +59,20 @@ def _build_parser() -> argparse.ArgumentParser:
     contrast.add_argument("run_dir", help="a run folder written by framing run")
     contrast.add_argument("groups", nargs="*", metavar="GROUP", help="two groups (or sources) to compare; none: list them")
     contrast.add_argument("--framing", type=int, help="only this framing")
-    contrast.add_argument("--words", type=int, default=8, help="contrast words per side (default 8)")
+    contrast.add_argument("--words", type=_whole_number(1), default=8, help="contrast words per side (default 8)")
     contrast.add_argument("--by", choices=("framings", "frames"), default="framings",
                           help="compare the framings (default) or the codebook's frames")
 
     evaluate = commands.add_parser("evaluate", help="score a saved run against gold labels coded by hand")
     evaluate.add_argument("run_dir", help="a run folder written by framing run")
     evaluate.add_argument("gold", help="CSV: unit_id, doc_id or text, and frame (or label)")
-    evaluate.add_argument("--permutations", type=int, default=100,
+    evaluate.add_argument("--permutations", type=_whole_number(0), default=100,
                           help="random partitions behind the baseline figures (default 100)")
 
     serve = commands.add_parser("serve", help="open a saved run's report with its passages served on demand "
                                               "(for runs too large for one file; local and read-only)")
     serve.add_argument("run_dir", help="a run folder written by framing run")
-    serve.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765; 0: any free one)")
+    serve.add_argument("--port", type=_whole_number(0, 65535), default=8765, help="port on 127.0.0.1 (default 8765; 0: any free one)")
 
     init = commands.add_parser("init", help="write a commented starter config into DIR")
     init.add_argument("dir", help="folder for config.yaml (created if missing)")

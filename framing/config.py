@@ -48,7 +48,9 @@ class _Section(BaseModel):
 class RunConfig(_Section):
     name: str = Field("example", min_length=1, max_length=200,
                       description="run name: outputs go to <out_dir>/<name>/ (a plain folder name)")
-    seed: int = Field(42, description="seed for UMAP; same corpus, config and seed give the same framings")
+    # numpy's and UMAP's generators take seeds in [0, 2**32): checked here, not as a traceback after embedding
+    seed: int = Field(42, ge=0, lt=2**32,
+                      description="seed for UMAP; same corpus, config and seed give the same framings")
     out_dir: PathText = Field("outputs", description="folder that holds one sub-folder per run")
 
     @field_validator("name")

@@ -275,3 +275,18 @@ def test_the_summary_says_when_writing_the_run_folder_set_the_peak():
     assert "peak memory 900 MB (reached in the table stage)" in run_summary(manifest, 2.0)
     assert "peak memory 900 MB (reached in the table stage)" in run_summary(manifest, 2.0, 900.2)
     assert "peak memory 1,060 MB (reached while writing the run folder)" in run_summary(manifest, 2.0, 1060.0)
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["run", "--set", "run.seed=-1"], "run.seed: Input should be greater than or equal to 0"),
+    (["run", "--set", "run.seed=4294967296"], "run.seed: Input should be less than 4294967296"),
+    (["serve", "outputs/example", "--port", "70000"], "--port: 70000 is out of range"),
+    (["contrast", "outputs/example", "a", "b", "--words", "-3"], "--words: -3 is out of range"),
+])
+def test_out_of_range_numbers_are_refused_before_any_work(tmp_path, args, pattern):
+    """Regression (issue 30, 6 and 7): a seed of -1 or 2**32 was a traceback after embedding; --port 70000 and
+    --words -3 were taken."""
+    out = ["--out", str(tmp_path / "run")] if args[0] == "run" else []
+    proc = framing_cli(*args, *out)
+    assert_one_line_error(proc, pattern)
+    assert not (tmp_path / "run").exists()
