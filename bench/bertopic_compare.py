@@ -38,7 +38,7 @@ import json, resource, sys, time, warnings
 warnings.filterwarnings("ignore")
 start = time.perf_counter()
 import numpy as np
-from framing.framings import FramingModel, describe_framings
+from framing.framings.model import FramingModel, describe_framings
 X = np.load(sys.argv[1], mmap_mode="r")
 texts = json.load(open(sys.argv[2]))
 model = FramingModel(min_cluster_size=25, selection_method="leaf").fit(X)
@@ -76,9 +76,9 @@ def prepare(n: int, folder: Path, cache_dir: str) -> tuple[Path, Path]:
     sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(ROOT))
     import framing
-    from framing.duplicates import find_duplicates
-    from framing.embed import EmbeddingCache, embed_texts, make_embedder, vector_key
-    from framing.units import segment
+    from framing.units.duplicates import find_duplicates
+    from framing.embed.cache import EmbeddingCache, embed_texts, make_embedder, vector_key
+    from framing.units.segment import segment
     from make_corpus import write_corpus
 
     corpus = framing.load_corpus(write_corpus(n, folder / "corpus"))

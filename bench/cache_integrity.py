@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from framing.embed import EmbeddingCache, text_key
+from framing.embed.cache import EmbeddingCache, text_key
 
 
 def main() -> None:

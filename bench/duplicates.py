@@ -57,10 +57,10 @@ def main() -> None:
 
     import numpy as np
 
-    from framing import duplicates
+    from framing.units import duplicates
     from framing.config import Config
-    from framing.corpus import load_corpus
-    from framing.units import segment
+    from framing.corpus.documents import load_corpus
+    from framing.units.segment import segment
 
     config = Config()
     texts = [u.text for u in segment(load_corpus(args.corpus, config.corpus).documents)

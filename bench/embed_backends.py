@@ -1,4 +1,4 @@
-"""Embedding throughput and agreement of the back-ends: torch, onnx, onnx-int8 (``framing.embed.make_embedder``).
+"""Embedding throughput and agreement of the back-ends: torch, onnx, onnx-int8 (``framing.embed.cache.make_embedder``).
 
 Each back-end embeds the same texts --runs times (after one warm-up batch, so model loading and the one-time ONNX
 export are not counted); the script prints units/s (median), and the cosine of every vector to torch's (min, mean)
@@ -8,7 +8,7 @@ and how often a unit's nearest other unit is the same as with torch. Texts: the 
 The aleppo texts are its distinct units (about 720), so --units caps them rather than repeating them.
 
     pip install -e '.[onnx]'
-Forward passes have fixed shapes (``framing.embedders.encode_in_fixed_shapes``: a length bucket, FORWARD_TOKENS
+Forward passes have fixed shapes (``framing.embed.embedders.encode_in_fixed_shapes``: a length bucket, FORWARD_TOKENS
 per pass; onnx-int8 one text per pass), so that a text's vector is the same bits in any company.
 
     python bench/embed_backends.py [--units 3000] [--runs 3]
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 def texts_of(name: str, n: int) -> list[str]:
     import framing
-    from framing.units import segment
+    from framing.units.segment import segment
 
     if name == "aleppo-2016":
         corpus = framing.load_corpus(ROOT.parent / "shared" / "corpora" / "aleppo-2016")
@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--backends", nargs="*", default=["torch", "onnx", "onnx-int8"])
     args = parser.parse_args()
 
-    from framing.embed import make_embedder
+    from framing.embed.cache import make_embedder
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; "
           f"medians of {args.runs} runs")

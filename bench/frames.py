@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from framing.embed import EmbeddingCache, embed_texts, make_embedder, vector_key
-from framing.frames import codebook_passages, cross_validate, fit_classifier, frame_centres, load_codebook, zero_shot
+from framing.embed.cache import EmbeddingCache, embed_texts, make_embedder, vector_key
+from framing.frames.assign import codebook_passages, cross_validate, fit_classifier, frame_centres, load_codebook, zero_shot
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "framing" / "data" / "labels"
@@ -129,7 +129,7 @@ def run_set(name: str, labels_path: Path, codebook: str, config: Path | None, dr
 def timing(n_units: int, runs: int) -> None:
     """Training (with cross-validation) and prediction for ``n_units`` units, against the embedding time measured
     at 100k units (357.7 s, bench/RESULTS.md): the labelled set's real vectors plus random unit vectors."""
-    from framing.frames import assign_frames
+    from framing.frames.assign import assign_frames
 
     labels = pd.read_csv(SETS[0][1])  # the example's conflict labels
     embedder = make_embedder(progress=False)
@@ -161,7 +161,7 @@ def finetuned_encoder(texts: list[str], labels: np.ndarray, seed: int, pairs_per
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from framing.embedders import resolve_model_path
+    from framing.embed.embedders import resolve_model_path
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)

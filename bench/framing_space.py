@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import framing  # noqa: E402
-from framing.embed import EmbeddingCache, embed_texts, make_embedder, vector_key  # noqa: E402
-from framing.framings import FramingModel  # noqa: E402
+from framing.embed.cache import EmbeddingCache, embed_texts, make_embedder, vector_key  # noqa: E402
+from framing.framings.model import FramingModel  # noqa: E402
 
 
 def measure(name: str, labels: np.ndarray, groups: np.ndarray, topics: np.ndarray) -> str:

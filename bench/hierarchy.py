@@ -20,8 +20,8 @@ import pandas as pd
 from sklearn.metrics import adjusted_mutual_info_score
 
 import framing
-from framing.hierarchy import level_labels
-from framing.labels import match_labels, read_labels
+from framing.framings.hierarchy import level_labels
+from framing.frames.labels import match_labels, read_labels
 
 from labelled_sets import SETS  # noqa: E402 (bench/ is on the path when a script runs)
 

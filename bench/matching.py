@@ -2,7 +2,7 @@
 
 Each corpus (the example; the aleppo pages when they are beside the checkout) is run with its config and again
 with another ``cluster.min_cluster_size`` (smaller, larger, twice) or another seed. This run's framings are paired
-with the base run's by the Hungarian algorithm on centroid cosine (``framing.matching``), and each pair is judged
+with the base run's by the Hungarian algorithm on centroid cosine (``framing.framings.matching``), and each pair is judged
 by its units, which both runs share: a pair is *the same framing* when most of one side's units are in the other
 (containment > 0.5 either way). For each threshold, the table gives the share of pairs where "cosine at least
 the threshold" agrees with that judgement, and how many same-framing pairs it would reject or wrong pairs accept.
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 import framing
-from framing.matching import PreviousFramings, overlap_counts
+from framing.framings.matching import PreviousFramings, overlap_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 ALEPPO = ROOT.parent / "shared" / "corpora" / "aleppo-2016"

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 import framing
-from framing.embed import make_embedder
+from framing.embed.cache import make_embedder
 
 ROOT = Path(__file__).resolve().parents[1]
 ALEPPO = ROOT.parent / "shared" / "corpora" / "aleppo-2016"

@@ -29,7 +29,7 @@ if sys.argv[1] == "framing":
     from framing._numba_cache import enable_numba_disk_cache
     enable_numba_disk_cache()
 import umap
-from framing.framings import _knn
+from framing.framings.model import _knn
 X = np.random.default_rng(0).standard_normal((5000, 32)).astype(np.float32)
 start = time.perf_counter()
 knn = _knn(X, 15, "cosine", 42)

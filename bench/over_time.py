@@ -27,7 +27,7 @@ def main() -> None:
     import numpy as np
 
     import framing
-    from framing.over_time import compute_over_time
+    from framing.contrast.over_time import compute_over_time
 
     result = framing.load_result(args.run_dir)
     distinct = result.units[result.units["duplicate_of"] == ""]

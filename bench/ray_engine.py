@@ -30,7 +30,7 @@ def throughput(args) -> None:
 
     import framing
     from framing.config import Config, EngineConfig
-    from framing.embed import make_embedder
+    from framing.embed.cache import make_embedder
     from framing.engines.ray import RayEngine
 
     result = framing.analyze(args.corpus, str(ROOT / "configs" / "example.yaml"), progress=False,

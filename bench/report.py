@@ -53,7 +53,7 @@ def main() -> None:
         if served:  # too much text for one file: the page is opened through framing serve, as a user would
             import threading
 
-            from framing.serve import make_server
+            from framing.report.serve import make_server
 
             start = time.perf_counter()
             server = make_server(args.run_dir, port=0)

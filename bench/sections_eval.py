@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from framing.sections import classify_blocks  # noqa: E402
-from framing.units import text_blocks  # noqa: E402
+from framing.units.sections import classify_blocks  # noqa: E402
+from framing.units.segment import text_blocks  # noqa: E402
 
 LABELS = ("body", "comments", "boilerplate", "byline")
 

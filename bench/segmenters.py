@@ -33,7 +33,7 @@ def main() -> None:
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.glob("*.txt"))]
     if not texts:
         sys.exit(f"no .txt files in {folder}")
-    from framing.units import text_blocks  # the same block split the pipeline uses
+    from framing.units.segment import text_blocks  # the same block split the pipeline uses
 
     blocks = [text[s:e] for text in texts for s, e in text_blocks(text)]
 

@@ -14,8 +14,8 @@ import argparse
 import pandas as pd
 
 import framing
-from framing.evaluate import evaluate_run
-from framing.labels import read_labels
+from framing.frames.evaluate import evaluate_run
+from framing.frames.labels import read_labels
 
 from labelled_sets import SETS  # noqa: E402 (bench/ is on the path when a script runs)
 THRESHOLDS = [None, 0.6, 0.5, 0.4, 0.3, 0.2, -1.0]

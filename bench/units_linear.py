@@ -39,7 +39,7 @@ def big_text(megabytes: float) -> str:
 def units_stage_seconds(folder: Path, name: str, text: str) -> tuple[float, int]:
     import framing
     from framing.config import Config
-    from framing.duplicates import find_duplicates
+    from framing.units.duplicates import find_duplicates
     from framing.engines import make_engine
 
     for old in folder.iterdir():

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import framing  # noqa: E402
-from framing.duplicates import normalise  # noqa: E402
+from framing.units.duplicates import normalise  # noqa: E402
 from sections_eval import true_label  # noqa: E402
 
 SETTINGS = {

@@ -9,13 +9,13 @@
 __version__ = "0.1.0"
 
 from .config import Config, load_config  # noqa: E402
-from .contrast import Contrast  # noqa: E402
-from .corpus import Corpus, Document, example_corpus_path, load_corpus  # noqa: E402
+from .contrast.analysis import Contrast  # noqa: E402
+from .corpus.documents import Corpus, Document, example_corpus_path, load_corpus  # noqa: E402
 from .errors import FramingError  # noqa: E402
-from .framings import Framing, FramingModel  # noqa: E402
-from .pipeline import analyze  # noqa: E402
-from .result import Result, load_result  # noqa: E402
-from .units import Unit, segment  # noqa: E402
+from .framings.model import Framing, FramingModel  # noqa: E402
+from .run.pipeline import analyze  # noqa: E402
+from .store.result import Result, load_result  # noqa: E402
+from .units.segment import Unit, segment  # noqa: E402
 
 __all__ = [
     "__version__", "analyze", "load_corpus", "load_result", "load_config", "example_corpus_path",

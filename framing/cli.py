@@ -13,7 +13,7 @@ from typing import Sequence
 
 from . import __version__
 from .errors import FramingError
-from .framings import UNASSIGNED
+from .framings.model import UNASSIGNED
 
 log = logging.getLogger("framing")
 
@@ -96,7 +96,7 @@ def _setup_logging(verbosity: int) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .pipeline import run
+    from .run.pipeline import run
 
     config = load_config(args.config, args.overrides)
     started = time.perf_counter()
@@ -145,9 +145,9 @@ def run_summary(manifest: dict, seconds: float, final_peak_mb: float | None = No
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .outputs import check_file_target, write_file_atomically
+    from .store.outputs import check_file_target, write_file_atomically
     from .report import is_framing_report, write_report
-    from .result import REPORT_FILE, load_result
+    from .store.result import REPORT_FILE, load_result
 
     target = Path(args.out) if args.out else Path(args.run_dir) / REPORT_FILE
     if target.is_dir():  # the page's name is the likely fix: say it
@@ -160,7 +160,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from .serve import make_server
+    from .report.serve import make_server
 
     server = make_server(args.run_dir, port=args.port)
     host, port = server.server_address[:2]
@@ -173,7 +173,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_contrast(args: argparse.Namespace) -> int:
-    from .result import load_result
+    from .store.result import load_result
 
     result = load_result(args.run_dir)
     data = result.contrast(by=args.by)
@@ -224,9 +224,9 @@ def _cmd_contrast(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from .evaluate import EVALUATION_FILE, evaluate_run, format_evaluation, read_gold
-    from .outputs import write_file_atomically
-    from .result import load_result
+    from .frames.evaluate import EVALUATION_FILE, evaluate_run, format_evaluation, read_gold
+    from .store.outputs import write_file_atomically
+    from .store.result import load_result
 
     gold = read_gold(args.gold)
     result = load_result(args.run_dir)
@@ -259,7 +259,7 @@ def _user_os_error(exc: BaseException) -> FramingError | None:
     """A full disk, a quota or a permission met anywhere is the user's to fix: one line, not a traceback."""
     import sqlite3
 
-    from .outputs import disk_error
+    from .store.outputs import disk_error
 
     if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
         return FramingError(f"cannot write the embedding cache: the disk is full ({exc})")

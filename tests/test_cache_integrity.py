@@ -6,7 +6,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from framing.embed import EmbeddingCache, embed_texts, text_key
+from framing.embed.cache import EmbeddingCache, embed_texts, text_key
 
 TEXTS = [f"sentence number {i} about the convoy" for i in range(40)]
 

@@ -222,7 +222,7 @@ def test_every_user_error_is_one_line_and_exit_2(tmp_path, case):
 @pytest.mark.slow
 def test_inputs_that_used_to_fail_now_run(tmp_path, cache_dir):
     """A CSV field over 128 kB and a JSON string with a lone surrogate: exit 0, said in a warning at most."""
-    from framing.corpus import example_corpus_path
+    from framing.corpus.documents import example_corpus_path
 
     texts = [p.read_text() for p in sorted(example_corpus_path().glob("*.txt"))]
     long_text = " ".join(texts * 5)  # over the csv module's default field limit of 128 kB

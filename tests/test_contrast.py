@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 import framing
-from framing.contrast import ContrastInput, compute_contrast, fightin_words, resolve_groups
-from framing.frames import load_codebook
+from framing.contrast.analysis import ContrastInput, compute_contrast, fightin_words, resolve_groups
+from framing.frames.assign import load_codebook
 from framing.errors import FramingError
 
 
@@ -137,7 +137,7 @@ def test_example_corpus_contrast_recovers_the_construction(cache_dir, tmp_path):
 def test_closed_form_ari_matches_sklearn():
     from sklearn.metrics import adjusted_rand_score
 
-    from framing.contrast import _ari_binary
+    from framing.contrast.analysis import _ari_binary
 
     rng = np.random.default_rng(0)
     for _ in range(200):
@@ -168,7 +168,7 @@ def test_a_group_of_one_document_has_no_interval_and_valid_json():
 def test_two_means_finds_two_separated_groups_and_is_seeded():
     from sklearn.cluster import KMeans
 
-    from framing.contrast import two_means
+    from framing.contrast.analysis import two_means
 
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(0, 0.1, (40, 8)) + 1.0, rng.normal(0, 0.1, (25, 8)) - 1.0])
@@ -185,13 +185,13 @@ def test_two_means_finds_two_separated_groups_and_is_seeded():
 def test_splits_and_typical_passages_read_a_framings_rows_a_chunk_at_a_time(monkeypatch):
     # a large framing is read from the embeddings in chunks, never copied whole; the answer is the one the
     # gathered copy gives
-    import framing.contrast as contrast
+    import framing.contrast.analysis as contrast
 
     rng = np.random.default_rng(3)
     X = np.vstack([rng.normal(0, 0.2, (700, 8)) + 1.0, rng.normal(0, 0.2, (500, 8)) - 1.0]).astype(np.float32)
     rows = rng.permutation(1200)[:900]
     gathered = contrast.two_means(X[rows].astype(np.float64), np.random.default_rng(4), fit_rows=200)
-    import framing.framings as framings
+    import framing.framings.model as framings
 
     monkeypatch.setattr(framings, "GATHER_ROWS", 128)  # seven chunks
     assert np.array_equal(contrast.two_means(X, np.random.default_rng(4), fit_rows=200, rows=rows), gathered)
@@ -202,7 +202,7 @@ def test_splits_and_typical_passages_read_a_framings_rows_a_chunk_at_a_time(monk
 
 
 def test_the_splits_exact_p_value_matches_shuffling_the_groups():
-    from framing.contrast import _ari_binary, split_p_value
+    from framing.contrast.analysis import _ari_binary, split_p_value
 
     rng = np.random.default_rng(5)
     labels = np.array([0] * 30 + [1] * 25)
@@ -221,7 +221,7 @@ def test_the_splits_exact_p_value_matches_shuffling_the_groups():
 def test_bootstrap_draws_come_a_chunk_at_a_time_with_the_same_numbers(monkeypatch):
     import zlib
 
-    from framing import contrast
+    from framing.contrast import analysis as contrast
 
     whole = np.random.default_rng(3).integers(0, 11, size=(50, 11))
     monkeypatch.setattr(contrast, "BOOTSTRAP_CELLS", 30)  # two draws of 11 documents a chunk

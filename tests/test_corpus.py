@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from framing.config import CorpusConfig
-from framing.corpus import example_corpus_path, load_corpus
+from framing.corpus.documents import example_corpus_path, load_corpus
 from framing.errors import FramingError
 
 
@@ -121,7 +121,7 @@ def test_bundled_example_corpus_meets_its_brief():
     assert all(d.title and d.date for d in corpus)
     assert not corpus.warnings
     assert sum("\nComments\n" in d.text for d in corpus) >= 3  # reader comments under some articles
-    from framing.units import sentence_spans
+    from framing.units.segment import sentence_spans
 
     assert sum(len(sentence_spans(d.text)) for d in corpus) >= 250
 
@@ -135,7 +135,7 @@ def test_aleppo_corpus_reads_with_its_sidecar(aleppo_path):
 
 
 def test_html_pages_give_main_text_comments_and_metadata(tmp_path):
-    from framing.units import segment
+    from framing.units.segment import segment
 
     page = (Path(__file__).parent / "fixtures" / "html" / "ferry-strike.html").read_text()
     write(tmp_path / "ferry.html", page)
@@ -201,7 +201,7 @@ def test_a_pattern_reads_record_shards_in_order(tmp_path):
 def test_a_read_corpus_keeps_its_texts_in_a_scratch_file_and_gives_them_back_exactly(tmp_path):
     import pickle
 
-    from framing.corpus import Document, StoredDocuments, document_values
+    from framing.corpus.documents import Document, StoredDocuments, document_values
 
     documents = [Document("a", "Plain text. Second sentence.", source="s1", meta={"lean": "x"}),
                  Document("b", "", title="empty"),

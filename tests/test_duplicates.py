@@ -1,6 +1,6 @@
 import numpy as np
 
-from framing.duplicates import find_duplicates, find_reposts, normalise
+from framing.units.duplicates import find_duplicates, find_reposts, normalise
 
 
 def test_normalise_folds_case_quotes_dashes_and_spaces():
@@ -77,7 +77,7 @@ def test_reposts_found_with_arrays_are_those_of_the_definition():
 def test_the_kept_low_bytes_of_minhash_estimate_jaccard_without_bias():
     """Only each MinHash value's low byte is kept (256 bytes a text, not 1,024); corrected for chance agreement
     (1 in 256) the share of equal bytes still estimates the Jaccard similarity of the shingle sets."""
-    from framing.duplicates import _shingle_hashes, _shingles, _signatures
+    from framing.units.duplicates import _shingle_hashes, _shingles, _signatures
 
     rng = np.random.default_rng(3)
     words = [f"w{k}" for k in range(5000)]
@@ -100,7 +100,7 @@ def test_the_kept_low_bytes_of_minhash_estimate_jaccard_without_bias():
 
 
 def test_the_vectorised_jaccard_equals_that_of_the_shingle_sets():
-    from framing.duplicates import _jaccard, _shingle_hashes, _shingles
+    from framing.units.duplicates import _jaccard, _shingle_hashes, _shingles
 
     rng = np.random.default_rng(0)
     texts = [" ".join(rng.choice([f"w{k}" for k in range(30)], size=int(rng.integers(1, 25)))) for _ in range(300)]
@@ -122,7 +122,7 @@ def templated_texts(n: int = 400) -> list[str]:
 
 def test_a_bands_pairs_taken_a_chunk_at_a_time_are_every_pair_of_its_buckets():
     # on templated text a bucket of m texts holds m(m-1)/2 pairs: they are expanded a bounded chunk at a time
-    import framing.duplicates as duplicates
+    import framing.units.duplicates as duplicates
 
     hashes, lengths = duplicates._shingle_hashes(templated_texts())
     band_keys, low_bytes = duplicates._signatures(hashes, lengths, 0.4, 64, seed=1)
@@ -143,7 +143,7 @@ def test_a_bands_pairs_taken_a_chunk_at_a_time_are_every_pair_of_its_buckets():
 def test_templated_text_groups_by_chaining_as_the_definition_says_in_any_chunk_of_pairs(monkeypatch):
     # big buckets, and groups that form only through chains of pairs: checking pairs a few at a time and skipping
     # those already grouped must give the groups of all the pairs
-    import framing.duplicates as duplicates
+    import framing.units.duplicates as duplicates
 
     texts = templated_texts(300)
     order = np.random.default_rng(1).permutation(len(texts))
@@ -158,7 +158,7 @@ def test_templated_text_groups_by_chaining_as_the_definition_says_in_any_chunk_o
 def groups_by_definition(texts, order, threshold):
     """Union-find over every pair: equal normalised texts, or shingle sets at Jaccard >= threshold; a group's
     representative is its earliest unit by ``order``, groups numbered in that order."""
-    from framing.duplicates import _shingles
+    from framing.units.duplicates import _shingles
 
     n = len(texts)
     parent = list(range(n))
@@ -204,7 +204,7 @@ def near_duplicate_corpus(seed: int):
 
 def test_groups_and_representatives_are_those_of_the_definition_in_memory_or_in_scratch_files(
         monkeypatch, tmp_path):
-    from framing import duplicates
+    from framing.units import duplicates
 
     for seed in range(3):
         texts, order = near_duplicate_corpus(seed)
@@ -224,7 +224,7 @@ def test_groups_and_representatives_are_those_of_the_definition_in_memory_or_in_
 
 
 def test_minhash_arrays_past_the_limit_are_memory_mapped_scratch_files(monkeypatch, tmp_path):
-    from framing import duplicates
+    from framing.units import duplicates
 
     hashes, lengths = duplicates._shingle_hashes(near_duplicate_corpus(0)[0])
     in_memory = duplicates._signatures(hashes, lengths, 0.6, 256, 1)

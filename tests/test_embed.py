@@ -3,8 +3,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from framing.embed import EmbeddingCache, embed_texts, make_embedder
-from framing.embedders import Embedder, SentenceTransformerEmbedder, model_fingerprint, resolve_model_path
+from framing.embed.cache import EmbeddingCache, embed_texts, make_embedder
+from framing.embed.embedders import Embedder, SentenceTransformerEmbedder, model_fingerprint, resolve_model_path
 from framing.errors import FramingError
 
 TEXTS = ["The army entered the old market on Tuesday.",
@@ -29,7 +29,7 @@ class CountingEmbedder:
 @pytest.fixture(scope="module")
 def example_units():
     import framing
-    from framing.units import segment
+    from framing.units.segment import segment
 
     return [u.text for u in segment(framing.load_corpus(None).documents)]
 
@@ -142,7 +142,7 @@ def test_a_texts_vector_is_the_same_bits_whatever_it_is_embedded_with(example_un
 @pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
 def test_onnx_vectors_are_the_same_bits_whatever_they_are_embedded_with(example_units, cache_dir, backend):
     pytest.importorskip("onnxruntime", reason="the ONNX back-ends need pip install 'framing[onnx]'")
-    from framing.embed_onnx import OnnxEmbedder
+    from framing.embed.onnx_backend import OnnxEmbedder
 
     texts = example_units[:120]
     alone = _company_free(lambda: make_embedder(backend=backend, progress=False, cache_dir=cache_dir), texts)
@@ -152,7 +152,7 @@ def test_onnx_vectors_are_the_same_bits_whatever_they_are_embedded_with(example_
 
 
 def test_length_buckets_cover_every_length_up_to_the_models_limit():
-    from framing.embedders import FORWARD_TOKENS, bucket_rows, length_buckets
+    from framing.embed.embedders import FORWARD_TOKENS, bucket_rows, length_buckets
 
     for limit in (7, 128, 256, 384, 512, 8192):
         buckets = length_buckets(limit)
@@ -162,8 +162,8 @@ def test_length_buckets_cover_every_length_up_to_the_models_limit():
 
 def test_texts_are_embedded_and_stored_a_chunk_at_a_time(tmp_path, monkeypatch):
     """A run stopped half-way keeps the chunks it finished: the next run embeds only the rest."""
-    import framing.embed as embed_module
-    from framing.embed import EmbeddingCache, embed_texts
+    import framing.embed.cache as embed_module
+    from framing.embed.cache import EmbeddingCache, embed_texts
 
     class Failing:
         fingerprint = "test-chunks"
@@ -195,7 +195,7 @@ def test_vectors_out_of_the_caches_order_are_mapped_from_a_scratch_file_not_copi
     # into a file beside the cache and mapped, so a million units do not cost 1.5 GB of memory
     import os
 
-    import framing.embed as embed_module
+    import framing.embed.cache as embed_module
 
     cache = EmbeddingCache(tmp_path, embedder.fingerprint)
     in_order, _ = embed_texts(TEXTS[:3], embedder, cache)
@@ -224,8 +224,8 @@ def test_keys_and_rows_are_arrays_read_a_chunk_at_a_time_with_each_texts_own_vec
     whole key (``text_key``), also for keys that end in a zero byte (a NumPy bytes string drops those)."""
     import zlib
 
-    import framing.embed as embed_module
-    from framing.embed import EmbeddingCache, embed_texts, text_key
+    import framing.embed.cache as embed_module
+    from framing.embed.cache import EmbeddingCache, embed_texts, text_key
 
     class Seeded:
         fingerprint = "test-arrays"

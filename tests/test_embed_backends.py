@@ -4,7 +4,7 @@ import sys
 import numpy as np
 import pytest
 
-from framing.embed import EmbeddingCache, embed_texts, make_embedder, text_key
+from framing.embed.cache import EmbeddingCache, embed_texts, make_embedder, text_key
 from framing.errors import FramingError
 
 onnxruntime = pytest.importorskip("onnxruntime", reason="the ONNX back-ends need pip install 'framing[onnx]'")
@@ -13,7 +13,7 @@ onnxruntime = pytest.importorskip("onnxruntime", reason="the ONNX back-ends need
 @pytest.fixture(scope="module")
 def example_texts():
     import framing
-    from framing.units import segment
+    from framing.units.segment import segment
 
     corpus = framing.load_corpus(None)
     return [u.text for u in segment(corpus.documents)]
@@ -53,7 +53,7 @@ def test_onnx_int8_agrees_as_documented(example_texts, torch_vectors, cache_dir)
 
 @pytest.mark.slow
 def test_the_export_is_made_once_and_reused(cache_dir, monkeypatch):
-    import framing.embed_onnx as embed_onnx
+    import framing.embed.onnx_backend as embed_onnx
 
     first = make_embedder(backend="onnx", progress=False, cache_dir=cache_dir)
     first.encode(["A sentence to make sure the export exists."])

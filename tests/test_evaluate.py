@@ -7,10 +7,10 @@ import pytest
 
 from framing import cli
 from framing.errors import FramingError
-from framing.evaluate import classification_scores, evaluate_run, partition_scores, read_gold
-from framing.labels import LabelFile as GoldLabels
-from framing.labels import match_labels as match_gold
-from framing.outputs import is_run_folder
+from framing.frames.evaluate import classification_scores, evaluate_run, partition_scores, read_gold
+from framing.frames.labels import LabelFile as GoldLabels
+from framing.frames.labels import match_labels as match_gold
+from framing.store.outputs import is_run_folder
 
 
 def units_table() -> pd.DataFrame:
@@ -109,7 +109,7 @@ def test_framing_evaluate_on_a_saved_run(tmp_path, example_result, capsys):
 def test_the_example_run_beats_its_baselines_on_our_hand_labels(example_result):
     """Validity on the bundled hand labels: framings agree with the coded frames more than random partitions of the
     same sizes, and the zero-shot codebook beats always answering the commonest frame."""
-    from framing.corpus import example_corpus_path
+    from framing.corpus.documents import example_corpus_path
 
     labels = example_corpus_path().parent / "labels" / "example-conflict.csv"
     evaluation = evaluate_run(example_result.units, read_gold(labels), permutations=50)

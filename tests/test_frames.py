@@ -8,7 +8,7 @@ import pytest
 
 from framing import cli
 from framing.errors import FramingError
-from framing.frames import adjusted_shares, assign_frames, cross_validate, load_codebook
+from framing.frames.assign import adjusted_shares, assign_frames, cross_validate, load_codebook
 
 LABELS = "framing/data/labels/example-conflict.csv"
 
@@ -154,7 +154,7 @@ def test_a_run_learns_frames_from_a_labels_file(tmp_path, cache_dir, capsys):
     assert "humanitarian suffering" in printed and "opposition tells it:" in printed
     assert framing.load_result(saved).frames_contrast.test == by_frames.test
     # evaluation leaves out the units the classifier was trained on
-    from framing.evaluate import evaluate_run, read_gold
+    from framing.frames.evaluate import evaluate_run, read_gold
 
     evaluation = evaluate_run(units, read_gold(LABELS), permutations=5)
     assert evaluation["frames"]["left_out_as_training_labels"] == len(sample)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from framing.errors import FramingError
-from framing.framings import UNASSIGNED, FramingModel, class_tfidf_terms, describe_framings, term_label
+from framing.framings.model import UNASSIGNED, FramingModel, class_tfidf_terms, describe_framings, term_label
 
 
 def blobs(n_per: int = 60, centres: int = 3, dim: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -100,7 +100,7 @@ def test_describe_framings_shares_exemplars_and_reposts():
 
 @pytest.mark.slow
 def test_layouts_in_two_processes_equal_layouts_in_turn(monkeypatch):
-    import framing.framings as framings_module
+    import framing.framings.model as framings_module
 
     X, _ = blobs(n_per=80)
     in_turn = FramingModel(min_cluster_size=10, random_state=5, n_jobs=1).fit(X)
@@ -129,7 +129,7 @@ def test_memory_caches_umap_by_content_and_parameters(tmp_path, monkeypatch):
 
 
 def test_stratified_sample_keeps_small_sources_and_is_seeded():
-    from framing.framings import stratified_sample
+    from framing.framings.model import stratified_sample
 
     sources = np.array(["big"] * 9800 + ["mid"] * 180 + ["tiny"] * 20)
     sample = stratified_sample(sources, sources.size, 1000, random_state=1)
@@ -180,7 +180,7 @@ def test_worker_processes_place_the_rest_exactly_as_this_process_does(monkeypatc
     with the same result."""
     from framing.config import EngineConfig
     from framing.engines import local
-    from framing.framings import place_in_chunks
+    from framing.framings.model import place_in_chunks
 
     X, _ = blobs(n_per=400, centres=4)
     model = FramingModel(min_cluster_size=15, selection_method="eom", random_state=3, fit_sample=500,
@@ -203,10 +203,10 @@ def test_terms_counted_a_chunk_at_a_time_are_the_vectorizers_own_counts():
     from sklearn.feature_extraction.text import CountVectorizer
 
     from framing.config import Config
-    from framing.contrast import _vectorizer
-    from framing.corpus import load_corpus
-    from framing.framings import count_terms
-    from framing.units import segment
+    from framing.contrast.analysis import _vectorizer
+    from framing.corpus.documents import load_corpus
+    from framing.framings.model import count_terms
+    from framing.units.segment import segment
 
     texts = [u.text for u in segment(load_corpus(None, Config().corpus).documents, progress=False)]
     texts[10:20] = ["the and of", "12 34", *texts[10:18]]  # a chunk may keep no term at all

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from framing.config import Config, load_config
-from framing.corpus import Document, load_corpus
+from framing.corpus.documents import Document, load_corpus
 from framing.errors import FramingError
-from framing.units import segment
+from framing.units.segment import segment
 
 EXAMPLES = int(os.environ.get("FRAMING_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import framing
-from framing.framings import condensed_tree_links
-from framing.hierarchy import build_hierarchy, level_labels
+from framing.framings.model import condensed_tree_links
+from framing.framings.hierarchy import build_hierarchy, level_labels
 
 
 def check_tree(tree, leaf_ids):

@@ -8,9 +8,9 @@ import pytest
 
 from framing import cli
 from framing.config import load_config
-from framing.corpus import load_corpus
+from framing.corpus.documents import load_corpus
 from framing.errors import FramingError
-from framing.units import segment
+from framing.units.segment import segment
 
 PROSE = ("The convoy reached the northern gate before dawn. Drivers waited for hours at the checkpoint. "
          "Nobody said when the road would open again.")
@@ -186,7 +186,7 @@ def test_records_without_text_say_why_they_were_skipped(tmp_path):
 
 
 def test_segmenter_never_fails_on_surrogates_given_through_the_api():
-    from framing.corpus import Document
+    from framing.corpus.documents import Document
 
     doc = Document("d", "Odd text \ud83d in the middle. Another sentence follows here.")
     units = segment([doc])
@@ -199,7 +199,7 @@ def test_an_unexpected_error_is_one_line_naming_the_log_with_the_traceback(tmp_p
     def broken(*args, **kwargs):
         raise RuntimeError("something nobody foresaw\nsecond line")
 
-    monkeypatch.setattr("framing.pipeline.analyze", broken)
+    monkeypatch.setattr("framing.run.pipeline.analyze", broken)
     monkeypatch.chdir(tmp_path)
     code, err = run_cli(capsys, "run", "--out", str(tmp_path / "run"))
     assert code == 1 and len(err) == 1, err
@@ -220,7 +220,7 @@ def test_a_full_disk_anywhere_is_a_user_error(tmp_path, capsys, monkeypatch):
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", "/somewhere/file")
 
-    monkeypatch.setattr("framing.pipeline.analyze", full)
+    monkeypatch.setattr("framing.run.pipeline.analyze", full)
     monkeypatch.chdir(tmp_path)
     code, err = run_cli(capsys, "run", "--out", str(tmp_path / "run"))
     assert code == 2 and err == ["framing: error: cannot write file /somewhere/file: the disk is full "

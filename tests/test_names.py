@@ -8,8 +8,8 @@ import pytest
 
 import framing
 from framing.errors import FramingError
-from framing.matching import PreviousFramings, match_framings, overlap_counts
-from framing.names import central_short_passage, given_names, keyphrase_label, mmr
+from framing.framings.matching import PreviousFramings, match_framings, overlap_counts
+from framing.framings.names import central_short_passage, given_names, keyphrase_label, mmr
 
 
 def unit(*rows):
@@ -74,7 +74,7 @@ def test_an_explicit_match_run_that_holds_no_run_is_a_clear_error(tmp_path):
 def test_a_named_framing_keeps_its_name_id_and_colour_after_a_rerun_with_another_min_cluster_size(cache_dir,
                                                                                                  tmp_path):
     from framing.config import load_config
-    from framing.pipeline import run
+    from framing.run.pipeline import run
 
     config = load_config("configs/example.yaml", overrides={"embedding.cache_dir": str(cache_dir)})
     first, folder = run(config, out=tmp_path / "run", progress=False)
@@ -115,7 +115,7 @@ def test_a_named_framing_keeps_its_name_id_and_colour_after_a_rerun_with_another
 
 def test_framings_of_a_run_embedded_with_another_model_are_not_matched(caplog):
     from framing.config import Config
-    from framing.pipeline import _match
+    from framing.run.pipeline import _match
 
     previous = PreviousFramings(ids=[0], labels=["a"], named_by=["config"], centroids=unit([1, 0]), model="sha256:x")
     centres = unit([1, 0])

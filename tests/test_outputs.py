@@ -11,7 +11,7 @@ import pytest
 
 from framing import cli
 from framing.errors import FramingError
-from framing.outputs import atomic_folder, clean_stale_staging, is_run_folder
+from framing.store.outputs import atomic_folder, clean_stale_staging, is_run_folder
 
 EXAMPLE_FILES = {"units.parquet": b"u", "documents.parquet": b"d", "framings.json": b"[]", "report.html": b"r"}
 
@@ -21,7 +21,7 @@ def no_analysis(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the analysis ran although the output path is unusable")
 
-    monkeypatch.setattr("framing.pipeline.analyze", refuse)
+    monkeypatch.setattr("framing.run.pipeline.analyze", refuse)
 
 
 def run_cli(capsys, *args: str) -> tuple[int, list[str]]:
@@ -136,7 +136,7 @@ def test_an_output_path_that_is_a_file_or_unwritable_fails_before_the_analysis(t
     def read_only(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("framing.outputs.tempfile.mkstemp", read_only)
+    monkeypatch.setattr("framing.store.outputs.tempfile.mkstemp", read_only)
     code, err = run_cli(capsys, "run", "--out", str(tmp_path / "new" / "run"))
     assert code == 2 and len(err) == 1, err
     assert err[0] == (f"framing: error: cannot write output folder {tmp_path / 'new' / 'run'}: {tmp_path} is not "
@@ -149,7 +149,7 @@ def test_too_little_free_space_fails_before_the_analysis(tmp_path, capsys, no_an
 
     monkeypatch.chdir(tmp_path)
     usage = shutil.disk_usage(tmp_path)
-    monkeypatch.setattr("framing.outputs.shutil.disk_usage", lambda path: usage._replace(free=1_000_000))
+    monkeypatch.setattr("framing.store.outputs.shutil.disk_usage", lambda path: usage._replace(free=1_000_000))
     code, err = run_cli(capsys, "run", "--out", str(tmp_path / "run"))
     assert code == 2 and len(err) == 1, err
     assert "not enough free space for output folder" in err[0] and "1.0 MB free" in err[0]
@@ -170,7 +170,7 @@ def test_a_run_folder_replaces_only_its_own_kind(tmp_path):
 
 def _killed_staging(parent: Path, name: str, kind: str, pid: int) -> Path:
     """A staging folder as framing makes it, by a process ``pid`` that is gone (marked with its token)."""
-    from framing.outputs import STAGING_MARKER
+    from framing.store.outputs import STAGING_MARKER
 
     token = "0123456789abcdef"
     folder = parent / f".{name}.{kind}-{pid}-{token}"
@@ -216,7 +216,7 @@ def test_a_users_folder_named_like_staging_is_never_deleted(tmp_path, capsys, mo
     assert (users / "d.txt").read_text() == "draft"
     assert (forged / "notes.txt").read_text() == "mine"
     # a single file (a report page) is staged the same way: a user's file named like its staging stays
-    from framing.outputs import write_file_atomically
+    from framing.store.outputs import write_file_atomically
 
     lookalike = tmp_path / "o" / ".page.html.partial-2019"
     lookalike.write_text("mine too")
@@ -262,7 +262,7 @@ def test_tables_are_written_one_row_group_at_a_time_with_one_schema(tmp_path):
     import pandas as pd
     import pyarrow.parquet as pq
 
-    from framing.result import write_parquet
+    from framing.store.result import write_parquet
 
     # a column that is empty in the first row group and text later must keep one type throughout
     frame = pd.DataFrame({"unit_id": [f"d#{i}" for i in range(250)], "x": np.arange(250, dtype=np.float32),
@@ -286,9 +286,9 @@ def test_reserved_space_is_allocated_now_and_a_full_disk_is_a_clear_error_for_ev
 
     import numpy as np
 
-    from framing import duplicates
-    from framing.embed import EmbeddingCache
-    from framing.outputs import reserve_space
+    from framing.units import duplicates
+    from framing.embed.cache import EmbeddingCache
+    from framing.store.outputs import reserve_space
 
     path = tmp_path / "reserved"
     with open(path, "wb") as handle:
@@ -305,7 +305,7 @@ def test_reserved_space_is_allocated_now_and_a_full_disk_is_a_clear_error_for_ev
         duplicates.find_duplicates([f"sentence number {i} of the scratch test" for i in range(20)], scratch=tmp_path)
     cache = EmbeddingCache(tmp_path / "cache", "test-reserve")
     cache.put([bytes([k]) * 32 for k in range(4)], np.eye(4, dtype=np.float32))
-    monkeypatch.setattr("framing.embed.GATHER_IN_MEMORY_BYTES", 0)
+    monkeypatch.setattr("framing.embed.cache.GATHER_IN_MEMORY_BYTES", 0)
     with pytest.raises(FramingError, match="the disk is full"):
         cache.gather(np.array([3, 2, 1, 0]))
     cache.close()

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from framing.over_time import ALL_GROUPS, bin_starts, choose_bin, compute_over_time, parse_dates
+from framing.contrast.over_time import ALL_GROUPS, bin_starts, choose_bin, compute_over_time, parse_dates
 
 
 def test_dates_in_common_formats_are_read_and_the_rest_counted():
@@ -109,7 +109,7 @@ def test_the_example_run_has_shares_over_time_saved_and_loaded(example_result, t
 
 
 def test_intervals_are_the_same_when_the_bootstrap_comes_a_chunk_at_a_time(monkeypatch):
-    from framing import contrast
+    from framing.contrast import analysis as contrast
 
     doc_ids, labels, sources, documents = rising_corpus()
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import framing
-from framing.corpus import Corpus, Document, load_corpus
+from framing.corpus.documents import Corpus, Document, load_corpus
 from framing.errors import FramingError
 
 pytestmark = pytest.mark.slow
@@ -185,14 +185,14 @@ def test_a_run_reads_its_unit_table_from_disk_when_asked(example_result, cache_d
 
 def test_same_input_config_and_seed_give_the_same_framings(example_result, cache_dir, monkeypatch, tmp_path):
     from framing.report import write_report
-    from framing.units import UnitColumn
+    from framing.units.segment import UnitColumn
 
     # texts and ids read seven at a time, as a large run reads 50,000 (the unit table's text and id columns
     # are then Arrow arrays of many chunks), and the table written 50 rows at a time, as a large run writes
     # 100,000: nothing may change
     monkeypatch.setattr(UnitColumn, "CHUNK", 7)
-    monkeypatch.setattr(framing.pipeline, "ROW_GROUP_ROWS", 50)
-    monkeypatch.setattr(framing.pipeline, "DOCUMENT_GROUP_BYTES", 4000)  # documents.parquet: ~two pages a group
+    monkeypatch.setattr(framing.run.pipeline, "ROW_GROUP_ROWS", 50)
+    monkeypatch.setattr(framing.run.pipeline, "DOCUMENT_GROUP_BYTES", 4000)  # documents.parquet: ~two pages a group
     # reduce.cache off: UMAP and HDBSCAN really run again, they do not just read the first run's results
     again = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
                             reduce__cache=False)
@@ -215,7 +215,7 @@ def test_the_framings_do_not_depend_on_what_the_cache_held_before(example_result
     other company and order), give the same unit table and framings as the session's run."""
     import shutil
 
-    from framing.corpus import example_corpus_path
+    from framing.corpus.documents import example_corpus_path
 
     other = tmp_path / "other-corpus"
     shutil.copytree(example_corpus_path(), other)
@@ -236,7 +236,7 @@ def test_other_clustering_settings_reuse_the_embeddings_and_the_umap_results(exa
                                                                             monkeypatch):
     import umap
 
-    from framing.embedders import SentenceTransformerEmbedder
+    from framing.embed.embedders import SentenceTransformerEmbedder
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("a cached re-run ran UMAP")
@@ -340,7 +340,7 @@ def test_a_rerun_loads_its_units_and_groups_and_changes_are_computed_afresh(tmp_
     """The units stage is stored by corpus, settings and rules: a re-run loads it; another setting recomputes."""
     import logging
 
-    import framing.pipeline as pipeline
+    import framing.run.pipeline as pipeline
 
     settings = {"embedding__cache_dir": str(tmp_path / "cache"), "contrast__enabled": False, "progress": False}
     first = framing.analyze(None, "configs/example.yaml", **settings)
@@ -366,7 +366,7 @@ def test_a_rerun_loads_its_units_and_groups_and_changes_are_computed_afresh(tmp_
 
 
 def test_row_groups_hold_a_number_of_rows_or_of_bytes(monkeypatch):
-    from framing import pipeline
+    from framing.run import pipeline
 
     monkeypatch.setattr(pipeline, "ROW_GROUP_ROWS", 3)
     assert pipeline._row_groups(7) == [0, 3, 6, 7] and pipeline._row_groups(0) == [0]

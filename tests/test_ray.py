@@ -12,8 +12,8 @@ import pytest
 
 import framing
 from framing.config import Config, EngineConfig
-from framing.corpus import load_corpus
-from framing.embed import make_embedder
+from framing.corpus.documents import load_corpus
+from framing.embed.cache import make_embedder
 from framing.errors import FramingError, MissingExtra
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +77,7 @@ def test_ray_reads_a_record_file_in_parts_as_the_local_engine_does(local_ray, tm
 
     from test_corpus import write
 
-    from framing import corpus as corpus_module
+    from framing.corpus import documents as corpus_module
     from framing.config import CorpusConfig
     from framing.engines.ray import RayEngine
 

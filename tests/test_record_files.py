@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from framing import corpus as corpus_module
+from framing.corpus import documents as corpus_module
 from framing.config import CorpusConfig
-from framing.corpus import _read_records, load_corpus
+from framing.corpus.documents import _read_records, load_corpus
 from framing.errors import FramingError
 
 

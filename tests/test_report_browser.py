@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import framing
-from framing.corpus import Corpus, Document
+from framing.corpus.documents import Corpus, Document
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -456,7 +456,7 @@ def served(demo):
     """`framing serve` on the demo run, on a free port, in a thread."""
     import threading
 
-    from framing.serve import make_server
+    from framing.report.serve import make_server
 
     result, path = demo
     server = make_server(path.parent, port=0)

@@ -3,9 +3,9 @@ import json
 import sys
 from pathlib import Path
 
-from framing.corpus import Document
-from framing.sections import classify_blocks
-from framing.units import segment, text_blocks
+from framing.corpus.documents import Document
+from framing.units.sections import classify_blocks
+from framing.units.segment import segment, text_blocks
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 sys.path.insert(0, str(FIXTURES.parents[1] / "bench"))

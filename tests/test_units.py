@@ -4,8 +4,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from framing.corpus import Document, load_corpus
-from framing.units import segment, sentence_spans, text_blocks
+from framing.corpus.documents import Document, load_corpus
+from framing.units.segment import segment, sentence_spans, text_blocks
 
 
 def sentences(text: str) -> list[str]:
@@ -133,9 +133,9 @@ def test_the_unit_table_holds_the_units_as_columns_and_cuts_their_text_from_the_
     import numpy as np
 
     from framing.config import Config
-    from framing.corpus import load_corpus
+    from framing.corpus.documents import load_corpus
     from framing.engines import segment_offsets, segment_options
-    from framing.units import UnitTable
+    from framing.units.segment import UnitTable
 
     documents = load_corpus(None, Config().corpus).documents
     units = segment(documents, progress=False)
@@ -160,8 +160,8 @@ def test_unit_columns_cut_texts_and_make_ids_when_read(monkeypatch):
     import numpy as np
 
     from framing.config import Config
-    from framing.corpus import load_corpus
-    from framing.units import UnitColumn, UnitTable
+    from framing.corpus.documents import load_corpus
+    from framing.units.segment import UnitColumn, UnitTable
 
     documents = load_corpus(None, Config().corpus).documents
     units = segment(documents, progress=False)
@@ -179,8 +179,8 @@ def test_the_units_stage_decodes_a_stored_document_a_bounded_number_of_times(tmp
     """Regression (issue 30, 4): every unit re-decoded its whole document (a 2 MB page took 42 s, 5 MB 196 s)."""
     import framing
     from framing.config import Config
-    from framing.corpus import StoredDocuments
-    from framing.duplicates import find_duplicates
+    from framing.corpus.documents import StoredDocuments
+    from framing.units.duplicates import find_duplicates
     from framing.engines import make_engine
 
     sentence = "The convoy of {k} trucks waited at the crossing for a day while the talks went on."
@@ -207,8 +207,8 @@ def test_the_units_stage_decodes_a_stored_document_a_bounded_number_of_times(tmp
 def test_a_long_run_of_punctuation_is_never_a_byline_or_boilerplate(monkeypatch):
     """Regression (issue 30, 4): a 40,000 '&' line took 102 s in the byline patterns; blocks longer than a byline
     or a boilerplate paragraph can be are not matched against them (so the patterns' time stays linear)."""
-    import framing.sections as sections
-    from framing.sections import classify_blocks
+    import framing.units.sections as sections
+    from framing.units.sections import classify_blocks
 
     seen: list[int] = []
 

@@ -15,10 +15,10 @@ import numpy as np
 
 if TYPE_CHECKING:
     from ..config import EngineConfig, UnitsConfig
-    from ..corpus import Document
-    from ..embedders import Embedder
-    from ..framings import FramingModel, Placement
-    from ..units import UnitTable
+    from ..corpus.documents import Document
+    from ..embed.embedders import Embedder
+    from ..framings.model import FramingModel, Placement
+    from ..units.segment import UnitTable
 
 __all__ = ["Engine", "make_engine", "segment_options", "segment_offsets"]
 
@@ -36,7 +36,7 @@ class Engine(Protocol):
 
     def segment(self, documents: Sequence["Document"], settings: "UnitsConfig", progress: bool | None
                 ) -> "UnitTable":
-        """Units of every section of every document, in corpus order (as ``framing.units.segment``), as columns
+        """Units of every section of every document, in corpus order (as ``framing.units.segment.segment``), as columns
         over ``documents``."""
         ...
 
@@ -59,8 +59,8 @@ def segment_offsets(positions: Sequence[int], texts: Sequence[str], options: dic
     units lie: one row per unit (document position, index, offsets, section). The caller keeps them as columns over
     its own documents (``UnitTable.from_offsets``), so every unit is still ``document.text[start:end]`` and no
     text travels twice."""
-    from ..corpus import Document
-    from ..units import segment
+    from ..corpus.documents import Document
+    from ..units.segment import segment
 
     units = segment([Document(id=str(p), text=str(t)) for p, t in zip(positions, texts)], progress=False, **options)
     return {"position": np.array([int(u.doc_id) for u in units], dtype=np.int64),
@@ -71,7 +71,7 @@ def segment_offsets(positions: Sequence[int], texts: Sequence[str], options: dic
 
 
 def segment_options(settings: "UnitsConfig") -> dict:
-    """The units settings as ``framing.units.segment``'s keyword arguments (sections are chosen afterwards)."""
+    """The units settings as ``framing.units.segment.segment``'s keyword arguments (sections are chosen afterwards)."""
     return {"kind": settings.kind, "min_words": settings.min_words, "window": settings.window,
             "stride": settings.stride, "detect_sections": settings.detect_sections}
 

@@ -10,11 +10,11 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ..config import EngineConfig, UnitsConfig
-from ..corpus import Document, read_each, text_sizes
-from ..embedders import Embedder
-from ..framings import FramingModel, Placement, place_in_chunks
+from ..corpus.documents import Document, read_each, text_sizes
+from ..embed.embedders import Embedder
+from ..framings.model import FramingModel, Placement, place_in_chunks
 from ..progress import progress_bar
-from ..units import UnitTable, segment
+from ..units.segment import UnitTable, segment
 from . import segment_offsets, segment_options
 
 __all__ = ["LocalEngine"]

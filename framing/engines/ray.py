@@ -7,7 +7,7 @@
   takes them in input order as they arrive, adds sidecar metadata and keeps the documents. Workers read the
   files by path: on a cluster the corpus must lie on storage every node can read.
 - **Segmenting**: the documents become a Ray Dataset (one row per document, blocks of ``engine.block_documents``)
-  and ``map_batches`` runs ``framing.units.segment`` on them; only offsets and sections come back — the driver
+  and ``map_batches`` runs ``framing.units.segment.segment`` on them; only offsets and sections come back — the driver
   cuts the text from its documents, so every unit is still ``document.text[start:end]``.
 - **Embedding**: the texts the cache lacks, longest first (each block pads to texts of about its length), go
   through ``map_batches`` over an actor pool of ``engine.actors`` actors, each loading the model once
@@ -30,13 +30,13 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..config import EmbeddingConfig, EngineConfig, UnitsConfig
-from ..corpus import Document
-from ..embed import CPU_ONLY_BACKENDS
-from ..embedders import Embedder
+from ..corpus.documents import Document
+from ..embed.cache import CPU_ONLY_BACKENDS
+from ..embed.embedders import Embedder
 from ..errors import FramingError, MissingExtra
-from ..framings import FramingModel, Placement
+from ..framings.model import FramingModel, Placement
 from ..progress import progress_bar
-from ..units import UnitTable
+from ..units.segment import UnitTable
 from . import segment_offsets, segment_options
 
 __all__ = ["RayEngine", "RayEmbedder"]
@@ -91,7 +91,7 @@ class _EmbeddingActor:
 
     def __init__(self, model: str, backend: str, device: str, cache_dir: str | None,
                  threads: int) -> None:
-        from ..embed import make_embedder
+        from ..embed.cache import make_embedder
 
         self.embedder = make_embedder(model, backend=backend, device=device,
                                       progress=False, cache_dir=cache_dir)
@@ -123,7 +123,7 @@ class RayEmbedder:
         self.local = local
         self.engine = engine
         self.fingerprint = local.fingerprint
-        # vectors made on GPUs are other bits than the CPU's: they are cached apart (framing.embed.vector_key)
+        # vectors made on GPUs are other bits than the CPU's: they are cached apart (framing.embed.cache.vector_key)
         self.device = "cuda" if engine.settings.gpus_per_actor > 0 else getattr(local, "device", "cpu")
         self.model_path = getattr(local, "model_path", "")
 

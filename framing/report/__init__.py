@@ -20,14 +20,14 @@ import numpy as np
 import pandas as pd
 
 from ..config import ReportConfig
-from ..contrast import Contrast
-from ..framings import UNASSIGNED, Framing
-from ..hierarchy import Hierarchy
-from ..over_time import ALL_GROUPS, OverTime
+from ..contrast.analysis import Contrast
+from ..framings.model import UNASSIGNED, Framing
+from ..framings.hierarchy import Hierarchy
+from ..contrast.over_time import ALL_GROUPS, OverTime
 
 
 class Result(Protocol):
-    """What the report reads of a finished run (``framing.result.Result`` is one). The report never imports the
+    """What the report reads of a finished run (``framing.store.result.Result`` is one). The report never imports the
     result module, which calls the report to save a run: the contract lives here, one way."""
 
     units: pd.DataFrame
@@ -277,7 +277,7 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
         "served": not embed_text,
         "max_points": int(max_points),
         "units": {
-            # ids are "<doc id>#<index>" (framing.units.unit_id): sent whole only when a run's are not
+            # ids are "<doc id>#<index>" (framing.units.segment.unit_id): sent whole only when a run's are not
             "id": None if ids_follow_documents else list(units["unit_id"]),
             "index": _packed(units["index"] if "index" in units.columns else np.zeros(len(units)), "int"),
             # units stand in document order: one count per document instead of a document per unit

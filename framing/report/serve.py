@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import FramingError
+from ..errors import FramingError
 
 __all__ = ["RunServer", "make_server"]
 
@@ -36,8 +36,8 @@ class RunServer:
     """What the server knows of one run: the page, the documents' and units' text, and the search column."""
 
     def __init__(self, run_dir: str | Path) -> None:
-        from .report import write_report
-        from .result import load_result
+        from . import write_report
+        from ..store.result import load_result
 
         result = load_result(run_dir)
         with tempfile.TemporaryDirectory() as folder:

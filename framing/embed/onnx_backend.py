@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import FramingError, MissingExtra
+from ..errors import FramingError, MissingExtra
 
 log = logging.getLogger(__name__)
 
@@ -360,7 +360,7 @@ class OnnxEmbedder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts``; returns float32 ``(n, d)`` with unit-length rows, each the same bits whatever texts it
-        is embedded with (forward passes of fixed shapes: ``framing.embedders.encode_in_fixed_shapes``)."""
+        is embedded with (forward passes of fixed shapes: ``framing.embed.embedders.encode_in_fixed_shapes``)."""
         return self._encode_with(self._load(), texts, self.progress)
 
     def _encode_with(self, session, texts: Sequence[str], progress: bool | None = False) -> np.ndarray:

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .errors import FramingError
+from ..errors import FramingError
 
 __all__ = ["MANIFEST_FILE", "RUN_FILES", "is_run_folder", "check_run_target", "check_free_space", "atomic_folder",
            "write_file_atomically", "check_file_target", "disk_error", "clean_stale_staging"]

@@ -19,10 +19,11 @@ from typing import Sequence
 
 import numpy as np
 
-from . import duplicates, sections, units
-from .corpus import Document
+from . import duplicates, sections
+from . import segment as units
+from ..corpus.documents import Document
 from .duplicates import DuplicateGroups
-from .units import UnitTable
+from .segment import UnitTable
 
 __all__ = ["units_key", "load_units", "store_units"]
 

@@ -17,9 +17,9 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .array_cache import ArrayEntry
-from .config import ClusterConfig, ReduceConfig, RunConfig
-from .errors import FramingError
+from ..store.array_cache import ArrayEntry
+from ..config import ClusterConfig, ReduceConfig, RunConfig
+from ..errors import FramingError
 from .names import central_short_passage
 
 __all__ = ["Framing", "FramingModel", "Placement", "describe_framings", "class_tfidf_terms", "class_term_counts",
@@ -126,7 +126,7 @@ def _spectral_init(X: np.ndarray, knn, n_neighbors: int, metric: str, random_sta
 def _layout(X: np.ndarray, knn, n_components: int, n_neighbors: int, min_dist: float, metric: str,
             random_state: int, init: np.ndarray) -> np.ndarray:
     """One UMAP layout over the shared neighbour graph (runs in a worker process when layouts run in parallel)."""
-    from ._numba_cache import enable_numba_disk_cache
+    from .._numba_cache import enable_numba_disk_cache
 
     enable_numba_disk_cache()
     import umap
@@ -152,7 +152,7 @@ _PARALLEL_LAYOUT_MIN_UNITS = 20000
 def _neighbour_index(X: np.ndarray, metric: str, n_neighbors: int, random_state: int,
                      pynndescent_version: str) -> Any:
     """A pynndescent search index over ``X`` (the version is an argument so that the cache's key holds it)."""
-    from ._numba_cache import enable_numba_disk_cache
+    from .._numba_cache import enable_numba_disk_cache
 
     enable_numba_disk_cache()
     from pynndescent import NNDescent
@@ -172,7 +172,7 @@ def _reduce(X: np.ndarray, n_neighbors: int, n_components: int, min_dist: float,
     arrays as running them in turn. ``umap_version`` is not used here: it is part of the cache key, so an
     upgrade never reuses old results.
     """
-    from ._numba_cache import enable_numba_disk_cache
+    from .._numba_cache import enable_numba_disk_cache
 
     enable_numba_disk_cache()  # before umap or pynndescent compiles anything in this process
     with warnings.catch_warnings():
@@ -235,7 +235,7 @@ def _neighbour_weights(distances: np.ndarray, n_neighbors: int) -> np.ndarray:
     ``exp(-(d - rho) / sigma)`` with ``rho`` the distance to the nearest neighbour and ``sigma`` set so the
     strengths sum to ``log2(k)``: close neighbours count most, and a point amid duplicates is not divided evenly.
     """
-    from ._numba_cache import enable_numba_disk_cache
+    from .._numba_cache import enable_numba_disk_cache
 
     enable_numba_disk_cache()  # umap may be first used here, when its layouts came from the cache
     from umap.umap_ import smooth_knn_dist
@@ -274,7 +274,7 @@ class Placement:
 
 def place_in_chunks(model: "FramingModel", X: np.ndarray, rest: np.ndarray, progress: bool | None) -> Placement:
     """The local engine's placement: ``model.place`` over ``chunk_size`` units at a time, with a progress bar."""
-    from .progress import progress_bar
+    from ..progress import progress_bar
 
     parts = []
     with progress_bar(progress, total=rest.size, desc="placing units", unit="unit", leave=False) as bar:
@@ -303,11 +303,11 @@ class FramingModel:
     reduction and clustering were fitted on (all of them unless ``fit_sample`` is smaller than the corpus);
     ``min_cluster_size_fitted_``, ``min_cluster_size`` scaled to the sample (the same without one);
     ``tree_nodes_`` (n_framings,) each framing's node in HDBSCAN's condensed tree and ``tree_parents_`` the tree's
-    parent links between cluster nodes (for ``framing.hierarchy``).
+    parent links between cluster nodes (for ``framing.framings.hierarchy``).
 
     ``memory`` (a folder, or a ``joblib.Memory`` whose folder is used) caches the UMAP results by
     the content of the embeddings and the reduction parameters, as plain arrays with a checksum
-    (:class:`framing.array_cache.ArrayEntry`, never a pickle): refitting with other clustering parameters, or
+    (:class:`framing.store.array_cache.ArrayEntry`, never a pickle): refitting with other clustering parameters, or
     re-running the same corpus, skips UMAP. ``n_jobs`` 2 runs the two UMAP layouts (clustering space and map)
     in two processes from 20,000 units up; the result is the same as with 1.
 
@@ -425,7 +425,7 @@ class FramingModel:
                      sample.size, rest.size)
         self.labels_, self.centroids_ = self._order_by_size(X, labels)
         self.n_framings_ = int(self.centroids_.shape[0])
-        # each framing's node in HDBSCAN's condensed tree (framing.hierarchy builds on it)
+        # each framing's node in HDBSCAN's condensed tree (framing.framings.hierarchy builds on it)
         found, first = np.unique(labels, return_index=True)
         self.tree_nodes_ = np.empty(self.n_framings_, dtype=np.int64)
         for label, index in zip(found, first):
@@ -673,7 +673,7 @@ def count_terms(texts: Iterable[str], vectorizer, chunk: int = 50_000) -> tuple[
 def class_term_counts(texts: Sequence[str], labels: np.ndarray, ngram_max: int = 2
                       ) -> tuple[list[int], Any, np.ndarray]:
     """The classes (sorted), their term counts (sparse, a row per class) and the vocabulary: what class-based
-    TF-IDF scores. Counts of broader classes are sums of these rows (``framing.hierarchy`` does that)."""
+    TF-IDF scores. Counts of broader classes are sums of these rows (``framing.framings.hierarchy`` does that)."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
     from scipy.sparse import csr_matrix
 

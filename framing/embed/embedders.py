@@ -16,7 +16,7 @@ from typing import Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from .errors import FramingError
+from ..errors import FramingError
 
 __all__ = ["Embedder", "SentenceTransformerEmbedder", "PACKAGED_MODEL_NAMES", "resolve_model_path",
            "model_fingerprint", "encode_in_fixed_shapes", "length_buckets", "bucket_rows", "l2_normalise",
@@ -175,7 +175,7 @@ class SentenceTransformerEmbedder:
 # (tests/test_embed.py). Padding to the batch's longest text, as sentence-transformers does, moved vectors by
 # ~1e-7, and UMAP and HDBSCAN turned that into other framings.
 FORWARD_TOKENS = 1024
-# Part of every cached vector's key (framing.embed.vector_key): vectors made another way are never mixed in.
+# Part of every cached vector's key (framing.embed.cache.vector_key): vectors made another way are never mixed in.
 VECTOR_SCHEME = f"fixed-shapes-{FORWARD_TOKENS}"
 _BUCKET_STEPS = ((64, 8), (128, 16), (256, 32), (1024, 64), (1 << 30, 128))
 TOKENIZE_CHUNK = 4096  # texts tokenised at a time (then dealt into their buckets)
@@ -214,7 +214,7 @@ def encode_in_fixed_shapes(texts: Sequence[str], dimension: int,
     ``one_text_per_pass``: each text alone, unpadded, for models whose arithmetic looks at the whole batch
     (dynamic int8 quantisation scales each matrix product by the batch's largest activation, padding included).
     """
-    from .progress import progress_bar
+    from ..progress import progress_bar
 
     buckets = np.arange(1, max_length + 1) if one_text_per_pass else np.asarray(length_buckets(max_length))
     rows_per_pass = (lambda bucket: 1) if one_text_per_pass else bucket_rows

@@ -25,8 +25,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .config import CorpusConfig
-from .errors import FramingError
+from ..config import CorpusConfig
+from ..errors import FramingError
 
 __all__ = ["Document", "Corpus", "StoredDocuments", "document_values", "text_sizes", "load_corpus", "read_each",
            "example_corpus_path", "corpus_root", "input_bytes"]
@@ -205,7 +205,7 @@ class Corpus:
 
 def example_corpus_path() -> Path:
     """The folder of the bundled example corpus (written for this project; see its README)."""
-    return Path(__file__).resolve().parent / "data" / "example"
+    return Path(__file__).resolve().parents[1] / "data" / "example"
 
 
 class _FileNotes(Corpus):

@@ -15,27 +15,27 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .config import Config, FramesConfig, apply_overrides
-from .contrast import Contrast, ContrastInput, check_group_field, compute_contrast, word_counts
-from .corpus import Corpus, Document, corpus_root, document_values, input_bytes, load_corpus, text_sizes
-from .duplicates import DuplicateGroups, find_duplicates, find_reposts
-from .embed import EmbeddingCache, embed_texts, make_embedder, vector_key
-from .engines import make_engine
-from .errors import FramingError
-from .frames import FRAME_PREFIX, FrameAssignment, assign_frames
-from .framings import (UNASSIGNED, Framing, FramingModel, class_term_counts, class_tfidf_from_counts,
+from .. import __version__
+from ..config import Config, FramesConfig, apply_overrides
+from ..contrast.analysis import Contrast, ContrastInput, check_group_field, compute_contrast, word_counts
+from ..corpus.documents import Corpus, Document, corpus_root, document_values, input_bytes, load_corpus, text_sizes
+from ..units.duplicates import DuplicateGroups, find_duplicates, find_reposts
+from ..embed.cache import EmbeddingCache, embed_texts, make_embedder, vector_key
+from ..engines import make_engine
+from ..errors import FramingError
+from ..frames.assign import FRAME_PREFIX, FrameAssignment, assign_frames
+from ..framings.model import (UNASSIGNED, Framing, FramingModel, class_term_counts, class_tfidf_from_counts,
                        describe_framings, term_label)
-from .hierarchy import Hierarchy, build_hierarchy, describe_parents, level_labels
-from .labels import labels_per_group, match_labels, read_labels
-from .matching import USER_NAMED, Matching, PreviousFramings, match_framings, overlap_counts, read_previous
-from .memory import AnonymousPeak, anonymous_memory_mb, peak_memory_mb, release_free_memory, resident_memory_mb
-from .names import given_names, keyphrase_labels
-from .outputs import check_free_space, check_run_target, is_run_folder
-from .over_time import OverTime, compute_over_time
-from .result import DOCUMENT_FILE, ROW_GROUP_ROWS, UNIT_FILE, Result, TableFile
-from .unit_cache import load_units, store_units, units_key
-from .units import UnitColumn, UnitTable
+from ..framings.hierarchy import Hierarchy, build_hierarchy, describe_parents, level_labels
+from ..frames.labels import labels_per_group, match_labels, read_labels
+from ..framings.matching import USER_NAMED, Matching, PreviousFramings, match_framings, overlap_counts, read_previous
+from ..memory import AnonymousPeak, anonymous_memory_mb, peak_memory_mb, release_free_memory, resident_memory_mb
+from ..framings.names import given_names, keyphrase_labels
+from ..store.outputs import check_free_space, check_run_target, is_run_folder
+from ..contrast.over_time import OverTime, compute_over_time
+from ..store.result import DOCUMENT_FILE, ROW_GROUP_ROWS, UNIT_FILE, Result, TableFile
+from ..units.cache import load_units, store_units, units_key
+from ..units.segment import UnitColumn, UnitTable
 
 __all__ = ["analyze", "run"]
 
@@ -99,7 +99,7 @@ def _resolve_config(config: Config | dict | str | Path | None, overrides: dict[s
     if isinstance(config, Config):
         return Config.from_dict(apply_overrides(config.to_dict(), overrides)) if overrides else config
     if isinstance(config, (str, Path)):
-        from .config import load_config
+        from ..config import load_config
 
         return load_config(config, overrides)
     return Config.from_dict(apply_overrides(config or {}, overrides))

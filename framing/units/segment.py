@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .corpus import Document, document_values
+from ..corpus.documents import Document, document_values
 from .sections import BYLINE, classify_blocks
 
 __all__ = ["Unit", "UnitColumn", "UnitTable", "segment", "text_blocks", "sentence_spans", "unit_id"]
@@ -34,7 +34,7 @@ class Unit:
     """One span of one document: the thing that is embedded, clustered and shown.
 
     ``start``/``end`` are offsets into ``Document.text``; ``index`` is the unit's position in its document;
-    ``section`` is ``body``, ``comments`` or ``boilerplate`` (see ``framing.sections``).
+    ``section`` is ``body``, ``comments`` or ``boilerplate`` (see ``framing.units.sections``).
     """
 
     id: str
@@ -177,7 +177,7 @@ def segment(
         kind: ``"sentences"``, ``"paragraphs"`` (blocks: lines or blank-line paragraphs) or ``"windows"``
             (``window`` consecutive sentences of one section, advancing by ``stride``, default ``window``).
         min_words: units with fewer words are dropped (headings of one or two words, dates, "Reply").
-        detect_sections: label blocks body / comments / boilerplate and drop bylines (``framing.sections``);
+        detect_sections: label blocks body / comments / boilerplate and drop bylines (``framing.units.sections``);
             when off, every unit is ``body``.
         progress: a progress bar over documents (``None``: only on a terminal).
 
@@ -185,7 +185,7 @@ def segment(
     """
     if kind not in ("sentences", "paragraphs", "windows"):
         raise ValueError(f"unknown unit kind {kind!r}; allowed: sentences, paragraphs, windows")
-    from .progress import progress_bar
+    from ..progress import progress_bar
 
     units: list[Unit] = []
     for doc in progress_bar(progress, iterable=documents, desc="segmenting", unit="doc", leave=False):

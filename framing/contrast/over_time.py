@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .contrast import _doc_counts, bootstrap_multiplicities, resolve_groups
+from .analysis import _doc_counts, bootstrap_multiplicities, resolve_groups
 
 __all__ = ["OverTime", "parse_dates", "choose_bin", "bin_starts", "compute_over_time", "ALL_GROUPS"]
 

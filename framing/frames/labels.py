@@ -15,7 +15,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from .errors import FramingError
+from ..errors import FramingError
 
 __all__ = ["LabelFile", "LabelMatch", "read_labels", "match_labels", "labels_per_group", "LABEL_KEYS"]
 

@@ -27,9 +27,9 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import FramingError
-from .frames import PREDICTION, FrameAssignment, adjusted_shares
-from .framings import _TOKEN_PATTERN, NEWS_STOP_WORDS, UNASSIGNED, count_terms, dot_rows, members_of, row_chunks
+from ..errors import FramingError
+from ..frames.assign import PREDICTION, FrameAssignment, adjusted_shares
+from ..framings.model import _TOKEN_PATTERN, NEWS_STOP_WORDS, UNASSIGNED, count_terms, dot_rows, members_of, row_chunks
 
 __all__ = ["Contrast", "ContrastInput", "check_group_field", "compute_contrast", "fightin_words", "word_counts"]
 

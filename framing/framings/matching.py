@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .embedders import l2_normalise
+from ..embed.embedders import l2_normalise
 
 __all__ = ["PreviousFramings", "Matching", "match_framings", "read_previous", "overlap_counts", "CENTROIDS_FILE", "USER_NAMED"]
 

@@ -21,7 +21,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from .outputs import disk_error, reserve_space
+from ..store.outputs import disk_error, reserve_space
 
 __all__ = ["normalise", "DuplicateGroups", "find_duplicates", "find_reposts"]
 

@@ -1,6 +1,6 @@
 """Stage 3: turn unit texts into L2-normalised float32 vectors, with a content-addressed disk cache.
 
-The plug-in contract (``framing.embedders.Embedder``) is one method: an embedder has ``encode(texts) ->
+The plug-in contract (``framing.embed.embedders.Embedder``) is one method: an embedder has ``encode(texts) ->
 np.ndarray`` (float32, shape ``(n, d)``, rows L2-normalised) and a ``fingerprint`` string that changes whenever
 its vectors could change. ``make_embedder`` builds ours (torch in ``embedders``, ONNX in ``embed_onnx``). The cache is keyed by (fingerprint, SHA-256 of the text), so a re-run — or a run with other clustering
 settings — embeds nothing again, and a different model never reads another model's vectors.
@@ -21,8 +21,8 @@ import numpy as np
 
 from .embedders import (PACKAGED_MODEL_NAMES, VECTOR_SCHEME, Embedder, SentenceTransformerEmbedder,
                         l2_normalise, resolve_model_path)
-from .errors import FramingError
-from .outputs import disk_error, is_stale, reserve_space
+from ..errors import FramingError
+from ..store.outputs import disk_error, is_stale, reserve_space
 
 __all__ = [
     "Embedder",
@@ -68,7 +68,7 @@ def make_embedder(model: str = PACKAGED_MODEL_NAMES[0], backend: str = "torch", 
         if device != "cpu":
             raise FramingError(f"embedding.backend {backend} runs on the CPU; for device {device!r} use "
                                "embedding.backend: torch")
-        from .embed_onnx import OnnxEmbedder
+        from .onnx_backend import OnnxEmbedder
 
         return OnnxEmbedder(model, quantized=backend == "onnx-int8", progress=progress,
                             cache_dir=cache_dir)

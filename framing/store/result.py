@@ -16,13 +16,13 @@ from typing import Any, BinaryIO, Sequence
 import numpy as np
 import pandas as pd
 
-from .contrast import Contrast, json_safe
-from .errors import FramingError
-from .framings import UNASSIGNED, Framing
-from .hierarchy import Hierarchy, level_labels
-from .matching import CENTROIDS_FILE
+from ..contrast.analysis import Contrast, json_safe
+from ..errors import FramingError
+from ..framings.model import UNASSIGNED, Framing
+from ..framings.hierarchy import Hierarchy, level_labels
+from ..framings.matching import CENTROIDS_FILE
 from .outputs import MANIFEST_FILE, atomic_folder, list_files
-from .over_time import OverTime
+from ..contrast.over_time import OverTime
 
 __all__ = ["Result", "TableFile", "load_result"]
 
@@ -328,7 +328,7 @@ class Result:
 
     def figure(self):
         """The 2-d map as a plotly Figure (one trace per framing; hover shows each unit's text)."""
-        from .report import map_figure
+        from ..report import map_figure
 
         return map_figure(self)
 
@@ -358,7 +358,7 @@ class Result:
                 (staging / FRAMES_FILE).write_text(json.dumps(json_safe(self.frames_data), indent=1,
                                                               ensure_ascii=False, allow_nan=False), encoding="utf-8")
             if report:
-                from .report import write_report
+                from ..report import write_report
 
                 write_report(self, staging / REPORT_FILE)
             # Last, and listing what was written: a folder is framing's to replace only if it holds just these.

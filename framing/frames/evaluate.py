@@ -21,8 +21,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import FramingError
-from .frames import FRAME_PREFIX
+from ..errors import FramingError
+from .assign import FRAME_PREFIX
 from .labels import LabelFile, match_labels, read_labels
 
 __all__ = ["read_gold", "partition_scores", "classification_scores", "evaluate_run", "EVALUATION_FILE"]

@@ -27,8 +27,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .config import FramesConfig
-from .errors import FramingError
+from ..config import FramesConfig
+from ..errors import FramingError
 
 __all__ = ["FrameAssignment", "assign_frames", "load_codebook", "frame_centres", "codebook_passages", "zero_shot",
            "fit_classifier",

@@ -1,0 +1,1 @@
+"""Stage 5: how groups differ in their framings and frames, overall and over time."""

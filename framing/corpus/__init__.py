@@ -1,0 +1,1 @@
+"""Stage 1: read a corpus (folders of pages, record files, shards) into documents."""

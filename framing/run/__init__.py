@@ -1,0 +1,1 @@
+"""The order of the stages: one run from a config to a Result."""

@@ -1,0 +1,1 @@
+"""Run folders and caches on disk: saving and loading a Result, output safety, verified array entries."""

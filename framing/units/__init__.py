@@ -1,0 +1,1 @@
+"""Stage 2: documents into units with exact offsets: segmenting, web-page sections, duplicates, the units cache."""
