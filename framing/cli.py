@@ -259,12 +259,12 @@ def _user_os_error(exc: BaseException) -> FramingError | None:
     """A full disk, a quota or a permission met anywhere is the user's to fix: one line, not a traceback."""
     import sqlite3
 
-    from .store.outputs import disk_error
+    from .errors import disk_error
 
     if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
         return FramingError(f"cannot write the embedding cache: the disk is full ({exc})")
     if isinstance(exc, OSError):
-        return disk_error(exc, "file", exc.filename or "(unnamed)")
+        return disk_error(exc, "file", exc.filename or "(a temporary file)")
     return None
 
 

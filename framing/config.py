@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import FramingError
 
@@ -63,11 +63,16 @@ class RunConfig(_Section):
         return name
 
 
+def _id_as_text(key: Any) -> Any:
+    """A framing id written as a YAML number (``3:``) is the text ``"3"``, as ids typed in quotes are."""
+    return str(key) if isinstance(key, int) and not isinstance(key, bool) else key
+
+
 class CorpusConfig(_Section):
     path: Optional[PathText] = Field(
         None, description="folder of .txt/.md/.html, or a .jsonl/.csv/.parquet file; none: the bundled example")
     glob: list[str] = Field(["*.txt", "*.md", "*.html", "*.htm"],
-                            description="file patterns read from a folder (recursively)")
+                            description="file patterns read from a folder (recursively), relative to it")
     exclude: list[str] = Field(["README*", "LICENSE*", "CHANGELOG*"],
                                description="file-name patterns never read as documents")
     text_field: str = Field("text", description=".jsonl/.csv/.parquet: the column holding the text")
@@ -81,6 +86,17 @@ class CorpusConfig(_Section):
     title_field: str = Field("title", description="the column (or sidecar column) holding the title")
     date_field: str = Field("date", description="the column holding the date")
     url_field: str = Field("url", description="the column holding the link")
+    follow_links: bool = Field(False, description="read files and folders that symbolic links in the corpus folder "
+                                                  "point to outside it (false: skipped, with a warning naming them)")
+
+    @field_validator("glob")
+    @classmethod
+    def _relative_patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            if not pattern or pattern.startswith(("/", "\\")) or "\0" in pattern or ".." in Path(pattern).parts:
+                raise ValueError(f"each pattern names files inside the corpus folder (like *.txt or news/*.html), "
+                                 f"got {pattern[:60]!r}")
+        return patterns
 
 
 class UnitsConfig(_Section):
@@ -177,7 +193,8 @@ class DescribeConfig(_Section):
     ngram_max: int = Field(2, ge=1, le=3, description="longest n-gram among the distinctive terms and phrases")
     caption_words: int = Field(25, ge=3, description="the caption is the most central passage of at most this many "
                                                      "words")
-    names: dict[str, str] = Field(
+    # keys as YAML gives them: {3: ...} is a framing id (an int), {"doc.txt#4": ...} a unit id
+    names: dict[Annotated[str, BeforeValidator(_id_as_text)], str] = Field(
         default_factory=dict, description="names for framings, by framing id or by a unit id (the framing that "
                                           "unit is in), e.g. {3: Liberation from terrorists}; they win over key "
                                           "phrases and carry over to re-runs")
@@ -321,6 +338,21 @@ class _ConfigLoader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a config",
                                               event.start_mark)
         return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # noqa: ANN001 - PyYAML's signature
+        # YAML lets the last of two equal keys win, so a section written twice lost the first one's keys unseen
+        first_line: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                if key in first_line:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {_short(key, 40)} is given twice (first on line {first_line[key] + 1})",
+                        key_node.start_mark)
+                first_line[key] = key_node.start_mark.line
+            except TypeError:  # an unhashable key: the base class reports it
+                continue
+        return super().construct_mapping(node, deep)
 
 
 def _parse_yaml(text: str):

@@ -483,6 +483,28 @@ def test_serve_answers_only_local_reads(served):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request)
         assert refused.value.code in (403, 405)
+    # Regression (issue 30, 6): "?i=²" killed the request with a traceback on the server's side
+    for query in ("api/units?i=%C2%B2", "api/units?i=abc", "api/docs?d=99999999", "api/units?i=-1", "api/units?i=%ff"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url + query)
+        assert refused.value.code == 400, query
+
+
+def test_serve_ignores_clients_that_hang_up(served, capfd):
+    """Regression (issue 30, 6): a client that hung up filled stderr with BrokenPipeError tracebacks."""
+    import socket
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    _, _, url = served
+    address = urlsplit(url)
+    for _ in range(5):
+        with socket.create_connection((address.hostname, address.port)) as client:
+            client.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{address.port}\r\n\r\n".encode())
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    with urllib.request.urlopen(url + "api/units?i=0") as response:  # still serving
+        assert response.status == 200
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_served_page_fetches_passages_from_the_run(browser, served):

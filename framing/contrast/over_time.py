@@ -50,9 +50,11 @@ def parse_dates(values: Sequence[str], dayfirst: bool = False) -> tuple[np.ndarr
     for value in distinct:
         try:
             stamp = pd.to_datetime(value, dayfirst=dayfirst)  # the date as written, in its own time zone
-        except (ValueError, TypeError, OverflowError):
-            stamp = pd.NaT
-        day_of[value] = np.datetime64("NaT", "D") if pd.isna(stamp) else np.datetime64(stamp.date(), "D")
+            # a year before 1 or past 9999 ("-1" is read as such) has no Python date: unparseable, like any other
+            day = np.datetime64("NaT", "D") if pd.isna(stamp) else np.datetime64(stamp.date(), "D")
+        except (ValueError, TypeError, OverflowError, NotImplementedError):
+            day = np.datetime64("NaT", "D")
+        day_of[value] = day
     days = np.array([day_of.get(v, np.datetime64("NaT", "D")) for v in values], dtype="datetime64[D]")
     unparseable = [v for v in distinct if np.isnat(day_of[v])]
     bad = set(unparseable)

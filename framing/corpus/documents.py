@@ -16,17 +16,19 @@ import io
 import json
 import logging
 import mmap
+import os
 import re
 import tempfile
 import weakref
+from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from ..config import CorpusConfig
-from ..errors import FramingError
+from ..errors import FramingError, disk_error
 
 __all__ = ["Document", "Corpus", "StoredDocuments", "document_values", "text_sizes", "load_corpus", "read_each",
            "example_corpus_path", "corpus_root", "input_bytes"]
@@ -62,6 +64,15 @@ class Document:
     meta: Mapping[str, str] = field(default_factory=dict)
 
 
+def _close_quietly(file) -> None:
+    """Close a scratch file whose contents no longer matter: a full disk while flushing it is not worth a word
+    (the run has already said so, or is over)."""
+    try:
+        file.close()
+    except OSError:
+        pass
+
+
 class StoredDocuments(Sequence[Document]):
     """The documents of a corpus read from files, with their texts in a memory-mapped scratch file.
 
@@ -73,6 +84,7 @@ class StoredDocuments(Sequence[Document]):
     """
 
     def __init__(self, folder: str | Path | None = None) -> None:
+        self._folder = Path(folder) if folder is not None else Path(tempfile.gettempdir())
         self._file = tempfile.TemporaryFile(dir=folder, prefix=".documents-")
         self._ends: list[int] = []  # where each text's bytes end in the file
         self._fields: list[tuple[str, str, str, str, str, Mapping[str, str]]] = []
@@ -80,11 +92,14 @@ class StoredDocuments(Sequence[Document]):
         # the last text read: stages that read a document's units one after another decode it once, not once a
         # unit (a 2 MB page has ~20,000 units: that was 42 s of decoding, 5 MB 196 s)
         self._last: tuple[int, str] = (-1, "")
-        weakref.finalize(self, self._file.close)  # closed with the corpus (its map closes itself when freed)
+        weakref.finalize(self, _close_quietly, self._file)  # with the corpus (its map closes itself when freed)
 
     def append(self, document: Document) -> None:
-        self._file.write(document.text.encode("utf-8", "surrogatepass"))
-        self._ends.append(self._file.tell())
+        try:
+            self._file.write(document.text.encode("utf-8", "surrogatepass"))
+            self._ends.append(self._file.tell())
+        except OSError as exc:
+            raise disk_error(exc, "the documents' scratch file in", self._folder) or exc from None
         self._fields.append((document.id, document.source, document.title, document.date, document.url,
                              document.meta))
 
@@ -384,7 +399,19 @@ def _read_sidecar(path: Path, key: str, corpus: Corpus) -> dict[str, dict[str, s
         raise FramingError(
             f"metadata file {path} has no column {key!r} (set corpus.metadata_key; columns: {', '.join(rows[0])})"
         )
-    return {str(row[key]).strip(): {k: (v or "").strip() for k, v in row.items() if k and k != key} for row in rows}
+    sidecar: dict[str, dict[str, str]] = {}
+    conflicting: list[str] = []
+    for row in rows:
+        name = str(row[key]).strip()
+        values = {k: (v or "").strip() for k, v in row.items() if k and k != key}
+        if name in sidecar and sidecar[name] != values:
+            conflicting.append(name)  # the last row wins, as before, but never silently
+        sidecar[name] = values
+    if conflicting:
+        shown = ", ".join(sorted(set(conflicting))[:5]) + (" ..." if len(set(conflicting)) > 5 else "")
+        _warn(corpus, f"{path.name} has rows that disagree for {len(set(conflicting))} file(s): {shown}; the last "
+                      "row of each is used")
+    return sidecar
 
 
 _HTML_SUFFIXES = (".html", ".htm")
@@ -447,9 +474,43 @@ def _document(doc_id: str, text: str, meta: dict[str, Any], config: CorpusConfig
     )
 
 
-def _folder_files(root: Path, config: CorpusConfig) -> list[Path]:
-    return sorted({p for pattern in config.glob for p in root.rglob(pattern)
-                   if p.is_file() and not any(fnmatch.fnmatch(p.name, skip) for skip in config.exclude)})
+def _folder_files(root: Path, config: CorpusConfig, outside: list[str] | None = None) -> list[Path]:
+    """The files under ``root`` that a pattern of ``corpus.glob`` matches (as ``Path.rglob`` would: the pattern
+    against the end of the relative path) and ``corpus.exclude`` does not, sorted. Walked with a stack, not
+    recursion (1,500 nested folders raised RecursionError); a folder reached twice through links is read once.
+    Symbolic links whose target lies outside ``root`` are left out unless ``corpus.follow_links``; their relative
+    paths go to ``outside``."""
+    real_root = root.resolve()
+    found: set[Path] = set()
+    seen_folders = {real_root}
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                if entry.is_symlink():
+                    target = path.resolve()
+                    if not config.follow_links and not target.is_relative_to(real_root):
+                        if outside is not None:
+                            outside.append(path.relative_to(root).as_posix())
+                        continue
+                if entry.is_dir():
+                    real = path.resolve()
+                    if real not in seen_folders:
+                        seen_folders.add(real)
+                        stack.append(path)
+                elif entry.is_file() and not any(fnmatch.fnmatch(entry.name, skip) for skip in config.exclude):
+                    relative = PurePosixPath(path.relative_to(root).as_posix())
+                    if any(relative.match(pattern) for pattern in config.glob):
+                        found.add(path)
+            except (OSError, RuntimeError):  # a link loop, or a file gone while listed
+                continue
+    return sorted(found)
 
 
 def _is_pattern(raw: str | Path) -> bool:
@@ -533,7 +594,12 @@ def _page(path: Path, rel: str) -> tuple[str | None, dict[str, str], Corpus]:
 
 
 def _load_folder(root: Path, config: CorpusConfig, corpus: Corpus, map_files: MapFiles) -> None:
-    files = _folder_files(root, config)
+    outside: list[str] = []
+    files = _folder_files(root, config, outside)
+    if outside:
+        _warn(corpus, f"skipped {len(outside)} symbolic link(s) pointing outside the corpus folder: "
+                      f"{', '.join(sorted(outside)[:5])}{' ...' if len(outside) > 5 else ''} (corpus.follow_links "
+                      "reads them)")
     names = [path.relative_to(root).as_posix() for path in files]
     sidecar_path = Path(config.metadata) if config.metadata else next(
         (root / name for name in _SIDECAR_NAMES if (root / name).is_file()), None
@@ -656,6 +722,11 @@ def _jsonl_records(lines: Iterable[str], path: Path) -> Iterator[dict[str, Any]]
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise FramingError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise FramingError(f"{path}:{line_no}: nested too deeply to be a record") from None
+        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+            raise FramingError(f"{path}:{line_no}: not a usable JSON record ({str(exc).splitlines()[0][:80]})") \
+                from None
         if not isinstance(record, dict):
             raise FramingError(f"{path}:{line_no}: each line must be a JSON object")
         yield record
@@ -692,6 +763,26 @@ def _records(path: Path, name: str, notes: Corpus) -> Iterator[dict[str, Any]]:
     return _jsonl_records(lines, path)
 
 
+_MAX_ID_CHARS = 1000
+
+
+def _record_id(value: Any, path: Path, row_no: int, field: str) -> str:
+    """A record's id as text: a string, a whole number, or a number; anything else (a list, an object, true) is an
+    error naming the record: ``[1, 2]`` used to become the id ``'[1, 2]'``."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise FramingError(f"{path}: record {row_no}: the id ({field!r}, corpus.id_field) is "
+                           f"{type(value).__name__ if not isinstance(value, bool) else 'true/false'}, not text or a "
+                           "number")
+    try:
+        text = str(value)
+    except ValueError:  # an int past Python's 4,300-digit limit for str()
+        text = ""
+    if not text or len(text) > _MAX_ID_CHARS:
+        raise FramingError(f"{path}: record {row_no}: the id ({field!r}, corpus.id_field) is empty or longer than "
+                           f"{_MAX_ID_CHARS} characters")
+    return text
+
+
 def _take_part(notes: Corpus, documents: list[Document]) -> Corpus:
     """What a record file gave since the last part: these documents, and the notes gathered meanwhile."""
     part = _FileNotes()
@@ -717,8 +808,8 @@ def _read_records(item: tuple[str, str, CorpusConfig, int]) -> Iterator[Corpus]:
             first_fields = list(record)[:20]
         has_text_field = has_text_field or config.text_field in record
         text = record.pop(config.text_field, None)
-        doc_id = str(record.pop(config.id_field)) if config.id_field and record.get(config.id_field) is not None \
-            else f"{name}:{row_no}"
+        doc_id = _record_id(record.pop(config.id_field), path, row_no, config.id_field) \
+            if config.id_field and record.get(config.id_field) is not None else f"{name}:{row_no}"
         if doc_id in seen:
             raise FramingError(f"{path}: duplicate document id {_short(doc_id)!r} in {config.id_field!r}")
         seen.add(doc_id)
@@ -788,6 +879,11 @@ def load_corpus(path: str | Path | None = None, config: CorpusConfig | None = No
         _warn(corpus, f"skipped {len(corpus.skipped)} input(s): "
                       + ", ".join(f"{name} ({why})" for name, why in corpus.skipped[:10]))
     if not corpus.documents:
+        where = raw if pattern else root
+        if corpus.skipped:  # inputs were found: say why none became a document, not that nothing was there
+            reasons = Counter(why.split(" (")[0] for _, why in corpus.skipped)
+            shown = ", ".join(f"{n} {why}" for why, n in reasons.most_common(3))
+            raise FramingError(f"no documents in {where}: all {len(corpus.skipped)} input(s) were skipped ({shown})")
         what = "records with text" if pattern or not root.is_dir() else f"files matching {', '.join(config.glob)}"
-        raise FramingError(f"no documents in {raw if pattern else root}: found no {what}")
+        raise FramingError(f"no documents in {where}: found no {what}")
     return corpus

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import sqlite3
 import tempfile
 import zlib
@@ -115,6 +116,8 @@ class EmbeddingCache:
         for entry in folder.glob(f"{GATHER_PREFIX}*"):  # left by a run that was killed
             if is_stale(entry, GATHER_PREFIX):
                 entry.unlink(missing_ok=True)
+        for path in (self.vectors_path, self.index_path):
+            self._remove_if_not_a_file(path)
         try:
             self._db = self._open_index()
             self._drop_rows_past_the_file()
@@ -153,6 +156,17 @@ class EmbeddingCache:
                      self.index_path.with_name("index.sqlite-wal"), self.index_path.with_name("index.sqlite-shm")):
             path.unlink(missing_ok=True)
         self._repaired(f"{why}; it was emptied and its texts are embedded again", 0)
+
+    def _remove_if_not_a_file(self, path: Path) -> None:
+        """A folder, link or device where the cache keeps a plain file is removed (what it stood for is embedded
+        again): opened as it is, it ended the run with a traceback."""
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            try:
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+            except OSError as exc:
+                raise FramingError(f"embedding cache {self.folder}: {path.name} is not a file and cannot be removed "
+                                   f"({exc.strerror}); remove it or choose another embedding.cache_dir") from None
+            self._repaired(f"{path.name} was not a file; it was removed and its vectors are embedded again", 0)
 
     _REPAIRS = {"short": "vectors.f32 is shorter than its index; {n} vector(s) were dropped and are embedded again",
                 "checksum": "{n} cached vector(s) failed their checksum; they were dropped and are embedded again"}

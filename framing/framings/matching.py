@@ -172,6 +172,8 @@ def read_previous(folder: str | Path) -> PreviousFramings | None:
         raise ValueError(f"cannot read the framings of {folder}: {exc}") from None
     if centroids.ndim != 2 or centroids.shape[0] != len(records):
         raise ValueError(f"{folder / CENTROIDS_FILE} has {centroids.shape[0]} rows for {len(records)} framings")
+    if centroids.dtype.kind != "f" or not np.isfinite(centroids).all():
+        raise ValueError(f"{folder / CENTROIDS_FILE} holds values that are not finite numbers")
     model = ""
     try:
         model = str(json.loads((folder / "run.json").read_text("utf-8")).get("model", {}).get("fingerprint", ""))

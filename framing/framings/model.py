@@ -360,9 +360,12 @@ class FramingModel:
     def check_n_units(self, n_units: int) -> None:
         """Raise ``FramingError`` when ``n_units`` are too few for UMAP (cheap: call it before embedding)."""
         if n_units < self.minimum_units():
+            # name the setting that sets the bound: n_neighbors + 1, or n_components + 2 (the spectral start)
+            key, value = (("reduce.n_components", self.n_components) if self.n_components + 2 > self.n_neighbors + 1
+                          else ("reduce.n_neighbors", self.n_neighbors))
             raise FramingError(
-                f"{n_units} units are too few for UMAP with reduce.n_neighbors={self.n_neighbors}: need at "
-                f"least {self.minimum_units()}; add documents, lower units.min_words or lower reduce.n_neighbors"
+                f"{n_units} units are too few for UMAP with {key}={value}: need at least {self.minimum_units()}; "
+                f"add documents, lower units.min_words or lower {key}"
             )
 
     def fit(self, embeddings: np.ndarray, strata: Sequence[Any] | None = None,

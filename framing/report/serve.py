@@ -50,6 +50,14 @@ class RunServer:
         self.search_column = pc.utf8_lower(pa.array(self.unit_texts.iloc[self.distinct_positions].tolist(),
                                                     type=pa.large_string()))
 
+    @property
+    def n_documents(self) -> int:
+        return len(self.doc_texts)
+
+    @property
+    def n_units(self) -> int:
+        return len(self.unit_texts)
+
     def docs(self, positions: list[int]) -> dict[str, str]:
         return {str(d): self.doc_texts[d] for d in positions if 0 <= d < len(self.doc_texts)}
 
@@ -64,11 +72,21 @@ class RunServer:
         return self.distinct_positions[found][:MAX_SEARCH_HITS].tolist()
 
 
-def _positions(values: list[str]) -> list[int]:
+class BadQuery(ValueError):
+    """A query the server cannot answer: answered with 400, never a traceback."""
+
+
+def _positions(values: list[str], limit: int) -> list[int]:
+    """Comma-separated row numbers below ``limit`` (at most ``MAX_IDS``); anything else is a ``BadQuery``."""
     out: list[int] = []
     for value in ",".join(values).split(","):
-        if value.strip().isdigit():
-            out.append(int(value))
+        value = value.strip()
+        if not value:
+            continue
+        # ASCII digits only: "²".isdigit() is true, and int("²") fails
+        if not (value.isascii() and value.isdigit()) or int(value) >= limit:
+            raise BadQuery(f"not a row number below {limit}: {value[:20]!r}")
+        out.append(int(value))
         if len(out) >= MAX_IDS:
             break
     return out
@@ -88,21 +106,39 @@ def _handler(run: RunServer, port_of: Any) -> type[BaseHTTPRequestHandler]:
             self.send_header("Cache-Control", "no-store")
             self.send_header("X-Content-Type-Options", "nosniff")
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the browser went away: nothing to tell anyone
+                pass
+
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
 
         def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
             host = (self.headers.get("Host") or "").lower()
             if host not in {f"127.0.0.1:{port_of()}", f"localhost:{port_of()}"}:
                 self._send(HTTPStatus.FORBIDDEN, b"framing serve answers only http://127.0.0.1\n", "text/plain")
                 return
+            try:
+                self._answer()
+            except BadQuery as exc:
+                self._send(HTTPStatus.BAD_REQUEST, f"{exc}\n".encode(), "text/plain; charset=utf-8")
+
+        def _answer(self) -> None:
             url = urlsplit(self.path)
-            query = parse_qs(url.query)
+            try:
+                query = parse_qs(url.query, errors="strict", max_num_fields=64)
+            except ValueError as exc:
+                raise BadQuery(f"a query string that cannot be read ({str(exc)[:60]})") from None
             if url.path in ("/", "/report.html"):
                 self._send(HTTPStatus.OK, run.page, "text/html; charset=utf-8")
             elif url.path == "/api/docs":
-                self._json(run.docs(_positions(query.get("d", []))))
+                self._json(run.docs(_positions(query.get("d", []), run.n_documents)))
             elif url.path == "/api/units":
-                self._json(run.units(_positions(query.get("i", []))))
+                self._json(run.units(_positions(query.get("i", []), run.n_units)))
             elif url.path == "/api/search":
                 self._json(run.search(query.get("q", [""])[0]))
             else:

@@ -96,7 +96,10 @@ class ArrayEntry:
         """Store ``arrays`` (best effort: a cache that cannot be written is logged, and the run goes on)."""
         arrays = {name: np.ascontiguousarray(array) for name, array in arrays.items()}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            folder = self.path.parent
+            if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+                folder.unlink()  # a file where the cache's folder should be: the cache's own, never a user's
+            folder.mkdir(parents=True, exist_ok=True)
             if self.path.is_dir() and not self.path.is_symlink():
                 self._remove()
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".entry-", suffix=".partial")

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..errors import FramingError
+from ..errors import FramingError, disk_error
 
 __all__ = ["MANIFEST_FILE", "RUN_FILES", "is_run_folder", "check_run_target", "check_free_space", "atomic_folder",
            "write_file_atomically", "check_file_target", "disk_error", "clean_stale_staging"]
@@ -161,9 +161,28 @@ def check_run_target(target: str | Path, *, corpus_path: str | Path | None = Non
     if cache_dir is not None and _within(Path(cache_dir).expanduser().resolve(), resolved):
         raise FramingError(f"output folder {target} holds the embedding cache {cache_dir} "
                            "(embedding.cache_dir); choose another --out or run.name")
+    _check_name_length(target)
     _replaceable(target)
     _check_writable(_existing_ancestor(target.parent if target.parent != target else target), target)
     return target
+
+
+# what a staging name adds to the target's: ".", ".partial-", a process id and "-" and a 16-digit token
+_STAGING_NAME_EXTRA = len("..partial--") + 10 + 16
+
+
+def _check_name_length(target: Path) -> None:
+    """Raise when ``target``'s name, or its staging folder's, is longer than its file system allows: found before
+    any work, not when the finished run is written."""
+    folder = _existing_ancestor(target.parent)
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    longest = max(len(part.encode("utf-8", "surrogateescape")) for part in target.parts) if target.parts else 0
+    if longest > limit or len(target.name.encode("utf-8", "surrogateescape")) + _STAGING_NAME_EXTRA > limit:
+        raise FramingError(f"output name {target.name[:40]}... is too long: names here may have {limit} bytes, and "
+                           f"framing needs {_STAGING_NAME_EXTRA} more for its staging folder; choose a shorter name")
 
 
 def _check_writable(folder: Path, target: Path) -> None:
@@ -199,19 +218,6 @@ def check_free_space(target: str | Path, corpus_bytes: int) -> None:
 
 def _megabytes(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
-
-
-_DISK_ERRORS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
-                errno.EFBIG: "a file grew past the size this process may write", errno.EROFS: "read-only file system",
-                errno.EACCES: "permission denied", errno.EPERM: "operation not permitted"}
-
-
-def disk_error(exc: OSError, what: str, path: str | Path) -> FramingError | None:
-    """A one-line ``FramingError`` for an OS error the user can fix (full disk, no permission); else ``None``."""
-    reason = _DISK_ERRORS.get(exc.errno or 0)
-    if reason is None:
-        return None
-    return FramingError(f"cannot write {what} {path}: {reason} ({exc.strerror})")
 
 
 def reserve_space(fd: int, size: int) -> None:
@@ -374,6 +380,7 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
 def check_file_target(target: str | Path, replaceable: Callable[[Path], bool] | None = None) -> None:
     """Raise when ``target`` is a folder, or an existing file that ``replaceable`` says framing did not write."""
     target = Path(target)
+    _check_name_length(target)
     if target.is_dir():
         raise FramingError(f"cannot write {target}: it is a folder; give a file name")
     if target.exists() and replaceable is not None and not replaceable(target):

@@ -10,8 +10,9 @@ import json
 import shutil
 import tempfile
 import weakref
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Sequence
+from typing import Any, BinaryIO, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -309,6 +310,8 @@ class Result:
         for name in (group_a, group_b):
             if name not in names:
                 raise KeyError(f"no group {name!r}; groups: {names}")
+        if group_a == group_b:
+            raise KeyError(f"a contrast compares two different groups; {group_a!r} was given twice (groups: {names})")
         text_of = dict(zip(self.units["unit_id"], self.units["text"]))
         table = data.table[data.table["group"].isin([group_a, group_b])]
         shares = table.pivot(index=["framing", "label"], columns="group", values=["share", "low", "high"])
@@ -410,39 +413,110 @@ def _load_contrast(path: Path) -> Contrast:
                     codebook=data.get("codebook"), axes=data.get("axes", []))
 
 
+# What every reader of a run folder relies on: a folder without them is damaged, said in one line.
+REQUIRED_UNIT_COLUMNS = ("unit_id", "doc_id", "start", "end", "text", "framing", "x", "y")
+REQUIRED_DOCUMENT_COLUMNS = ("doc_id", "text")
+
+
+@contextmanager
+def _reading(directory: Path, name: str) -> Iterator[None]:
+    """Errors while reading ``name`` of a run folder become "cannot read run folder X: NAME: what is wrong"."""
+    try:
+        yield
+    except FramingError as exc:
+        raise FramingError(f"cannot read run folder {directory}: {name}: {exc}") from None
+    except (ValueError, OSError, TypeError, KeyError, IndexError, RecursionError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0][:160]
+        raise FramingError(f"cannot read run folder {directory}: {name}: {reason or type(exc).__name__}") from None
+
+
+def _read_json(path: Path) -> Any:
+    with open(path, "rb") as handle:
+        return json.loads(handle.read())
+
+
+def _read_framings(path: Path) -> list[Framing]:
+    data = _read_json(path)
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ValueError("not a list of framings")
+    framings = []
+    for item in data:
+        if not isinstance(item.get("id"), int) or isinstance(item.get("id"), bool):
+            raise ValueError("a framing without a whole-number id")
+        framings.append(Framing.from_dict(item))
+    if len({f.id for f in framings}) != len(framings):
+        raise ValueError("two framings share an id")
+    return framings
+
+
+def _check_columns(table: "TableFile", required: Sequence[str]) -> None:
+    missing = [name for name in required if name not in table.columns]
+    if missing:
+        raise ValueError(f"it has no {', '.join(missing)} column{'s' if len(missing) > 1 else ''}")
+
+
+def _check_framing_ids(units: "TableFile", framings: list[Framing]) -> None:
+    used = pd.unique(units.read(columns=["framing"])["framing"].to_numpy())
+    known = {f.id for f in framings}
+    unknown = sorted(int(i) for i in used if int(i) != -1 and int(i) not in known)
+    if unknown:
+        raise ValueError(f"units.parquet has framing {unknown[0]}{' and more' if len(unknown) > 1 else ''}, which "
+                         "framings.json does not list (the two files are not of one run)")
+
+
 def load_result(directory: str | Path) -> Result:
-    """Load a saved run folder back into a ``Result`` (nothing is embedded or clustered again)."""
+    """Load a saved run folder back into a ``Result`` (nothing is embedded or clustered again).
+
+    Every file is checked as it is read; a damaged or mismatched one is a ``FramingError`` naming it."""
     directory = Path(directory)
     missing = [name for name in (UNIT_FILE, DOCUMENT_FILE, FRAMING_FILE, MANIFEST_FILE)
                if not (directory / name).is_file()]
     if missing:
         raise FramingError(f"{directory} is not a framing run folder (missing {', '.join(missing)})")
-    try:
-        framings = [Framing.from_dict(item) for item in json.loads((directory / FRAMING_FILE).read_text("utf-8"))]
-        manifest = json.loads((directory / MANIFEST_FILE).read_text("utf-8"))
-        # read when asked for; a file that is not Parquet (or lost its end) fails here, a damaged row group when
-        # it is read (also a FramingError)
-        units, documents = TableFile.open(directory / UNIT_FILE), TableFile.open(directory / DOCUMENT_FILE)
-        len(units), len(documents)
-        contrast = _load_contrast(directory / CONTRAST_FILE) if (directory / CONTRAST_FILE).is_file() else None
-        frames = json.loads((directory / FRAMES_FILE).read_text("utf-8")) if (directory / FRAMES_FILE).is_file() \
-            else None
-        frames_contrast = _load_contrast(directory / FRAMES_CONTRAST_FILE) \
-            if (directory / FRAMES_CONTRAST_FILE).is_file() else None
-        over_time = None
-        if (directory / TIME_FILE).is_file() and (directory / TIME_FIRSTS_FILE).is_file():
+    with _reading(directory, FRAMING_FILE):
+        framings = _read_framings(directory / FRAMING_FILE)
+    with _reading(directory, MANIFEST_FILE):
+        manifest = _read_json(directory / MANIFEST_FILE)
+        if not isinstance(manifest, dict):
+            raise ValueError("not a JSON object")
+    # read when asked for; a file that is not Parquet (or lost its end) fails here, a damaged row group when
+    # it is read (also a FramingError)
+    with _reading(directory, UNIT_FILE):
+        units = TableFile.open(directory / UNIT_FILE)
+        len(units)
+        _check_columns(units, REQUIRED_UNIT_COLUMNS)
+    with _reading(directory, FRAMING_FILE):
+        _check_framing_ids(units, framings)
+    with _reading(directory, DOCUMENT_FILE):
+        documents = TableFile.open(directory / DOCUMENT_FILE)
+        len(documents)
+        _check_columns(documents, REQUIRED_DOCUMENT_COLUMNS)
+    contrast = frames = frames_contrast = over_time = centroids = hierarchy = None
+    if (directory / CONTRAST_FILE).is_file():
+        with _reading(directory, CONTRAST_FILE):
+            contrast = _load_contrast(directory / CONTRAST_FILE)
+    if (directory / FRAMES_FILE).is_file():
+        with _reading(directory, FRAMES_FILE):
+            frames = _read_json(directory / FRAMES_FILE)
+    if (directory / FRAMES_CONTRAST_FILE).is_file():
+        with _reading(directory, FRAMES_CONTRAST_FILE):
+            frames_contrast = _load_contrast(directory / FRAMES_CONTRAST_FILE)
+    if (directory / TIME_FILE).is_file() and (directory / TIME_FIRSTS_FILE).is_file():
+        with _reading(directory, TIME_FILE):
             text = {"bin": str, "group": str, "label": str, "first": str, "peak": str}
             over_time = OverTime(bin=manifest.get("time", {}).get("bin", ""),
                                  shares=pd.read_csv(directory / TIME_FILE, dtype=text, keep_default_na=False,
                                                     na_values=[""]),
                                  firsts=pd.read_csv(directory / TIME_FIRSTS_FILE, dtype=text, keep_default_na=False),
                                  dates=manifest.get("time", {}).get("dates", {}))
-        centroids = np.load(directory / CENTROIDS_FILE, allow_pickle=False) \
-            if (directory / CENTROIDS_FILE).is_file() else None
-        hierarchy = Hierarchy.from_dict(json.loads((directory / HIERARCHY_FILE).read_text("utf-8"))) \
-            if (directory / HIERARCHY_FILE).is_file() else None
-    except (ValueError, OSError, TypeError, KeyError) as exc:
-        raise FramingError(f"cannot read run folder {directory}: {exc}") from None
+    if (directory / CENTROIDS_FILE).is_file():
+        with _reading(directory, CENTROIDS_FILE):
+            centroids = np.load(directory / CENTROIDS_FILE, allow_pickle=False)
+            if centroids.ndim != 2 or centroids.dtype.kind != "f":
+                raise ValueError(f"not a matrix of centres (shape {centroids.shape}, dtype {centroids.dtype})")
+    if (directory / HIERARCHY_FILE).is_file():
+        with _reading(directory, HIERARCHY_FILE):
+            hierarchy = Hierarchy.from_dict(_read_json(directory / HIERARCHY_FILE))
     return Result(units=units, framings=framings, documents=documents, manifest=manifest, contrast_data=contrast,
                   frames_data=frames, frames_contrast=frames_contrast, over_time_data=over_time,
                   framing_centroids=centroids, hierarchy_data=hierarchy)

@@ -1,0 +1,276 @@
+"""Named regression tests for the faults a hostile or unlucky user found (issue 30), one or a few per finding.
+
+Each failed on the code before its fix: a traceback ("internal error", exit 1) where one line and exit 2 belong,
+a silent wrong answer, or input accepted that should be refused. The data-loss, cache and hang findings have
+their tests beside the code they concern (test_outputs.py, test_faults.py, test_embed_backends.py,
+test_units.py, test_ray.py, test_report_browser.py).
+"""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from framing import cli
+from framing.errors import FramingError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(capsys, *args: str) -> tuple[int, list[str]]:
+    code = cli.main(list(args))
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+def one_line(capsys, *args: str) -> str:
+    code, err = run_cli(capsys, *args)
+    assert code == 2 and len(err) == 1, err
+    assert "internal error" not in err[0]
+    return err[0]
+
+
+def example_copy(tmp_path: Path) -> Path:
+    from framing.corpus.documents import example_corpus_path
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(example_corpus_path(), corpus)
+    return corpus
+
+
+# -- 5: damaged or odd input accepted silently -------------------------------------------------------------------
+
+def test_a_key_given_twice_in_the_config_is_an_error_naming_it_and_its_line(tmp_path, capsys):
+    config = tmp_path / "c.yaml"
+    config.write_text("cluster:\n  min_cluster_size: 5\nunits:\n  min_words: 3\ncluster:\n  reassign_threshold: 0.2\n")
+    line = one_line(capsys, "run", str(config), "--out", str(tmp_path / "run"))
+    assert "line 5" in line and "key 'cluster' is given twice (first on line 1)" in line
+    config.write_text("cluster: {min_cluster_size: 5, min_cluster_size: 6}\n")
+    assert "key 'min_cluster_size' is given twice" in one_line(capsys, "run", str(config), "--out",
+                                                               str(tmp_path / "run"))
+
+
+def test_metadata_rows_that_disagree_for_one_file_are_warned_about(tmp_path, caplog):
+    import framing
+
+    corpus = example_copy(tmp_path)
+    rows = (corpus / "metadata.csv").read_text().splitlines()
+    first = rows[1].split(",")
+    rows.append(",".join([first[0], "Another Outlet", *first[2:]]))
+    (corpus / "metadata.csv").write_text("\n".join(rows) + "\n")
+    loaded = framing.load_corpus(corpus)
+    assert any("disagree for 1 file(s)" in w and first[0] in w for w in loaded.warnings), loaded.warnings
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("[1, 2]", "the id ('id', corpus.id_field) is list, not text or a number"),
+    ('{"a": 1}', "is dict, not text or a number"),
+    ("true", "is true/false"),
+    ("9" * 5001, "not a usable JSON record"),
+])
+def test_an_id_that_is_not_text_or_a_number_is_an_error_naming_the_record(tmp_path, capsys, value, expected):
+    records = tmp_path / "docs.jsonl"
+    records.write_text('{"id": "a", "text": "A first record with a few words in it."}\n'
+                       f'{{"id": {value}, "text": "A second record with a few words in it."}}\n')
+    line = one_line(capsys, "run", "--set", f"corpus.path={records}", "--set", "corpus.id_field=id",
+                    "--out", str(tmp_path / "run"))
+    assert expected in line and ("record 2" in line or "docs.jsonl:2" in line), line
+
+
+def test_a_record_nested_100k_deep_is_one_line(tmp_path, capsys):
+    records = tmp_path / "docs.jsonl"
+    records.write_text('{"text": "words of a record here", "x": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    assert "nested too deeply" in one_line(capsys, "run", "--set", f"corpus.path={records}",
+                                           "--out", str(tmp_path / "run"))
+
+
+def test_a_link_out_of_the_corpus_folder_is_skipped_with_a_warning_unless_asked(tmp_path):
+    import framing
+    from framing.config import CorpusConfig
+
+    corpus = example_copy(tmp_path)
+    secret = tmp_path / "outside" / "private-notes.txt"
+    secret.parent.mkdir()
+    secret.write_text("Private notes that are not part of the corpus and must not be read into it.")
+    (corpus / "notes.txt").symlink_to(secret)
+    (corpus / "inside.txt").symlink_to(corpus / "cpa-01-advance.txt")  # a link within the corpus is read
+    loaded = framing.load_corpus(corpus)
+    ids = [d.id for d in loaded.documents]
+    assert "notes.txt" not in ids and "inside.txt" in ids
+    assert any("pointing outside the corpus folder: notes.txt" in w for w in loaded.warnings)
+    followed = framing.load_corpus(corpus, CorpusConfig(follow_links=True))
+    assert "notes.txt" in [d.id for d in followed.documents]
+
+
+def test_a_saved_run_whose_framings_do_not_match_its_units_is_refused_naming_the_file(tmp_path, capsys,
+                                                                                      example_result):
+    run = tmp_path / "run"
+    example_result.save(run, report=False)
+    (run / "framings.json").write_text("[]")
+    for command in (["report", str(run)], ["contrast", str(run)],
+                    ["evaluate", str(run), str(ROOT / "framing/data/labels/example-conflict.csv")]):
+        line = one_line(capsys, *command)
+        assert line.startswith(f"framing: error: cannot read run folder {run}: framings.json: units.parquet has "
+                               "framing"), line
+
+
+def test_all_nan_saved_centres_are_not_matched(tmp_path):
+    from framing.framings.matching import read_previous
+
+    folder = tmp_path / "earlier"
+    folder.mkdir()
+    (folder / "framings.json").write_text(json.dumps([{"id": 0, "label": "a"}, {"id": 1, "label": "b"}]))
+    np.save(folder / "framing_centroids.npy", np.full((2, 384), np.nan, dtype=np.float32))
+    with pytest.raises(ValueError, match="not finite"):
+        read_previous(folder)
+
+
+# -- 6: tracebacks for errors a user causes ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("overrides, expected", [
+    (["corpus.glob=[/etc/*.txt]"], "corpus.glob: Value error, each pattern names files inside the corpus folder"),
+    (["corpus.glob=[../*.txt]"], "corpus.glob: Value error"),
+])
+def test_config_values_that_tracebacked_are_one_line(tmp_path, capsys, overrides, expected):
+    args = [item for pair in (("--set", o) for o in overrides) for item in pair]
+    assert expected in one_line(capsys, "run", *args, "--out", str(tmp_path / "run"))
+
+
+def test_a_metadata_date_of_minus_one_is_an_unparseable_date():
+    from framing.contrast.over_time import parse_dates
+
+    days, counts = parse_dates(["2016-12-01", "-1", "99999-01-01", ""])
+    assert str(days[0]) == "2016-12-01" and np.isnat(days[1]) and np.isnat(days[2])
+    assert counts["unparseable"] == 2 and counts["missing"] == 1
+
+
+def test_an_output_name_too_long_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the corpus was read although the output name is unusable")
+
+    monkeypatch.setattr("framing.run.pipeline.analyze", refuse)
+    long_name = "x" * 240
+    line = one_line(capsys, "run", "--out", str(tmp_path / long_name))
+    assert "is too long" in line and "choose a shorter name" in line
+    assert "is too long" in one_line(capsys, "report", str(tmp_path), "--out", str(tmp_path / f"{long_name}.html"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_under_the_documents_scratch_file_is_one_error_and_no_finalizer_traceback(tmp_path):
+    import gc
+    import subprocess
+    import sys
+
+    code = (
+        "import errno, gc\n"
+        "from framing.corpus.documents import Document, StoredDocuments\n"
+        "from framing.errors import FramingError\n"
+        "stored = StoredDocuments(%r)\n"
+        "class Full:\n"
+        "    def write(self, data): raise OSError(errno.ENOSPC, 'No space left on device')\n"
+        "    def tell(self): return 0\n"
+        "    def close(self): raise OSError(errno.ENOSPC, 'No space left on device')\n"
+        "real = stored._file\n"
+        "stored._file = Full()\n"
+        "try:\n"
+        "    stored.append(Document('a', 'some text'))\n"
+        "except FramingError as exc:\n"
+        "    print(exc)\n"
+        "real.close()\n"
+        "import weakref\n"
+        "weakref.finalize(stored, __import__('framing.corpus.documents', fromlist=['x'])._close_quietly, Full())\n"
+        "del stored; gc.collect()\n"
+    ) % str(tmp_path)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"cannot write the documents' scratch file in {tmp_path}: the disk is full " \
+                                  "(No space left on device)"
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+
+
+@pytest.mark.parametrize("what", ["vectors-folder", "index-folder", "reductions-file"])
+def test_a_folder_or_file_where_the_cache_keeps_the_other_is_repaired(tmp_path, cache_dir, example_result, what):
+    import framing
+
+    cache = tmp_path / "cache"
+    shutil.copytree(cache_dir, cache)
+    if what == "reductions-file":
+        shutil.rmtree(cache / "reductions", ignore_errors=True)
+        (cache / "reductions").write_text("not a folder")
+    else:
+        name = "vectors.f32" if what == "vectors-folder" else "index.sqlite"
+        for path in (cache / "embeddings").rglob(name):
+            path.unlink()
+            path.mkdir()
+            (path / "inside").write_text("x")
+    again = framing.analyze(None, str(ROOT / "configs/example.yaml"), embedding__cache_dir=str(cache), progress=False)
+    pd.testing.assert_frame_equal(again.units, example_result.units)
+
+
+def test_report_and_evaluate_on_units_without_their_framing_column_are_one_line(tmp_path, capsys, example_result):
+    run = tmp_path / "run"
+    example_result.save(run, report=False)
+    pd.read_parquet(run / "units.parquet").drop(columns=["framing"]).to_parquet(run / "units.parquet")
+    assert "units.parquet: it has no framing column" in one_line(capsys, "report", str(run))
+    assert "units.parquet: it has no framing column" in one_line(
+        capsys, "evaluate", str(run), str(ROOT / "framing/data/labels/example-conflict.csv"))
+
+
+def test_1500_nested_corpus_folders_are_read(tmp_path):
+    import framing
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    here = os.getcwd()
+    try:
+        os.chdir(folder)
+        for _ in range(1500):
+            os.mkdir("d")
+            os.chdir("d")
+        Path("deep.txt").write_text("A page kept at the bottom of many folders, with words enough to read.")
+    finally:
+        os.chdir(here)
+    loaded = framing.load_corpus(folder)
+    assert len(loaded.documents) == 1 and loaded.documents[0].id.endswith("/d/deep.txt")
+
+
+# -- 7: unclear messages -----------------------------------------------------------------------------------------
+
+def test_the_starter_configs_own_names_example_is_accepted():
+    from framing.config import Config
+
+    config = Config.from_dict({"describe": {"names": {3: "Liberation from terrorists", "a.txt#2": "Siege"}}})
+    assert config.describe.names == {"3": "Liberation from terrorists", "a.txt#2": "Siege"}
+
+
+def test_too_many_components_is_blamed_on_n_components(tmp_path, capsys):
+    line = one_line(capsys, "run", "--set", "reduce.n_components=300", "--out", str(tmp_path / "run"))
+    assert "with reduce.n_components=300" in line and "lower reduce.n_components" in line
+
+
+def test_a_folder_of_empty_files_says_they_were_skipped_not_missing(tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("")
+    (corpus / "b.txt").write_text("   \n")
+    code, err = run_cli(capsys, "run", "--set", f"corpus.path={corpus}", "--out", str(tmp_path / "run"))
+    assert code == 2 and err[-1].endswith("all 2 input(s) were skipped (2 empty)"), err
+
+
+def test_a_damaged_run_file_is_named(tmp_path, capsys, example_result):
+    run = tmp_path / "run"
+    example_result.save(run, report=False)
+    (run / "run.json").write_text("{not json")
+    assert f"cannot read run folder {run}: run.json: Expecting property name" in one_line(capsys, "report", str(run))
+
+
+def test_a_contrast_of_a_group_with_itself_is_refused(tmp_path, capsys, example_result):
+    run = tmp_path / "run"
+    example_result.save(run, report=False)
+    assert "compares two different groups; 'state' was given twice" in one_line(capsys, "contrast", str(run),
+                                                                                "state", "state")
