@@ -227,3 +227,56 @@ def test_a_full_disk_while_caching_vectors_is_one_line(tmp_path):
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("framing: error: cannot write embedding cache ") and "vectors.f32" in last, last
     assert "Traceback" not in proc.stderr and not out.exists()
+
+
+# -- every cache file damaged in every way (generated) -------------------------------------------------------------
+
+CACHE_FILES = {"vectors": "embeddings/*/vectors.f32", "index": "embeddings/*/index.sqlite",
+               "umap": "reductions/*.npz", "units": "units/*.npz"}
+DAMAGES = ("flip", "truncate", "junk", "pickle", "folder")
+
+
+def damage_file(path: Path, damage: str, marker: Path) -> None:
+    """Damage one cache file the way a disk, a crash or a hostile user could."""
+    import pickle
+
+    data = path.read_bytes()
+    if damage == "flip":  # 16 bytes inverted in the middle: the file still has its size and its header
+        middle = len(data) // 2
+        path.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 16]) + data[middle + 16:])
+    elif damage == "truncate":
+        path.write_bytes(data[: len(data) // 3])
+    elif damage == "junk":
+        path.write_bytes(bytes(range(256)) * (len(data) // 256 + 1))
+    elif damage == "pickle":  # a pickle that creates a file when loaded, under the entry's own name
+        path.write_bytes(pickle.dumps(_Payload(marker)))
+    elif damage == "folder":
+        path.unlink()
+        path.mkdir()
+        (path / "inside").write_text("x")
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+@pytest.mark.parametrize("kind", list(CACHE_FILES))
+def test_every_cache_file_damaged_in_every_way_gives_the_clean_result_or_one_line(tmp_path, reference, kind,
+                                                                                  damage):
+    """The property of the fault suite: exit 0 with the same framings as a clean run (a warning allowed), or exit
+    2 with one line; never "internal error", never code run from the cache."""
+    reference_run, reference_cache = reference
+    cache = tmp_path / "cache"
+    shutil.copytree(reference_cache, cache)
+    targets = sorted(cache.glob(CACHE_FILES[kind]))
+    assert targets, f"the reference run cached no {kind}"
+    marker = tmp_path / "code-ran"
+    for target in targets:
+        damage_file(target, damage, marker)
+    proc = framing_run(tmp_path / "run", cache)
+    assert not marker.exists(), "a cache entry was unpickled"
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    if proc.returncode == 2:
+        assert len(proc.stderr.strip().splitlines()) == 1 or proc.stderr.strip().splitlines()[-1].startswith(
+            "framing: error:"), proc.stderr
+        return
+    assert proc.returncode == 0, proc.stderr
+    assert len(warnings_of(proc.stderr)) <= 2, proc.stderr
+    assert_same_outcome(tmp_path / "run", reference_run)

@@ -93,6 +93,95 @@ def test_fuzz_config_overrides(pairs):
         assert_one_line(error)
 
 
+def _extreme_values(annotation) -> st.SearchStrategy:
+    """Values at and past the edges of what a config field of this type takes, and values of the wrong type."""
+    import typing
+
+    kinds = {a for a in typing.get_args(annotation)} or {annotation}
+    edges = [st.none(), st.booleans(), st.sampled_from(["", " ", "\0", "~", "..", "x" * 300, "é∑😀", "1e999", "-1"]),
+             st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2)]
+    if int in kinds or annotation is int:
+        edges.append(st.sampled_from([0, -1, 1, 2, 2**31, 2**32, 2**63, -2**63, 10**30]))
+    if float in kinds or annotation is float:
+        edges.append(st.sampled_from([0.0, -0.0, 1.0, -1.0, 1e-308, 1e308, float("inf"), float("-inf"),
+                                      float("nan")]))
+    edges.append(st.text(max_size=12))
+    return st.one_of(*edges)
+
+
+# every (section, key) of the config model, with values from its own type's edges
+CONFIG_KEYS = [(section, key, field.annotation) for section, model_field in Config.model_fields.items()
+               for key, field in model_field.annotation.model_fields.items()]
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(CONFIG_KEYS).flatmap(
+    lambda entry: st.tuples(st.just(entry[0]), st.just(entry[1]), _extreme_values(entry[2]))), min_size=1, max_size=3))
+def test_fuzz_every_config_key_at_its_edges(settings_given):
+    """Each key of the config model, generated from its type: a Config, or one FramingError line; never a traceback."""
+    tree: dict = {}
+    for section, key, value in settings_given:
+        tree.setdefault(section, {})[key] = value
+    try:
+        assert isinstance(Config.from_dict(tree), Config)
+    except FramingError as error:
+        assert_one_line(error)
+
+
+# -- odd paths beside and as --out ---------------------------------------------------------------------------------
+
+NAME_PARTS = st.sampled_from(["run", ".run", ".partial-", ".old-", "-", "12345", "0123456789abcdef", "x", " ", "é",
+                              "..", ".framing-staging", "\n"])
+
+
+@FUZZ
+@given(st.lists(st.lists(NAME_PARTS, min_size=1, max_size=6).map("".join), min_size=1, max_size=6, unique=True),
+       st.booleans())
+def test_fuzz_what_lies_beside_out_is_never_touched(sibling_names, as_folders):
+    """Whatever a user keeps beside --out, named however it is, is there, unchanged, after a run is written."""
+    from framing.store.outputs import atomic_folder
+
+    parent = scratch()
+    kept = {}
+    for k, name in enumerate(sibling_names):
+        if "/" in name or name in (".", "..", "run") or "\0" in name:
+            continue
+        path = parent / name
+        try:
+            if as_folders:
+                path.mkdir()
+                (path / "mine.txt").write_text(f"mine {k}")
+            else:
+                path.write_text(f"mine {k}")
+        except OSError:
+            continue
+        kept[name] = f"mine {k}"
+    manifest = json.dumps({"framing_version": "0", "config": {}, "files": ["run.json"]})
+    with atomic_folder(parent / "run") as staging:
+        (staging / "run.json").write_text(manifest)
+    with atomic_folder(parent / "run") as staging:  # and replacing it
+        (staging / "run.json").write_text(manifest)
+    for name, content in kept.items():
+        path = parent / name
+        assert (path / "mine.txt" if as_folders else path).read_text() == content, name
+    assert sorted(p.name for p in parent.iterdir()) == sorted([*kept, "run"])
+
+
+@FUZZ
+@given(st.one_of(st.text(max_size=300), st.lists(NAME_PARTS, max_size=8).map("".join)))
+def test_fuzz_out_names(name):
+    """Any --out a user types is accepted as a place to write, or refused in one line before any work."""
+    from framing.store.outputs import check_run_target
+
+    folder = scratch()
+    try:
+        check_run_target(folder / name if name else folder, corpus_path=folder / "corpus")
+    except FramingError as error:
+        assert_one_line(error)
+    except ValueError as error:  # a NUL in a path: Python refuses it before framing sees it
+        assert "null" in str(error).lower() or "embedded" in str(error).lower()
+
+
 # -- the corpus readers --------------------------------------------------------------------------------------------
 
 def read(path: Path):
@@ -111,6 +200,32 @@ def read(path: Path):
 
 RECORD_VALUES = st.one_of(st.none(), st.integers(), st.floats(allow_nan=False), st.booleans(), ANY_TEXT,
                           st.lists(st.integers(), max_size=3))
+HUGE_INT = "<an integer of 5,001 digits>"  # written into the line by hand: hypothesis cannot print such an int
+# record shapes a scraper or an export can produce: deep nesting, integers past any limit, objects where text goes
+RECORD_SHAPES = st.recursive(
+    st.one_of(RECORD_VALUES, st.sampled_from([HUGE_INT, -(2**70), 2**64, 1e308])),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=10)
+
+
+@FUZZ
+@given(st.lists(st.dictionaries(st.sampled_from(["text", "source", "id", "date", "title", "meta"]), RECORD_SHAPES,
+                                max_size=6), max_size=6),
+       st.sampled_from([None, "id", "source"]), st.integers(0, 3))
+def test_fuzz_record_shapes(records, id_field, depth_power):
+    """Records of any shape, with or without corpus.id_field: documents, or one FramingError line."""
+    from framing.config import CorpusConfig
+
+    lines = [json.dumps(record, ensure_ascii=True).replace(json.dumps(HUGE_INT), "9" * 5001) for record in records]
+    lines.append('{"text": "nested", "x": ' + "[" * 10 ** depth_power + "]" * 10 ** depth_power + "}")
+    path = scratch() / "docs.jsonl"
+    path.write_text("\n".join(lines))
+    try:
+        corpus = load_corpus(path, CorpusConfig(id_field=id_field))
+    except FramingError as error:
+        assert_one_line(error)
+        return
+    assert all(isinstance(doc.id, str) and doc.id for doc in corpus)
 
 
 @FUZZ
