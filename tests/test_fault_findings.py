@@ -159,6 +159,7 @@ def test_an_output_name_too_long_is_refused_before_any_work(tmp_path, capsys, mo
     assert "is too long" in line and "choose a shorter name" in line
     assert "is too long" in one_line(capsys, "report", str(tmp_path), "--out", str(tmp_path / f"{long_name}.html"))
     assert list(tmp_path.iterdir()) == []
+    assert "a name is longer than the file system allows" in one_line(capsys, "init", str(tmp_path / ("y" * 300)))
 
 
 def test_a_full_disk_under_the_documents_scratch_file_is_one_error_and_no_finalizer_traceback(tmp_path):

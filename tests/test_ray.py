@@ -204,3 +204,25 @@ def test_an_unreachable_address_from_the_cli_is_one_line_and_exit_2(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "no Ray cluster answered" in lines[0], proc.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_a_ray_client_address_without_ray_client_says_what_to_install(tmp_path):
+    """Regression (issue 30, 6): engine.address=ray://... (the README's own example) without ray[client] was a
+    traceback."""
+    pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'framing[ray]')")
+    import socket
+
+    from framing.engines.ray import RayEngine
+
+    try:
+        import ray.util.client.worker  # noqa: F401  (present only with ray[client])
+        import grpc  # noqa: F401
+        pytest.skip("ray[client] is installed here")
+    except ImportError:
+        pass
+    with socket.socket() as listener:  # something answers at the address, so the deadline check passes
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        address = f"ray://127.0.0.1:{listener.getsockname()[1]}"
+        with pytest.raises(FramingError, match=r"needs Ray Client: pip install 'ray\[client\]'"):
+            RayEngine(EngineConfig(name="ray", address=address))

@@ -230,9 +230,12 @@ class RayEngine:
             except ConnectionError as exc:
                 raise FramingError(f"engine.address {settings.address or '(RAY_ADDRESS)'}: no Ray cluster "
                                    f"answered ({str(exc).splitlines()[0][:120]})") from None
-            except ImportError as exc:  # ray://... needs Ray Client's own packages
-                raise FramingError(f"engine.address {settings.address or '(RAY_ADDRESS)'} needs Ray Client: pip "
-                                   f"install 'ray[client]' ({str(exc).splitlines()[0][:80]})") from None
+            except (ImportError, ValueError) as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                if "ray[client]" in first or isinstance(exc, ImportError):  # ray://... needs Ray Client's packages
+                    raise FramingError(f"engine.address {settings.address or '(RAY_ADDRESS)'} needs Ray Client: "
+                                       "pip install 'ray[client]'") from None
+                raise FramingError(f"engine.address {settings.address or '(RAY_ADDRESS)'}: {first[:160]}") from None
             self.started = True
         if settings.gpus_per_actor > 0:
             # a Ray started here for this run (not joined through engine.address or RAY_ADDRESS) cannot grow
