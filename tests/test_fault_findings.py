@@ -236,8 +236,29 @@ def test_1500_nested_corpus_folders_are_read(tmp_path):
         Path("deep.txt").write_text("A page kept at the bottom of many folders, with words enough to read.")
     finally:
         os.chdir(here)
-    loaded = framing.load_corpus(folder)
-    assert len(loaded.documents) == 1 and loaded.documents[0].id.endswith("/d/deep.txt")
+    try:
+        loaded = framing.load_corpus(folder)
+        assert len(loaded.documents) == 1 and loaded.documents[0].id.endswith("/d/deep.txt")
+    finally:
+        _remove_deep(folder)
+
+
+def _remove_deep(folder: Path) -> None:
+    """Remove a folder nested too deeply for shutil.rmtree (and pytest's clean-up of old temporary folders)."""
+    here = os.getcwd()
+    try:
+        os.chdir(folder)
+        depth = 0
+        while os.path.isdir("d"):
+            os.chdir("d")
+            depth += 1
+        for name in os.listdir("."):
+            os.unlink(name)
+        for _ in range(depth):
+            os.chdir("..")
+            os.rmdir("d")
+    finally:
+        os.chdir(here)
 
 
 # -- 7: unclear messages -----------------------------------------------------------------------------------------
