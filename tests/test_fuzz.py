@@ -13,6 +13,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -330,3 +331,36 @@ def test_fuzz_segmenter(text, kind, sections, min_words):
         assert unit.section in ("body", "comments", "boilerplate")
     if kind != "windows":  # sentences and paragraphs never overlap and come in order
         assert all(a.end <= b.start for a, b in zip(units, units[1:]))
+
+
+# -- whole runs with settings at their edges ----------------------------------------------------------------------
+
+# Settings a whole run can take here: not those that name other models, engines, files or folders.
+_NOT_RUN = {("engine", "name"), ("engine", "address"), ("embedding", "model"), ("embedding", "cache_dir"),
+            ("embedding", "backend"), ("embedding", "device"), ("corpus", "path"), ("corpus", "metadata"),
+            ("run", "out_dir"), ("run", "name"), ("frames", "labels"), ("frames", "codebook"),
+            ("describe", "match_run")}
+RUN_KEYS = [entry for entry in CONFIG_KEYS if entry[:2] not in _NOT_RUN]
+RUNS = settings(max_examples=int(os.environ.get("FRAMING_FUZZ_RUNS", "12")), deadline=None,
+                suppress_health_check=list(HealthCheck))
+
+
+@pytest.mark.slow
+@RUNS
+@given(st.lists(st.sampled_from(RUN_KEYS).flatmap(
+    lambda entry: st.tuples(st.just(entry[0]), st.just(entry[1]), _extreme_values(entry[2]))), min_size=1, max_size=2))
+def test_fuzz_whole_runs_with_settings_at_their_edges(cache_dir, settings_given):
+    """A run of the example with one or two settings at their edges gives a Result or one FramingError line."""
+    import framing
+
+    tree: dict = {"embedding": {"cache_dir": str(cache_dir)}}
+    for section, key, value in settings_given:
+        tree.setdefault(section, {})[key] = value
+    try:
+        config = Config.from_dict(tree)
+    except FramingError:
+        return
+    try:
+        framing.analyze(None, config, progress=False)
+    except FramingError as error:
+        assert_one_line(error)
