@@ -169,18 +169,28 @@ def test_fuzz_what_lies_beside_out_is_never_touched(sibling_names, as_folders):
 
 
 @FUZZ
-@given(st.one_of(st.text(max_size=300), st.lists(NAME_PARTS, max_size=8).map("".join)))
+@given(st.one_of(st.text(max_size=300), st.lists(NAME_PARTS, max_size=8).map("".join),
+                 st.tuples(st.sampled_from("xé😀"), st.integers(60, 300)).map(lambda pair: pair[0] * pair[1])))
 def test_fuzz_out_names(name):
     """Any --out a user types is accepted as a place to write, or refused in one line before any work."""
     from framing.store.outputs import check_run_target
 
+    from framing.store.outputs import atomic_folder
+
     folder = scratch()
+    target = folder / name if name else folder
     try:
-        check_run_target(folder / name if name else folder, corpus_path=folder / "corpus")
+        check_run_target(target, corpus_path=folder / "corpus")
     except FramingError as error:
         assert_one_line(error)
+        return
     except ValueError as error:  # a NUL in a path: Python refuses it before framing sees it
         assert "null" in str(error).lower() or "embedded" in str(error).lower()
+        return
+    # accepted before the work: then writing the run there must work too (not fail after all the work is done)
+    with atomic_folder(target) as staging:
+        (staging / "run.json").write_text("{}")
+    assert (target / "run.json").is_file()
 
 
 # -- the corpus readers --------------------------------------------------------------------------------------------
