@@ -212,8 +212,6 @@ def test_a_ray_client_address_without_ray_client_says_what_to_install(tmp_path):
     pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'framing[ray]')")
     import socket
 
-    from framing.engines.ray import RayEngine
-
     try:
         import ray.util.client.worker  # noqa: F401  (present only with ray[client])
         import grpc  # noqa: F401
@@ -224,5 +222,10 @@ def test_a_ray_client_address_without_ray_client_says_what_to_install(tmp_path):
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         address = f"ray://127.0.0.1:{listener.getsockname()[1]}"
-        with pytest.raises(FramingError, match=r"needs Ray Client: pip install 'ray\[client\]'"):
-            RayEngine(EngineConfig(name="ray", address=address))
+        # in a fresh process: a Ray already started by this module's other tests would be joined instead
+        proc = subprocess.run([sys.executable, "-m", "framing.cli", "run", "--no-progress", "--out",
+                               str(tmp_path / "run"), "--set", "engine.name=ray", "--set", f"engine.address={address}"],
+                              capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "needs Ray Client: pip install 'ray[client]'" in lines[0], proc.stderr
