@@ -553,3 +553,46 @@ def test_a_served_page_opened_as_a_file_says_how_to_open_it(browser, example_res
     page = Page(browser, write_report(example_result, tmp_path / "report.html", embed_text=False))
     assert "framing serve RUN_DIR" in page.page.text_content("#server-notice")
     page.close()
+
+
+_DRAWN_CELL_COLOUR = """async ([row, col]) => {
+  // the colour the heatmap drew for one cell, read from the image plotly.js renders the cells into
+  const heat = document.getElementById('heatmap');
+  const image = heat.querySelector('.hm image');
+  const xa = heat._fullLayout.xaxis, ya = heat._fullLayout.yaxis;
+  const x = xa.l2p(col), y = ya.l2p(row);  // the cell's centre in the plot area
+  const box = { x: +image.getAttribute('x'), y: +image.getAttribute('y'), w: +image.getAttribute('width'),
+                h: +image.getAttribute('height') };
+  const picture = new Image();
+  picture.src = image.getAttribute('href') || image.getAttribute('xlink:href');
+  await picture.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = picture.naturalWidth; canvas.height = picture.naturalHeight;
+  const context = canvas.getContext('2d');
+  context.drawImage(picture, 0, 0);
+  const px = Math.min(canvas.width - 1, Math.floor((x - box.x) * canvas.width / box.w));
+  const py = Math.min(canvas.height - 1, Math.floor((y - box.y) * canvas.height / box.h));
+  return Array.from(context.getImageData(px, py, 1, 1).data.slice(0, 3));
+}"""
+
+
+def test_the_heatmaps_darkest_cell_is_its_largest_share(browser, demo):
+    """Issue 29: with plotly.js's "Blues" the largest share (0.29) was drawn as light as an empty cell."""
+    _, path = demo
+    page = Page(browser, path)
+    page.page.evaluate("document.getElementById('heatmap').scrollIntoView()")
+    page.page.wait_for_function("document.querySelector('#heatmap .hm image') !== null")
+    z = page.page.evaluate("document.getElementById('heatmap').data[0].z")
+    cells = [(value, r, c) for r, row in enumerate(z) for c, value in enumerate(row)]
+    largest, smallest = max(cells), min(cells)
+    assert largest[0] > smallest[0]
+
+    def luminance(cell):
+        red, green, blue = page.page.evaluate(_DRAWN_CELL_COLOUR, [cell[1], cell[2]])
+        return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+    dark, light = luminance(largest), luminance(smallest)
+    assert dark < light - 100, (dark, light)  # the largest share is drawn dark, the smallest (near) white
+    assert light > 230
+    assert page.errors == []
+    page.close()

@@ -320,6 +320,10 @@
   function levelGroups(level) { // the framings, or the groups of a level, in the order of their first framing
     return [...new Set(F.map((f) => groupAt(f.id, level)))];
   }
+  // ColorBrewer's Blues, light to dark: the largest share is the darkest cell. (plotly.js's own "Blues" runs the
+  // other way, from dark blue at 0 to light grey at the top, so the largest share looked like an empty cell.)
+  const SHARE_SCALE = [[0, "#f7fbff"], [0.125, "#deebf7"], [0.25, "#c6dbef"], [0.375, "#9ecae1"], [0.5, "#6baed6"],
+    [0.625, "#4292c6"], [0.75, "#2171b5"], [0.875, "#08519c"], [1, "#08306b"]];
   function drawHeatmap() {
     if (!F.length) return Promise.resolve();
     const G = levelGroups(state.level).map((id) => framingById.get(id));
@@ -340,7 +344,7 @@
     const first = !heat.data;
     return Plotly.react(heat, [{
       type: "heatmap", z, x: G.map((f) => escapeHtml(`${f.id}: ${f.label}`)), y: rows.map((s) => escapeHtml(data.sources[s])),
-      text, hoverinfo: "text", colorscale: "Blues", zmin: 0, customdata: rows.map((s) => G.map((f) => [s, f.id])),
+      text, hoverinfo: "text", colorscale: SHARE_SCALE, zmin: 0, customdata: rows.map((s) => G.map((f) => [s, f.id])),
     }], { margin: { l: 180, r: 20, t: 10, b: 140 }, xaxis: { tickangle: 30, automargin: true }, yaxis: { automargin: true } },
     { responsive: true, displaylogo: false }).then(() => {
       if (first) heat.on("plotly_click", (ev) => {
