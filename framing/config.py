@@ -409,6 +409,10 @@ def _describe_error(exc: ValidationError, data: dict[str, Any], origin: str) -> 
         allowed = _allowed_keys(Config, loc[:-1])
         close = difflib.get_close_matches(str(loc[-1])[:100], allowed, n=1)
         hint = f"; did you mean {'.'.join([*map(str, loc[:-1]), close[0]])}?" if close else ""
+        owners = [name for name in Config.model_fields if len(loc) == 1 and str(loc[0]) in _allowed_keys(Config, (name,))]
+        if owners:  # a key given without its section (analyze(..., min_cluster_size=10)): name it in full
+            hint = (f"; did you mean {owners[0]}.{loc[0]} (a keyword argument: {owners[0]}__{loc[0]}, --set "
+                    f"{owners[0]}.{loc[0]}=...)?")
         return f"{origin}: unknown key {dotted}{hint} (allowed here: {', '.join(allowed)}){more}"
     if error["type"] == "model_type":
         return f"{origin}: {dotted} must be a mapping of keys (allowed: {', '.join(_allowed_keys(Config, loc))}){more}"

@@ -296,3 +296,19 @@ def test_a_contrast_of_a_group_with_itself_is_refused(tmp_path, capsys, example_
     example_result.save(run, report=False)
     assert "compares two different groups; 'state' was given twice" in one_line(capsys, "contrast", str(run),
                                                                                 "state", "state")
+
+
+# -- what a new user meets (issue 29), the small traps -------------------------------------------------------------
+
+def test_a_config_key_given_without_its_section_is_named_in_full(tmp_path):
+    import framing
+
+    with pytest.raises(FramingError, match=r"did you mean cluster\.min_cluster_size \(a keyword argument: "
+                                           r"cluster__min_cluster_size"):
+        framing.analyze(None, None, min_cluster_size=10)
+
+
+def test_over_time_of_an_unknown_group_names_the_groups(example_result):
+    with pytest.raises(FramingError, match=r"over_time: no group 'pro-gov'; groups: \(all\), opposition"):
+        example_result.over_time(group="pro-gov")
+    assert not example_result.over_time(group="state").empty

@@ -483,6 +483,8 @@ def test_serve_answers_only_local_reads(served):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request)
         assert refused.value.code in (403, 405)
+    with urllib.request.urlopen(url + "favicon.ico") as response:  # issue 29: a 404 in the browser's console
+        assert response.status == 204
     # Regression (issue 30, 6): "?i=²" killed the request with a traceback on the server's side
     for query in ("api/units?i=%C2%B2", "api/units?i=abc", "api/docs?d=99999999", "api/units?i=-1", "api/units?i=%ff"):
         with pytest.raises(urllib.error.HTTPError) as refused:

@@ -133,7 +133,9 @@ def _handler(run: RunServer, port_of: Any) -> type[BaseHTTPRequestHandler]:
                 query = parse_qs(url.query, errors="strict", max_num_fields=64)
             except ValueError as exc:
                 raise BadQuery(f"a query string that cannot be read ({str(exc)[:60]})") from None
-            if url.path in ("/", "/report.html"):
+            if url.path == "/favicon.ico":  # browsers ask for it; a 404 showed as an error in the console
+                self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
+            elif url.path in ("/", "/report.html"):
                 self._send(HTTPStatus.OK, run.page, "text/html; charset=utf-8")
             elif url.path == "/api/docs":
                 self._json(run.docs(_positions(query.get("d", []), run.n_documents)))

@@ -256,6 +256,9 @@ class Result:
         table = self.over_time_data.firsts if firsts else self.over_time_data.shares
         rows = table[table["by"] == by]
         if group is not None:
+            groups = sorted(set(rows["group"].astype(str)))
+            if group not in groups:  # an empty table would look like a group with no shares
+                raise FramingError(f"over_time: no group {group!r}; groups: {', '.join(groups)}")
             rows = rows[rows["group"] == group]
         if framing is not None:
             rows = rows[rows["framing"] == framing]
