@@ -141,13 +141,16 @@ def test_search_highlights_and_counts_matches(browser, demo):
     result, path = demo
     page = Page(browser, path)
     distinct = result.units[result.units["duplicate_of"] == ""]
+    import re
+
     for word in ("hospital", "Saltgate", "no-such-word-anywhere"):
         page.page.fill("#search", word)
-        expected = int(distinct["text"].str.lower().str.contains(word.lower(), regex=False).sum())
+        expected = int(distinct["text"].str.contains(r"(?<!\w)" + re.escape(word) + r"(?!\w)", case=False).sum())
         page.page.wait_for_function(
             f"document.getElementById('search-count').textContent.startsWith('{expected} unit')")
     page.page.click("#clear-highlight")
     assert page.page.text_content("#search-count") == ""
+    assert not page.page.is_visible("#search-panel")
     page.close()
 
 
@@ -438,7 +441,8 @@ def test_map_draws_at_most_max_points_and_every_unit_stays_reachable(browser, ex
     assert "draws 100 of" in page.page.text_content("#map-sample-note")
     # a unit the sample left out is still found by search, and drawn once highlighted
     hidden = next(i for i in range(len(units)) if i not in set(shown) and units.at[i, "duplicate_of"] == "")
-    page.page.evaluate(f"window.framingReport.search({units.at[hidden, 'text'][:40]!r})")
+    phrase = " ".join(units.at[hidden, "text"].split()[:6])  # whole words: search matches words, not parts
+    page.page.evaluate(f"window.framingReport.search({chr(34) + phrase.replace(chr(34), '') + chr(34)!r})")
     assert hidden in page.page.evaluate(drawn)
     # and through its table cell
     source = int(page.page.evaluate(f"window.framingReport.data.units.source[{hidden}]"))
@@ -596,5 +600,37 @@ def test_the_heatmaps_darkest_cell_is_its_largest_share(browser, demo):
     dark, light = luminance(largest), luminance(smallest)
     assert dark < light - 100, (dark, light)  # the largest share is drawn dark, the smallest (near) white
     assert light > 230
+    assert page.errors == []
+    page.close()
+
+
+def test_search_matches_whole_words_and_phrases_and_lists_the_passages(browser, demo):
+    """Issue 29: "civilians" counted 15 matches but listed nothing, and "war" matched "toward" and "warehouses"."""
+    import re
+
+    result, path = demo
+    units = result.units.reset_index(drop=True)
+    distinct = units[units["duplicate_of"] == ""]
+
+    def expected(*terms):
+        patterns = [re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, t.split())) + r"(?!\w)", re.I) for t in terms]
+        return {units.at[i, "unit_id"] for i in distinct.index if all(p.search(units.at[i, "text"]) for p in patterns)}
+
+    page = Page(browser, path)
+    for query, terms in (("civilians", ["civilians"]), ("war", ["war"]), ('"old market" army', ["old market", "army"])):
+        page.page.evaluate(f"window.framingReport.search({query!r})")
+        page.page.wait_for_timeout(300)
+        listed = page.page.eval_on_selector_all("#search-passages .search-passage", "b => b.map(x => x.dataset.unit)")
+        assert set(listed) == expected(*terms) and len(listed) == len(set(listed)), query
+        assert page.page.text_content("#search-passages .meta").startswith(f"{len(listed)} passage")
+    # "war" is never found inside another word
+    assert all(re.search(r"(?<!\w)war(?!\w)", units.loc[units["unit_id"] == u, "text"].iloc[0], re.I)
+               for u in expected("war"))
+    page.page.evaluate("window.framingReport.search('civilians')")
+    page.page.wait_for_timeout(300)
+    first = page.page.eval_on_selector_all("#search-passages .search-passage", "b => b.map(x => x.dataset.unit)")[0]
+    page.page.click(f"#search-passages .search-passage[data-unit='{first}']")
+    page.page.wait_for_selector("#passage-view .focus")
+    assert page.page.get_attribute("#passage-view .focus", "data-unit") == first
     assert page.errors == []
     page.close()

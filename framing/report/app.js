@@ -268,17 +268,48 @@
     if (card) card.classList.add("active");
     return result;
   }
+  // Search: whole words, "quoted phrases", every term must match ("war" no longer matches "toward").
+  function searchTerms(query) {
+    return [...query.matchAll(/"([^"]+)"|(\S+)/g)].map((m) => (m[1] || m[2]).trim().toLowerCase()).filter(Boolean);
+  }
+  function wholeWord(term) { // letters and digits of any script count as word characters
+    const escaped = term.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\s+/g, "\\s+");
+    return new RegExp(`(?<![\\p{L}\\p{N}_])${escaped}(?![\\p{L}\\p{N}_])`, "iu");
+  }
   function search(query) {
-    const q = query.trim().toLowerCase();
-    if (!q) return setHighlight(null, "");
-    if (data.served) { // the server searches the run's units.parquet
-      return api(`api/search?q=${encodeURIComponent(q)}`).then((hits) => setHighlight(hits,
-        `${hits.length} unit${hits.length === 1 ? "" : "s"} match`), (error) => serverNotice(`Search needs framing serve (${error.message}).`));
+    const terms = searchTerms(query);
+    if (!terms.length) { document.getElementById("search-panel").classList.add("hidden"); return setHighlight(null, ""); }
+    const found = (hits) => {
+      listPassages("search-passages", hits, `${hits.length} passage${hits.length === 1 ? "" : "s"} match ` +
+        terms.map((t) => `“${t}”`).join(" and ") + " (whole words):", "search-passage");
+      document.getElementById("search-panel").classList.remove("hidden");
+      return setHighlight(hits, `${hits.length} unit${hits.length === 1 ? "" : "s"} match`);
+    };
+    if (data.served) { // the server searches the run's units.parquet, with the same rules
+      return api(`api/search?q=${encodeURIComponent(query)}`).then(found,
+        (error) => serverNotice(`Search needs framing serve (${error.message}).`));
     }
-    if (lowered === null) lowered = Array.from({ length: n }, (_, i) => unitText(i).toLowerCase());
+    if (lowered === null) lowered = Array.from({ length: n }, (_, i) => unitText(i));
+    const patterns = terms.map(wholeWord);
     const hits = [];
-    for (let i = 0; i < n; i++) if (U.dup_of[i] < 0 && lowered[i].includes(q)) hits.push(i);
-    return setHighlight(hits, `${hits.length} unit${hits.length === 1 ? "" : "s"} match`);
+    for (let i = 0; i < n; i++) if (U.dup_of[i] < 0 && patterns.every((p) => p.test(lowered[i]))) hits.push(i);
+    return found(hits);
+  }
+  function listPassages(listId, hits, heading, buttonClass) { // a list of passages, a page at a time
+    const list = document.getElementById(listId);
+    list.replaceChildren(el("p", { class: "meta" }, heading));
+    const more = (from) => withTexts(hits.slice(from, from + CELL_PAGE), [], () => {
+      for (const i of hits.slice(from, from + CELL_PAGE)) {
+        list.append(el("li", {}, el("button", { type: "button", class: `link-button ${buttonClass}`, "data-unit": unitId(i),
+          onclick: () => showPassage(i) }, unitText(i)), el("span", { class: "shares" }, ` — ${data.sources[U.source[i]]}`)));
+      }
+      if (from + CELL_PAGE < hits.length) {
+        const button = el("button", { type: "button", class: "link-button", onclick: () => { button.remove(); more(from + CELL_PAGE); } },
+          `show ${Math.min(CELL_PAGE, hits.length - from - CELL_PAGE)} more`);
+        list.append(button);
+      }
+    });
+    return more(0);
   }
   let timer = null;
   document.getElementById("search").addEventListener("input", (ev) => {
@@ -287,6 +318,7 @@
   });
   document.getElementById("clear-highlight").addEventListener("click", () => {
     document.getElementById("search").value = "";
+    document.getElementById("search-panel").classList.add("hidden");
     setHighlight(null, "");
   });
   document.getElementById("colour-by").addEventListener("change", (ev) => { state.colourBy = ev.target.value; draw(); });

@@ -65,11 +65,35 @@ class RunServer:
         return {str(i): self.unit_texts.iat[i] for i in positions if 0 <= i < len(self.unit_texts)}
 
     def search(self, query: str) -> list[int]:
-        query = query.strip().lower()
-        if not query:
+        """The distinct units that hold every term of ``query`` as whole words (``"quoted words"``: a phrase), as
+        the page searches when it holds the texts itself."""
+        terms = search_terms(query)
+        if not terms:
             return []
-        found = np.asarray(pc.match_substring(self.search_column, query).to_numpy(zero_copy_only=False), dtype=bool)
+        found = np.ones(len(self.search_column), dtype=bool)
+        for term in terms:
+            pattern = _NOT_WORD_BEFORE + _re2_literal(term) + _NOT_WORD_AFTER
+            found &= np.asarray(pc.match_substring_regex(self.search_column, pattern).to_numpy(zero_copy_only=False),
+                                dtype=bool)
         return self.distinct_positions[found][:MAX_SEARCH_HITS].tolist()
+
+
+# a term stands alone: no letter, digit or underscore of any script on either side (RE2 has no lookbehind)
+_NOT_WORD_BEFORE, _NOT_WORD_AFTER = r"(?:^|[^\p{L}\p{N}_])", r"(?:$|[^\p{L}\p{N}_])"
+_RE2_SPECIAL = set("\\.+*?()|[]{}^$")
+
+
+def search_terms(query: str) -> list[str]:
+    """The terms of a search: quoted phrases and single words, lower-cased (as the report's search reads them)."""
+    import re
+
+    return [term.strip().lower() for quoted, word in re.findall(r'"([^"]+)"|(\S+)', query[:1000])
+            for term in (quoted or word,) if term.strip()][:20]
+
+
+def _re2_literal(term: str) -> str:
+    """``term`` as an RE2 pattern matching itself, with any run of white space matching any other."""
+    return r"\s+".join("".join("\\" + c if c in _RE2_SPECIAL else c for c in part) for part in term.split())
 
 
 class BadQuery(ValueError):
