@@ -234,6 +234,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     target = Path(args.run_dir) / EVALUATION_FILE
     write_file_atomically(target, lambda path: path.write_text(json.dumps(evaluation, indent=1, ensure_ascii=False),
                                                                 encoding="utf-8"))
+    for caution in evaluation["cautions"]:  # on stderr too, where a script watching warnings sees them
+        log.warning(caution)
     print(format_evaluation(evaluation))
     print(f"\nwrote {target}", file=sys.stderr)
     return 0

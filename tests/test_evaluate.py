@@ -7,7 +7,7 @@ import pytest
 
 from framing import cli
 from framing.errors import FramingError
-from framing.frames.evaluate import classification_scores, evaluate_run, partition_scores, read_gold
+from framing.frames.evaluate import classification_scores, evaluate_run, format_evaluation, partition_scores, read_gold
 from framing.frames.labels import LabelFile as GoldLabels
 from framing.frames.labels import match_labels as match_gold
 from framing.store.outputs import is_run_folder
@@ -118,3 +118,21 @@ def test_the_example_run_beats_its_baselines_on_our_hand_labels(example_result):
     assert assigned["ami"] > assigned["random"]["ami"] + 0.15
     frames = evaluation["frames"]
     assert frames["accuracy"] > frames["majority_accuracy"] + 0.15
+
+
+def test_gold_frames_the_run_does_not_have_and_too_few_gold_units_are_cautioned(example_result, tmp_path):
+    """Issue 29: gold labels naming frames the run lacks scored as plain errors, and two gold units gave AMI 1.000,
+    without a word."""
+    units = example_result.units
+    gold = tmp_path / "gold.csv"
+    rows = ["unit_id,frame"] + [f"{u},Humanitarian Suffering" if k % 2 else f"{u},diplomacy"
+                                for k, u in enumerate(units["unit_id"][:12])]
+    gold.write_text("\n".join(rows) + "\n")
+    evaluation = evaluate_run(units, read_gold(str(gold)), permutations=5)
+    cautions = " | ".join(evaluation["cautions"])
+    assert "only 12 gold unit(s) are scored" in cautions
+    assert "2 gold frame(s) are not frames of this run" in cautions and "'diplomacy'" in cautions
+    assert "caution: only 12 gold unit(s)" in format_evaluation(evaluation)
+    plenty = tmp_path / "plenty.csv"
+    plenty.write_text("unit_id,frame\n" + "\n".join(f"{u},none" for u in units["unit_id"][:40]) + "\n")
+    assert evaluate_run(units, read_gold(str(plenty)), permutations=5)["cautions"] == []

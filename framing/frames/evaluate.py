@@ -81,6 +81,20 @@ def classification_scores(predicted: Sequence[str], gold: Sequence[str]) -> dict
     }
 
 
+# below this many scored units, an evaluation's figures carry a caution
+FEW_GOLD_UNITS = 30
+_ALWAYS_ALLOWED = {"none", "other"}
+
+
+def _frame_names(units: pd.DataFrame) -> set[str]:
+    """Every frame the run could give a unit (a codebook's frames, used or not)."""
+    if "frame" in units.columns:
+        column = units["frame"]
+        values = column.cat.categories if isinstance(column.dtype, pd.CategoricalDtype) else column.unique()
+        return {str(v) for v in values}
+    return {c[len(FRAME_PREFIX):] for c in units.columns if c.startswith(FRAME_PREFIX)}
+
+
 def _run_frames(units: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, str] | None:
     """The run's frame per unit, which units may be scored (not the run's own training labels), and a word on
     where the frames came from; ``None`` when the run has no frames."""
@@ -120,8 +134,17 @@ def evaluate_run(units: pd.DataFrame, gold: LabelFile, *, permutations: int = 10
                                                seed=seed) if assigned.sum() > 1 else None),
         },
     }
+    result["cautions"] = cautions = []
+    if scored.sum() < FEW_GOLD_UNITS:
+        cautions.append(f"only {int(scored.sum())} gold unit(s) are scored: scores from fewer than about "
+                        f"{FEW_GOLD_UNITS} units say little (two units can give AMI 1.000)")
     run_frames = _run_frames(units)
     if run_frames is not None:
+        known = _frame_names(units) | _ALWAYS_ALLOWED
+        unknown = sorted(set(gold_labels) - known)
+        if unknown:
+            cautions.append(f"{len(unknown)} gold frame(s) are not frames of this run and are scored as errors: "
+                            + ", ".join(repr(name[:40]) for name in unknown[:5]) + (" ..." if len(unknown) > 5 else ""))
         frames, scorable, method = run_frames
         # units the run was trained on would score the classifier on its own answers: they are left out
         rows = scorable[scored]
@@ -136,6 +159,7 @@ def format_evaluation(evaluation: dict[str, Any]) -> str:
     gold, framings = evaluation["gold"], evaluation["framings"]
     lines = [f"gold: {gold['units_scored']} units scored from {gold['matched_rows']} of {gold['rows']} rows "
              f"(by {gold['key']}); {len(gold['classes'])} classes"]
+    lines += [f"  caution: {caution}" for caution in evaluation.get("cautions", [])]
     if gold["unmatched_rows"]:
         lines.append(f"  {gold['unmatched_rows']} gold row(s) match no unit of this run, e.g. "
                      + ", ".join(repr(v[:40]) for v in gold["unmatched_examples"][:3]))
