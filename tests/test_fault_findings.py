@@ -312,3 +312,17 @@ def test_over_time_of_an_unknown_group_names_the_groups(example_result):
     with pytest.raises(FramingError, match=r"over_time: no group 'pro-gov'; groups: \(all\), opposition"):
         example_result.over_time(group="pro-gov")
     assert not example_result.over_time(group="state").empty
+
+
+def test_an_unused_date_column_is_pointed_at(tmp_path, cache_dir, caplog):
+    """Issue 29: a `published` column gave "532 of 532 ... no usable date" without pointing at corpus.date_field."""
+    import framing
+
+    corpus = example_copy(tmp_path)
+    lines = (corpus / "metadata.csv").read_text().splitlines()
+    lines[0] = lines[0].replace(",date,", ",published,")
+    (corpus / "metadata.csv").write_text("\n".join(lines) + "\n")
+    result = framing.analyze(corpus, str(ROOT / "configs/example.yaml"), embedding__cache_dir=str(cache_dir),
+                             progress=False)
+    assert any("the metadata column 'published' holds dates: set corpus.date_field: published" in w
+               for w in result.manifest["warnings"]), result.manifest["warnings"]

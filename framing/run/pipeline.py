@@ -568,6 +568,9 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                        f"date ({over_time.dates['missing']} documents without one, {over_time.dates['unparseable']} "
                        f"unparseable, e.g. {', '.join(map(repr, over_time.dates['examples'][:3])) or 'none'}); "
                        "they are left out of the shares over time")
+            other = _likely_date_field(doc_meta, config.corpus.date_field)
+            if other is not None and over_time.dates["missing"]:
+                message += f"; the metadata column {other!r} holds dates: set corpus.date_field: {other}"
             log.warning(message)
             run_warnings.append(message)
     frames_data = frames.to_dict() if frames is not None else None
@@ -602,6 +605,26 @@ def _over_time(config: Config, doc_meta: dict[str, dict], representatives: "_Dis
         result.shares = pd.concat([result.shares, by_frame.shares], ignore_index=True)
         result.firsts = pd.concat([result.firsts, by_frame.firsts], ignore_index=True)
     return result
+
+
+def _likely_date_field(doc_meta: dict[str, dict], date_field: str) -> str | None:
+    """A metadata column other than ``corpus.date_field`` whose values (most of a sample of documents) parse as
+    dates: what the undated warning points to (a ``published`` column went unused without a word)."""
+    import warnings
+
+    sample = list(doc_meta.values())[:200]
+    columns = sorted({key for meta in sample for key in meta if key not in (date_field, "date", "source")})
+    for column in columns:
+        values = [str(meta.get(column, "") or "") for meta in sample]
+        filled = [v for v in values if v.strip()]
+        if len(filled) < max(1, len(values) // 2):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(pd.Series(filled[:50]), errors="coerce", format="mixed")
+        if parsed.notna().mean() >= 0.8 and not all(v.strip().lstrip("-").isdigit() for v in filled[:50]):
+            return column
+    return None
 
 
 @dataclass
