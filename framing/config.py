@@ -51,7 +51,9 @@ class RunConfig(_Section):
     # numpy's and UMAP's generators take seeds in [0, 2**32): checked here, not as a traceback after embedding
     seed: int = Field(42, ge=0, lt=2**32,
                       description="seed for UMAP; same corpus, config and seed give the same framings")
-    out_dir: PathText = Field("outputs", description="folder that holds one sub-folder per run")
+    out_dir: PathText = Field("outputs", description="folder that holds one sub-folder per run; a relative one is "
+                                                     "taken from the folder you run framing in, not the config's "
+                                                     "(unlike corpus.path)")
 
     @field_validator("name")
     @classmethod

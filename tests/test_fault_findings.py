@@ -326,3 +326,11 @@ def test_an_unused_date_column_is_pointed_at(tmp_path, cache_dir, caplog):
                              progress=False)
     assert any("the metadata column 'published' holds dates: set corpus.date_field: published" in w
                for w in result.manifest["warnings"]), result.manifest["warnings"]
+
+
+def test_the_starter_config_says_where_out_dir_is_taken_from(tmp_path, capsys):
+    """Issue 29: corpus.path is relative to the config file, run.out_dir to the current folder: the starter says so."""
+    assert cli.main(["init", str(tmp_path / "study")]) == 0
+    text = (tmp_path / "study" / "config.yaml").read_text()
+    out_dir_line = next(line for line in text.splitlines() if line.strip().startswith("out_dir:"))
+    assert "taken from the folder you run framing in, not the config's" in out_dir_line
