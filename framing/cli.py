@@ -180,7 +180,7 @@ def _cmd_contrast(args: argparse.Namespace) -> int:
     test = data.test
     print(f"groups ({data.grouping}): " + "; ".join(f"{g} = {', '.join(m)}" for g, m in data.groups.items()))
     print(f"framing use depends on group? {test['statistic']} = {test['value']}, permutation p = {test['p_value']} "
-          f"({test['permutations']} permutations of {test['shuffled']})")
+          f"({test['permutations']} permutations of {test['shuffled']}); members counted: {data.members}")
     if len(args.groups) != 2:
         if args.groups:
             raise FramingError("framing contrast takes two groups (or none to list them)")

@@ -236,6 +236,10 @@ class ContrastConfig(_Section):
     group_by: Optional[str] = Field(
         None, description="group by a metadata field (e.g. leaning) or by 'section' (body vs comments)")
     pairs: Optional[list[list[str]]] = Field(None, description="pairs of groups to contrast; default: every pair")
+    members: Literal["all", "core"] = Field(
+        "all", description="which framing members the shares, tests, words and shares over time count: all (core and "
+                           "attached) or core (HDBSCAN's own members; attached units match their framing's coded "
+                           "majority frame about two thirds as often, twice as often as chance: bench/membership.py)")
     bootstrap: int = Field(1000, ge=0, description="bootstrap resamples of documents for the intervals")
     permutations: int = Field(1000, ge=0, description="permutations for the tests")
     min_units: int = Field(5, ge=1, description="units each group needs in a framing to contrast them there")

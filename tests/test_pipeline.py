@@ -374,3 +374,34 @@ def test_row_groups_hold_a_number_of_rows_or_of_bytes(monkeypatch):
     # a row larger than the budget stands alone; otherwise rows fill a group up to the budget or the row count
     assert pipeline._row_groups(6, np.array([10, 10, 30, 5, 1, 1])) == [0, 2, 3, 6]
     assert pipeline._row_groups(5, np.array([1, 1, 1, 1, 1])) == [0, 3, 5]
+
+
+def test_every_unit_says_whether_it_is_a_core_member_or_attached(example_result):
+    """Issue 26, item 4: membership core | attached | none, with the cosine to the framing's centre; exemplars and
+    captions are core members."""
+    units = example_result.units
+    assert set(units["membership"].astype(str)) == {"core", "attached", "none"}
+    assert ((units["membership"] == "none") == (units["framing"] == -1)).all()
+    assert ((units["membership"] == "attached") == units["reassigned"]).all()
+    assigned = units["membership"] != "none"
+    assert units.loc[~assigned, "centre_cosine"].isna().all()
+    threshold = example_result.manifest["config"]["cluster"]["reassign_threshold"]
+    assert (units.loc[units["membership"] == "attached", "centre_cosine"] >= threshold - 1e-5).all()
+    assert units.loc[assigned, "centre_cosine"].between(-1.0, 1.0 + 1e-5).all()
+    membership = dict(zip(units["unit_id"], units["membership"].astype(str)))
+    for f in example_result.framings:
+        members = units[(units["framing"] == f.id) & (units["duplicate_of"] == "")]
+        assert f.core == int((members["membership"] == "core").sum()) and f.core <= f.size
+        assert all(membership[u] == "core" for u in f.exemplars) and membership[f.caption] == "core"
+
+
+def test_contrast_members_core_counts_only_core_members(example_result, cache_dir):
+    core_only = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
+                                contrast__members="core")
+    assert core_only.contrast_data.members == "core only" and core_only.manifest["time"]["members"] == "core only"
+    assert example_result.contrast_data.members == "core and attached"
+    table = core_only.contrast_data.table
+    distinct = core_only.units[core_only.units["duplicate_of"] == ""]
+    assert table.loc[table["framing"] != -1, "count"].sum() == int((distinct["membership"] == "core").sum())
+    # the framings themselves do not change: only what is counted
+    pd.testing.assert_series_equal(core_only.units["framing"], example_result.units["framing"])

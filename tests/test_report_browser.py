@@ -404,7 +404,7 @@ def test_label_three_passages_download_labels_and_the_next_run_learns_them(brows
         assert units.at[unit_id, "frame_origin"] == "label" and units.at[unit_id, "frame"] == frame
 
 
-def test_assigned_only_hides_the_unassigned_points_and_the_header_gives_their_share(browser, demo):
+def test_core_members_only_hides_attached_and_unassigned_points_and_the_header_gives_their_share(browser, demo):
     result, path = demo
     page = Page(browser, path)
     units = result.units[result.units["duplicate_of"] == ""]
@@ -413,11 +413,44 @@ def test_assigned_only_hides_the_unassigned_points_and_the_header_gives_their_sh
     assert f"{counts['unassigned']} unassigned ({share}% of distinct units)" in page.page.text_content("#counts")
     drawn = "document.getElementById('map').data.flatMap(t => t.customdata || [])"
     assert len(page.page.evaluate(drawn)) == len(units)
-    page.page.check("#assigned-only")
+    page.page.check("#core-only")
     page.page.wait_for_timeout(300)
     shown = page.page.evaluate(drawn)
-    framing_of = dict(zip(range(len(result.units)), result.units["framing"]))
-    assert len(shown) == int((units["framing"] != -1).sum()) and all(framing_of[i] != -1 for i in shown)
+    membership = dict(zip(range(len(result.units)), result.units["membership"].astype(str)))
+    assert len(shown) == int((units["membership"] == "core").sum()) and all(membership[i] == "core" for i in shown)
+    assert page.errors == []
+    page.close()
+
+
+def test_attached_units_are_drawn_hollow_and_said_to_be_attached(browser, demo):
+    """Issue 26, item 4: every unit says whether it is a core member or attached, and the report shows it."""
+    result, path = demo
+    units = result.units.reset_index(drop=True)
+    distinct = units[units["duplicate_of"] == ""]
+    assert set(units["membership"].astype(str)) <= {"core", "attached", "none"}
+    assert (units["reassigned"] == (units["membership"] == "attached")).all()
+    assert units.loc[units["membership"] == "none", "centre_cosine"].isna().all()
+    assert (units.loc[units["membership"] != "none", "centre_cosine"] >= 0.3 - 1e-6).all()
+    page = Page(browser, path)
+    hollow = page.page.evaluate("document.getElementById('map').data.filter(t => t.marker.symbol === 'circle-open')"
+                                ".flatMap(t => t.customdata)")
+    attached = set(distinct.index[distinct["membership"] == "attached"])
+    assert attached and set(hollow) == attached
+    unit = sorted(attached)[0]
+    page.page.evaluate(f"window.framingReport.showPassage({unit})")
+    page.page.wait_for_selector("#passage-view .membership")
+    note = page.page.text_content("#passage-view .membership")
+    assert note == f"attached after clustering: cosine {units.at[unit, 'centre_cosine']:.2f} to this framing's centre"
+    core = int(distinct.index[distinct["membership"] == "core"][0])
+    page.page.evaluate(f"window.framingReport.showPassage({core})")
+    page.page.wait_for_timeout(200)
+    assert page.page.text_content("#passage-view .membership").startswith("core member: cosine")
+    # cards count both kinds, and their exemplars are core members
+    first = result.framings[0]
+    card = page.page.text_content(f".card[data-framing='{first.id}'] h3")
+    assert f"{first.size} units ({first.core} core, {first.size - first.core} attached)" in card
+    membership_of = dict(zip(units["unit_id"], units["membership"].astype(str)))
+    assert all(membership_of[u] == "core" for f in result.framings for u in f.exemplars)
     assert page.errors == []
     page.close()
 

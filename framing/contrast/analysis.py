@@ -70,10 +70,11 @@ class Contrast:
     codebook: dict[str, Any] | None = None
     axes: list[dict[str, Any]] = field(default_factory=list)
     unit_scores: dict[str, np.ndarray] = field(default_factory=dict)
+    members: str = "core and attached"  # which framing members were counted (contrast.members)
 
     def to_dict(self) -> dict[str, Any]:
         return json_safe({
-            "grouping": self.grouping, "groups": self.groups,
+            "grouping": self.grouping, "groups": self.groups, "members": self.members,
             "table": self.table.to_dict(orient="records"), "test": self.test,
             "divergence": {"groups": list(self.divergence.index), "matrix": self.divergence.round(6).values.tolist()},
             "words": self.words.to_dict(orient="records"), "narratives": self.narratives,

@@ -51,7 +51,9 @@ class Framing:
     ``sources`` maps each source to its share of this framing's units (the shares sum to 1);
     ``source_rates`` maps each source to the share of *that source's* units that fall in this framing, so
     sources of different sizes can be compared; ``sections`` splits the framing into article body ("outlet
-    voice") and reader comments ("audience voice").
+    voice") and reader comments ("audience voice"). ``core`` counts the members HDBSCAN put in the framing; the
+    rest of ``size`` are attached (outliers given to it by ``cluster.reassign_threshold``), whose membership is
+    far less certain (bench/membership.py): exemplars and the caption are core members whenever it has any.
     """
 
     id: int
@@ -69,6 +71,7 @@ class Framing:
     phrases: list[str] = field(default_factory=list)
     caption: str = ""
     named_by: str = "terms"
+    core: int | None = None  # None: a run saved before members were told apart
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -593,6 +596,16 @@ def dot_rows(X: np.ndarray, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
     return np.concatenate([X[part] @ vector for part in row_chunks(rows)])
 
 
+def centre_cosines(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Each unit's cosine to its framing's centre (rows of ``X`` and ``centroids`` unit length; ``centroids[f]``
+    is framing ``f``'s); NaN for unassigned units. Computed a chunk of rows at a time (``X`` may be a memory map)."""
+    out = np.full(labels.size, np.nan, dtype=np.float32)
+    assigned = np.flatnonzero(labels != UNASSIGNED)
+    for part in row_chunks(assigned):
+        out[part] = np.einsum("ij,ij->i", X[part], centroids[labels[part]])
+    return out
+
+
 def members_of(labels: np.ndarray) -> dict[int, np.ndarray]:
     """The row indices of each label, in row order: one stable sort instead of a scan per label."""
     order = np.argsort(labels, kind="stable")
@@ -751,15 +764,17 @@ def describe_framings(texts: Sequence[str], unit_ids: Sequence[str], sources: Se
                       label_terms: int = 3, ngram_max: int = 2, sections: Sequence[str] | None = None,
                       occurrences: Sequence[int] | None = None,
                       terms: dict[int, list[tuple[str, float]]] | None = None,
-                      caption_words: int = 25) -> list[Framing]:
+                      caption_words: int = 25, attached: np.ndarray | None = None) -> list[Framing]:
     """Describe each framing: size, source and section shares, distinctive terms, exemplars, label, caption.
 
     ``centroids[f]`` is framing ``f``'s centre (ids need not be consecutive: a row per id up to the largest);
     ``occurrences[i]`` is how many places unit i stands in (1 unless it is a duplicate group's representative);
     ``terms``: the distinctive terms per framing when already computed (``class_tfidf_terms``); the caption is
-    the most central passage of at most ``caption_words`` words.
+    the most central passage of at most ``caption_words`` words. ``attached[i]``: unit i was given to its framing
+    after clustering; exemplars and the caption are chosen among the core members (all members when none is core).
     """
     labels = np.asarray(labels)
+    attached = np.zeros(labels.size, dtype=bool) if attached is None else np.asarray(attached, dtype=bool)
     if terms is None:
         terms = class_tfidf_terms(texts, labels, n_terms=n_terms, ngram_max=ngram_max)
     units_per_source = Counter(sources)
@@ -767,10 +782,12 @@ def describe_framings(texts: Sequence[str], unit_ids: Sequence[str], sources: Se
     members_by_framing = members_of(labels)
     for framing_id in sorted(f for f in members_by_framing if f != UNASSIGNED):
         members = members_by_framing[framing_id]
-        similarity = dot_rows(embeddings, members, centroids[framing_id])
+        core = members[~attached[members]]
+        shown = core if core.size else members  # what exemplars and the caption are chosen from
+        similarity = dot_rows(embeddings, shown, centroids[framing_id])
         exemplars: list[str] = []
         seen_texts: set[str] = set()
-        for index in members[np.argsort(-similarity, kind="stable")]:
+        for index in shown[np.argsort(-similarity, kind="stable")]:
             text = texts[index]  # cut from its document once (a UnitColumn)
             if text in seen_texts:
                 continue  # a reposted sentence would otherwise fill every exemplar slot
@@ -792,6 +809,7 @@ def describe_framings(texts: Sequence[str], unit_ids: Sequence[str], sources: Se
             source_rates={s: round(c / units_per_source[s], 6) for s, c in counts.most_common()},
             sections={s: round(c / members.size, 6) for s, c in section_counts.most_common()},
             occurrences=int(sum(occurrences[i] for i in members)) if occurrences is not None else int(members.size),
-            caption=unit_ids[central_short_passage(members, similarity, texts, caption_words)],
+            caption=unit_ids[central_short_passage(shown, similarity, texts, caption_words)],
+            core=int(core.size),
         ))
     return framings

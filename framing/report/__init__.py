@@ -51,7 +51,10 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 
 # The unit table's columns the page reads.
 REPORT_COLUMNS = ("unit_id", "doc_id", "index", "source", "section", "start", "end", "framing", "duplicate_of", "x",
-                  "y", "frame", "frame_origin", "frame_probability", "time_bin", "group")
+                  "y", "frame", "frame_origin", "frame_probability", "time_bin", "group", "membership",
+                  "centre_cosine")
+# a unit's membership as the page reads it; runs saved before members were told apart have none
+_MEMBERSHIP_CODES = {"core": 0, "attached": 1, "none": 2}
 
 
 def _hover(text: str, width: int = 80, max_lines: int = 8) -> str:
@@ -216,7 +219,7 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
         to_index = lambda ids: [unit_index[u] for u in ids if u in unit_index]  # noqa: E731
         saved = c.to_dict()  # JSON-safe: missing intervals are null
         contrast = {
-            "grouping": c.grouping, "groups": c.groups, "test": saved["test"],
+            "grouping": c.grouping, "groups": c.groups, "test": saved["test"], "members": c.members,
             "table": {key: [row[key] for row in saved["table"] if row["framing"] != UNASSIGNED]
                       for key in ("group", "framing", "share", "low", "high", "count")},
             "divergence": saved["divergence"],
@@ -258,6 +261,7 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
             "counts": result.manifest.get("counts", {}),
             "reposts": result.manifest.get("reposts", []),
             "warnings": result.manifest.get("warnings", []),
+            "time_members": result.manifest.get("time", {}).get("members", "core and attached"),
             "dates": result.manifest.get("time", {}).get("dates", {}),
         },
         "palette": PALETTE,
@@ -267,7 +271,7 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
             "id": f.id, "label": f.label, "size": f.size, "occurrences": f.occurrences or f.size,
             "terms": f.terms, "exemplars": [unit_index[u] for u in f.exemplars if u in unit_index],
             "sources": f.sources, "sections": f.sections,
-            "caption": unit_index.get(f.caption, -1), "named_by": f.named_by,
+            "caption": unit_index.get(f.caption, -1), "named_by": f.named_by, "core": f.core,
         } for f in result.framings],
         "docs": {
             "id": list(docs["doc_id"]), "title": list(docs["title"]), "date": list(docs["date"]),
@@ -285,6 +289,9 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
                if bool(np.all(np.diff(doc_of) >= 0)) else {"doc": _packed(doc_of, "int")}),
             "start": _packed(starts, "int"), "end": _packed(ends, "int"),
             "framing": _packed(units["framing"], "int"),
+            **({"membership": _packed(units["membership"].astype(str).map(_MEMBERSHIP_CODES).to_numpy(), "int"),
+                "centre_cosine": _quantised(units["centre_cosine"].to_numpy(dtype=float), 256)}
+               if "membership" in units.columns and "centre_cosine" in units.columns else {}),
             "source": _packed(units["source"].map(source_index), "int"),
             "section": _packed(units["section"].map(section_index) if "section" in units.columns
                                else np.zeros(len(units)), "int"),

@@ -44,7 +44,7 @@
   const levelMaps = H ? H.levels.map((pairs) => new Map(pairs)) : [];
   const groupAt = (f, level) => (f === -1 || !level ? f : levelMaps[Math.min(level, levelMaps.length) - 1].get(f));
   const mapDiv = document.getElementById("map");
-  const state = { colourBy: "framing", section: "", assignedOnly: false, highlight: null, current: null,
+  const state = { colourBy: "framing", section: "", coreOnly: false, highlight: null, current: null,
     level: H ? H.level : 0 };
 
   // ---------- helpers ----------
@@ -133,6 +133,20 @@
     });
   }
 
+  // ---------- membership ----------
+  // core: HDBSCAN put the unit in its framing; attached: an outlier given to it afterwards (drawn hollow). Runs
+  // saved before members were told apart have no membership: every assigned unit counts as core there.
+  const MEMBERSHIP = ["core", "attached", "none"];
+  const membershipOf = (i) => U.membership ? MEMBERSHIP[U.membership[i]] : U.framing[i] === -1 ? "none" : "core";
+  const isCore = (i) => membershipOf(i) === "core";
+  function membershipNote(i) { // what the passage panel says of a unit's place in its framing
+    const m = membershipOf(i);
+    if (m === "none") return "unassigned";
+    const cosine = U.centre_cosine && Number.isFinite(U.centre_cosine[i])
+      ? `: cosine ${U.centre_cosine[i].toFixed(2)} to this framing's centre` : "";
+    return m === "attached" ? `attached after clustering${cosine}` : `core member${cosine}`;
+  }
+
   // ---------- map ----------
   function pointColour(i) {
     if (state.colourBy === "source") return colourOf(U.source[i]);
@@ -141,7 +155,7 @@
   }
   const visible = (i) => U.dup_of[i] < 0 // a duplicate group is drawn once, at its representative
     && (state.section === "" || data.sections[U.section[i]] === state.section)
-    && !(state.assignedOnly && U.framing[i] === -1);
+    && !(state.coreOnly && !isCore(i));
   function visiblePoints() { // at most data.max_points: exemplars first, then a seeded sample (map_order)
     const out = [];
     for (let k = 0; k < U.map_order.length && out.length < data.max_points; k++) {
@@ -158,17 +172,21 @@
     for (const i of visiblePoints()) {
       const lit = state.highlight === null || state.highlight.has(i);
       const faint = U.framing[i] === -1 && state.colourBy === "framing";
-      const key = `${pointColour(i)}|${!lit ? 0 : faint ? 1 : 2}|${state.highlight !== null && lit ? 1 : 0}`;
+      const hollow = membershipOf(i) === "attached" ? 1 : 0;
+      const key = `${pointColour(i)}|${!lit ? 0 : faint ? 1 : 2}|${state.highlight !== null && lit ? 1 : 0}|${hollow}`;
       if (!groups.has(key)) groups.set(key, []);
       groups.get(key).push(i);
     }
     return [...groups.entries()].map(([key, idx]) => {
-      const [colour, emphasis, big] = key.split("|");
+      const [colour, emphasis, big, hollow] = key.split("|");
+      const size = big === "1" ? 9 : emphasis === "1" ? 4 : 6;
       return { type: "scattergl", mode: "markers", x: Float32Array.from(idx, (i) => U.x[i]),
         y: Float32Array.from(idx, (i) => U.y[i]),
-        customdata: idx, hoverinfo: "none",
-        marker: { color: rgba(colour, [0.07, 0.35, 0.85][emphasis]), size: big === "1" ? 9 : emphasis === "1" ? 4 : 6,
-          line: { width: 0 } } };
+        customdata: idx, hoverinfo: "none", name: hollow === "1" ? "attached" : "core",
+        marker: hollow === "1"
+          ? { color: rgba(colour, [0.07, 0.35, 0.85][emphasis]), size, symbol: "circle-open",
+            line: { width: 1.2, color: rgba(colour, [0.07, 0.35, 0.85][emphasis]) } }
+          : { color: rgba(colour, [0.07, 0.35, 0.85][emphasis]), size, line: { width: 0 } } };
     });
   }
   const layout = {
@@ -190,6 +208,9 @@
     for (const [name, colour] of entries) {
       box.append(el("span", { class: "legend-item" }, el("span", { class: "swatch", style: `background:${colour}` }), name));
     }
+    if (U.membership) box.append(el("span", { class: "legend-item", title: "an outlier given to a framing after " +
+      "clustering (cluster.reassign_threshold): its membership is less certain than a core member's" },
+    el("span", { class: "swatch hollow" }), "hollow: attached"));
   }
 
   // ---------- passage and document views ----------
@@ -213,6 +234,7 @@
       el("p", { class: "meta" }, `${data.sources[D.source[d]]}${D.date[d] ? " · " + D.date[d] : ""} · ${D.id[d]}`),
       url ? el("p", { class: "meta" }, el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, url)) : null,
       el("p", { class: "meta" }, `Framing ${framingName(U.framing[i])} · ${data.sections[U.section[i]]}`),
+      el("p", { class: "meta membership", "data-membership": membershipOf(i) }, membershipNote(i)),
       context,
       places.length ? el("p", { class: "meta" }, "Also in: ",
         ...places.map((j, k) => el("button", { type: "button", class: "link-button", onclick: () => showPassage(j) },
@@ -325,7 +347,7 @@
   const sectionSelect = document.getElementById("section-filter");
   for (const s of data.sections) sectionSelect.append(el("option", { value: s }, `only ${s}`));
   sectionSelect.addEventListener("change", (ev) => { state.section = ev.target.value; draw(); });
-  document.getElementById("assigned-only").addEventListener("change", (ev) => { state.assignedOnly = ev.target.checked; draw(); });
+  document.getElementById("core-only").addEventListener("change", (ev) => { state.coreOnly = ev.target.checked; draw(); });
 
   // ---------- framing cards ----------
   const cards = document.getElementById("framing-cards");
@@ -334,7 +356,8 @@
     const voices = Object.entries(f.sections || {}).map(([s, v]) => `${s} ${(100 * v).toFixed(0)}%`).join(", ");
     cards.append(el("div", { class: "card", "data-framing": f.id, style: `border-left-color:${colourOf(f.id)}` },
       el("h3", {}, el("button", { type: "button", class: "link-button framing-title", onclick: () => highlightFraming(f.id) },
-        `${f.id}: ${f.label}`), ` · ${f.size} units`),
+        `${f.id}: ${f.label}`), ` · ${f.size} units` + (f.core !== null && f.core !== undefined && f.core < f.size
+          ? ` (${f.core} core, ${f.size - f.core} attached)` : "")),
       f.caption >= 0 ? el("button", { type: "button", class: "link-button caption", "data-unit": unitId(f.caption),
         title: "the most central short passage", onclick: () => showPassage(f.caption) }, `“${unitText(f.caption)}”`) : null,
       el("div", { class: "terms" }, "Terms: ", f.terms.join(", ")),
@@ -468,7 +491,8 @@
     TI.groups.forEach((g, k) => select.append(el("option", { value: String(k) }, g)));
     const undated = (data.run.dates || {}).units_undated || 0;
     document.getElementById("time-meta").textContent = `Share of the distinct units of each ${TI.bin} in each ` +
-      `framing, with 95% bootstrap intervals over documents. Click a point to list its passages.` +
+      `framing (members counted: ${data.run.time_members || "core and attached"}), with 95% bootstrap intervals ` +
+      `over documents. Click a point to list its passages.` +
       (undated ? ` ${undated} units without a usable date are left out.` : "");
     const R = TI.rows;
     const totals = new Map();
@@ -547,7 +571,8 @@
     document.getElementById("contrast-test").textContent =
       `Groups by ${C.grouping}: ` + Object.entries(C.groups).map(([g, m]) => `${g} (${m.join(", ")})`).join("; ") +
       `. Does framing use depend on the group? ${t.statistic} = ${t.value}, permutation p = ${t.p_value} ` +
-      `(${t.permutations} shuffles of ${t.shuffled}).`;
+      `(${t.permutations} shuffles of ${t.shuffled}). Framing members counted: ${C.members || "core and attached"}` +
+      ` (contrast.members).`;
     const groups = Object.keys(C.groups);
     const T = C.table, label = (f) => escapeHtml(framingName(f));
     const bars = groups.map((g, k) => {

@@ -24,8 +24,8 @@ from ..embed.cache import EmbeddingCache, embed_texts, make_embedder, vector_key
 from ..engines import make_engine
 from ..errors import FramingError
 from ..frames.assign import FRAME_PREFIX, FrameAssignment, assign_frames
-from ..framings.model import (UNASSIGNED, Framing, FramingModel, class_term_counts, class_tfidf_from_counts,
-                       describe_framings, term_label)
+from ..framings.model import (UNASSIGNED, Framing, FramingModel, centre_cosines, class_term_counts,
+                              class_tfidf_from_counts, describe_framings, term_label)
 from ..framings.hierarchy import Hierarchy, build_hierarchy, describe_parents, level_labels
 from ..frames.labels import labels_per_group, match_labels, read_labels
 from ..framings.matching import USER_NAMED, Matching, PreviousFramings, match_framings, overlap_counts, read_previous
@@ -48,8 +48,8 @@ _VERSIONED = ("numpy", "pandas", "pyarrow", "torch", "sentence-transformers", "t
 DOCUMENT_GROUP_BYTES = 16 << 20
 # Metadata keys that would collide with the unit table's own columns get this prefix.
 _RESERVED = {"unit_id", "doc_id", "index", "source", "title", "date", "url", "section", "start", "end", "text",
-             "framing", "framing_label", "probability", "reassigned", "fitted", "dup_group", "duplicate_of", "x", "y", "frame",
-             "frame_probability", "frame_origin", "time_bin", "group"}
+             "framing", "framing_label", "probability", "reassigned", "membership", "centre_cosine", "fitted",
+             "dup_group", "duplicate_of", "x", "y", "frame", "frame_probability", "frame_origin", "time_bin", "group"}
 
 
 def _versions() -> dict[str, str]:
@@ -123,9 +123,12 @@ def _corpus(corpus_or_path: Corpus | Sequence[Document] | str | Path | None, con
     return corpus
 
 
+MEMBERSHIPS = ("core", "attached", "none")
+
+
 def _unit_table(units: UnitTable, groups: DuplicateGroups, model: FramingModel, labels: np.ndarray,
-                framing_labels: dict[int, str], frames: FrameAssignment | None, contrast: Contrast | None,
-                over_time: OverTime | None) -> dict[str, Callable[[slice], Any]]:
+                centre_cosine: np.ndarray, framing_labels: dict[int, str], frames: FrameAssignment | None,
+                contrast: Contrast | None, over_time: OverTime | None) -> dict[str, Callable[[slice], Any]]:
     """The unit table's columns, each a function of a slice of rows: one row per unit; duplicates take their
     group representative's framing, map position, frame, scores and time bin (``labels`` and the model's arrays
     are per distinct unit). Strings that repeat (a document's id, source, title, date, url and metadata; section;
@@ -144,6 +147,7 @@ def _unit_table(units: UnitTable, groups: DuplicateGroups, model: FramingModel, 
         return _string_column(ids)
 
     names = {**{int(f): name for f, name in framing_labels.items()}, UNASSIGNED: "unassigned"}
+    membership = np.where(labels == UNASSIGNED, 2, np.where(model.reassigned_, 1, 0))  # MEMBERSHIPS' order
     framing_ids = np.unique(labels)
     columns: dict[str, Callable[[slice], Any]] = {
         "unit_id": lambda rows: _string_column(unit_ids[rows]),
@@ -162,6 +166,9 @@ def _unit_table(units: UnitTable, groups: DuplicateGroups, model: FramingModel, 
                                              group, np.searchsorted(framing_ids, labels)),
         "probability": per_distinct(model.probabilities_.astype(np.float32)),
         "reassigned": per_distinct(model.reassigned_),
+        # core: HDBSCAN put the unit in its framing; attached: an outlier given to it by cluster.reassign_threshold
+        "membership": _categorical_column(list(MEMBERSHIPS), group, membership),
+        "centre_cosine": per_distinct(centre_cosine),
         "fitted": per_distinct(model.fitted_),
         "dup_group": lambda rows: group[rows].astype(np.int64),
         "duplicate_of": duplicate_of,
@@ -478,7 +485,9 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
             n_terms=settings.n_terms, n_exemplars=settings.n_exemplars, label_terms=settings.label_terms,
             ngram_max=settings.ngram_max, sections=representatives.sections,
             occurrences=np.bincount(groups.group), terms=terms, caption_words=settings.caption_words,
+            attached=model.reassigned_,
         )
+        centre_cosine = centre_cosines(embeddings, labels, centroids)
         name_warnings = _name_framings(framings, terms, centroids, encode, config, matching, previous,
                                        units, labels[groups.group])
 
@@ -492,6 +501,11 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
             if config.hierarchy.level and hierarchy.levels:  # contrast and time compare the broader framings
                 compared = level_labels(labels, hierarchy, config.hierarchy.level)
                 compared_names.update({p.id: p.label for p in hierarchy.parents})
+    # which members the contrast and the shares over time count (contrast.members): attached units match their
+    # framing's coded majority about two thirds as often as core ones (bench/membership.py)
+    members = {"all": "core and attached", "core": "core only"}[config.contrast.members]
+    if config.contrast.members == "core":
+        compared = np.where(model.reassigned_, UNASSIGNED, compared)
     frames = frames_contrast = None
     if config.frames.codebook or config.frames.labels:
         with timer.stage("frames"):
@@ -502,9 +516,11 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
             counts = word_counts(representatives.texts)  # counted once for both contrasts
             contrast = _contrast(config, doc_meta, representatives, compared, embeddings,
                                  compared_names, frames, encode, counts)
+            contrast.members = members
             if frames is not None:  # the same analyses with the frames as the labelling
                 frames_contrast = _contrast(config, doc_meta, representatives, frames.frame, embeddings,
                                             dict(enumerate(frames.names)), None, encode, counts, axes=False)
+                frames_contrast.members = "every unit with a frame"
     over_time = None
     if config.time.enabled:
         with timer.stage("time"):
@@ -514,8 +530,8 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
         cache.close()
     with timer.stage("table"):  # the unit table: a row per unit, what units.parquet holds
         table = _write_table(
-            UNIT_FILE, _unit_table(units, groups, model, labels, {f.id: f.label for f in framings}, frames, contrast,
-                                   over_time), _row_groups(len(units)), _scratch_folder(config))
+            UNIT_FILE, _unit_table(units, groups, model, labels, centre_cosine, {f.id: f.label for f in framings},
+                                   frames, contrast, over_time), _row_groups(len(units)), _scratch_folder(config))
         doc_table = _write_table(DOCUMENT_FILE, _document_table(corpus.documents),
                                  _row_groups(len(corpus), text_sizes(corpus.documents)), _scratch_folder(config))
     n_unassigned = int((labels == UNASSIGNED).sum())
@@ -562,7 +578,7 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     if contrast is not None:
         manifest["contrast"] = {"grouping": contrast.grouping, "groups": contrast.groups, "test": contrast.test}
     if over_time is not None:
-        manifest["time"] = {"bin": over_time.bin, "dates": over_time.dates}
+        manifest["time"] = {"bin": over_time.bin, "dates": over_time.dates, "members": members}
         if over_time.dates["units_undated"]:
             message = (f"{over_time.dates['units_undated']} of {len(representatives)} distinct units have no usable "
                        f"date ({over_time.dates['missing']} documents without one, {over_time.dates['unparseable']} "

@@ -413,7 +413,8 @@ def _load_contrast(path: Path) -> Contrast:
                     test=data["test"],
                     divergence=pd.DataFrame(matrix["matrix"], index=matrix["groups"], columns=matrix["groups"]),
                     words=words, narratives=data["narratives"], subframings=data["subframings"],
-                    codebook=data.get("codebook"), axes=data.get("axes", []))
+                    codebook=data.get("codebook"), axes=data.get("axes", []),
+                    members=str(data.get("members", "core and attached")))
 
 
 # What every reader of a run folder relies on: a folder without them is damaged, said in one line.
