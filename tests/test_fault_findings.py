@@ -334,3 +334,16 @@ def test_the_starter_config_says_where_out_dir_is_taken_from(tmp_path, capsys):
     text = (tmp_path / "study" / "config.yaml").read_text()
     out_dir_line = next(line for line in text.splitlines() if line.strip().startswith("out_dir:"))
     assert "taken from the folder you run framing in, not the config's" in out_dir_line
+
+
+def test_the_framings_stage_says_what_it_does_and_the_phrases_bar_is_not_the_units_bar(tmp_path, capfd):
+    """Issue 29: the framings stage printed nothing for 56 s, and a second "embedding" bar after clustering (the
+    names' phrases) looked like the run embedding again."""
+    import framing
+
+    framing.analyze(None, str(ROOT / "configs/example.yaml"), embedding__cache_dir=str(tmp_path / "cache"),
+                    progress=True)
+    err = capfd.readouterr().err
+    assert "framings: UMAP (neighbour graph, clustering space, map)" in err
+    assert "framings: clustering (HDBSCAN)" in err
+    assert "embedding names' and frames' phrases" in err

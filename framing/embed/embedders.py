@@ -102,6 +102,7 @@ class SentenceTransformerEmbedder:
         self.progress = progress
         self.model_path = resolve_model_path(model)
         self.fingerprint = model_fingerprint(self.model_path)
+        self.progress_desc = "embedding"  # what the progress bar says (the run's later phrases: another word)
         self._model = None
 
     def _load(self):
@@ -165,7 +166,8 @@ class SentenceTransformerEmbedder:
         return encode_in_fixed_shapes(texts, _dimension(model), tokenize, forward,
                                       pad_id=int(tokenizer.pad_token_id or 0),
                                       left_padded=getattr(tokenizer, "padding_side", "right") == "left",
-                                      max_length=int(model.max_seq_length or 512), progress=self.progress)
+                                      max_length=int(model.max_seq_length or 512), progress=self.progress,
+                                      desc=self.progress_desc)
 
 
 # Every forward pass has one of a few fixed shapes: a text's token count is rounded up to a length bucket, and
@@ -202,7 +204,7 @@ def encode_in_fixed_shapes(texts: Sequence[str], dimension: int,
                            tokenize: Callable[[list[str]], dict[str, np.ndarray]],
                            forward: Callable[[dict[str, np.ndarray]], np.ndarray], *, pad_id: int,
                            max_length: int, left_padded: bool = False, one_text_per_pass: bool = False,
-                           progress: bool | None = None) -> np.ndarray:
+                           progress: bool | None = None, desc: str = "embedding") -> np.ndarray:
     """Embed ``texts`` in forward passes of fixed shapes; rows in input order, L2-normalised float32.
 
     ``tokenize(texts)`` returns 2-d integer arrays (``input_ids``, ``attention_mask`` and any others), padded to
@@ -239,7 +241,7 @@ def encode_in_fixed_shapes(texts: Sequence[str], dimension: int,
         bar.update(len(rows))
 
     order = np.argsort([-len(t) for t in texts], kind="stable")
-    with progress_bar(progress, total=len(texts), desc="embedding", unit="text", leave=False) as bar:
+    with progress_bar(progress, total=len(texts), desc=desc, unit="text", leave=False) as bar:
         for start in range(0, len(texts), TOKENIZE_CHUNK):
             rows = order[start:start + TOKENIZE_CHUNK]
             arrays = tokenize([texts[i] for i in rows])

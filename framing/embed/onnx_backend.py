@@ -232,6 +232,7 @@ class OnnxEmbedder:
         self.quantized = quantized
         self.backend = "onnx-int8" if quantized else "onnx"
         self.progress = progress
+        self.progress_desc = "embedding"  # what the progress bar says (the run's later phrases: another word)
         self.threads = threads
         self.model_path = resolve_model_path(model)
         self.model_fingerprint = model_fingerprint(self.model_path)
@@ -384,4 +385,5 @@ class OnnxEmbedder:
                                       max_length=int(self._meta["max_seq_length"]),
                                       # the int8 model quantises each product's activations by the batch's
                                       # largest (padding too): a text's vector would depend on its company
-                                      one_text_per_pass=self.quantized, progress=progress)
+                                      one_text_per_pass=self.quantized, progress=progress,
+                                      desc=self.progress_desc)

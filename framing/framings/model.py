@@ -389,7 +389,14 @@ class FramingModel:
         self.fitted_ = np.zeros(n, dtype=bool)
         self.fitted_[sample] = True
         X_sample = X[sample] if sampled else X
+        from ..progress import progress_bar
+
+        # UMAP alone ran a minute on the example with nothing on the terminal: each step says what it does
+        steps = progress_bar(progress, total=2, desc="framings: UMAP (neighbour graph, clustering space, map)",
+                             unit="step", leave=False)
         sample_space, sample_map = self._reduce(X_sample)
+        steps.update(1)
+        steps.set_description("framings: clustering (HDBSCAN)")
         import hdbscan
 
         # min_cluster_size counts units of the corpus: a sample holding a tenth of them sees a tenth of each
@@ -404,6 +411,8 @@ class FramingModel:
             "hdbscan",
         )
         clusterer.fit(sample_space)
+        steps.update(1)
+        steps.close()
         node_of_label, self.tree_parents_ = condensed_tree_links(clusterer)
         if not sampled:
             self.space_, self.map_ = sample_space, sample_map

@@ -463,7 +463,15 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
         embeddings, stats = embed_texts(representatives.texts, engine_embedder, cache)
 
     def encode(texts: list[str]) -> np.ndarray:  # key phrases, codebook phrases and axis poles, through the cache
-        return embed_texts(texts, embedder, cache)[0]
+        # its bar must not look like the run embedding its units again
+        saved = getattr(embedder, "progress_desc", None)
+        if saved is not None:
+            embedder.progress_desc = "embedding names' and frames' phrases"
+        try:
+            return embed_texts(texts, embedder, cache)[0]
+        finally:
+            if saved is not None:
+                embedder.progress_desc = saved
 
     with timer.stage("framings"):
         model.fit(embeddings, strata=representatives.sources, place=engine.place,
