@@ -104,6 +104,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .memory import peak_memory_mb
 
     print(run_summary(result.manifest, time.perf_counter() - started, peak_memory_mb()["process"]), file=sys.stderr)
+    gaps = result.frame_gaps  # the report says this beside its labelling panel; the terminal says it too
+    if gaps["without_labels"] or gaps["untested"]:
+        print(f"frames: {len(gaps['without_labels'])} without labels ({', '.join(gaps['without_labels']) or '-'}), "
+              f"{len(gaps['untested'])} too few to test ({', '.join(gaps['untested']) or '-'}); label more to learn "
+              "and check them (frames.labels)", file=sys.stderr)
     report = target / "report.html"
     print(f"report: {report.resolve()}" if report.exists() else f"run folder: {target.resolve()}")
     return 0

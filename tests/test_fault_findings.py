@@ -347,3 +347,22 @@ def test_the_framings_stage_says_what_it_does_and_the_phrases_bar_is_not_the_uni
     assert "framings: UMAP (neighbour graph, clustering space, map)" in err
     assert "framings: clustering (HDBSCAN)" in err
     assert "embedding names' and frames' phrases" in err
+
+
+def test_frames_without_labels_and_untested_frames_are_in_the_summary_and_the_result(tmp_path, cache_dir, capsys):
+    """Issue 29: 14 labels left 3 frames without labels and 4 untested; the report said so, the terminal and the
+    API did not."""
+    rows = (ROOT / "framing/data/labels/example-conflict.csv").read_text().splitlines()
+    few = tmp_path / "few.csv"
+    few.write_text("\n".join(rows[:5] + rows[99:110] + rows[199:206]) + "\n")
+    code = cli.main(["run", str(ROOT / "configs/example.yaml"), "--no-progress", "--out", str(tmp_path / "run"),
+                     "--set", f"frames.labels={few}", "--set", f"embedding.cache_dir={cache_dir}"])
+    err = capsys.readouterr().err
+    assert code == 0
+    from framing.store.result import load_result
+
+    gaps = load_result(tmp_path / "run").frame_gaps
+    assert gaps["without_labels"] and gaps["untested"]
+    line = next(line for line in err.splitlines() if line.startswith("frames: "))
+    assert f"{len(gaps['without_labels'])} without labels ({', '.join(gaps['without_labels'])})" in line
+    assert f"{len(gaps['untested'])} too few to test" in line

@@ -264,6 +264,16 @@ class Result:
             rows = rows[rows["framing"] == framing]
         return rows.drop(columns="by").reset_index(drop=True)
 
+    @property
+    def frame_gaps(self) -> dict[str, list[str]]:
+        """What the run's frame labels leave open: ``without_labels`` (frames no label names, so the classifier knows
+        them only from the codebook) and ``untested`` (frames with too few labels to be tested by cross-validation).
+        Empty lists when every frame is labelled and tested, or the run had no labels."""
+        data = self.frames_data or {}
+        labels, validation = data.get("labels") or {}, data.get("validation") or {}
+        return {"without_labels": list(labels.get("frames_without_labels", [])),
+                "untested": list(validation.get("untested_frames", []))}
+
     def framing(self, framing_id: int) -> Framing:
         """The framing with this id."""
         for framing in self.framings:
