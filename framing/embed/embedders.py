@@ -247,9 +247,9 @@ def encode_in_fixed_shapes(texts: Sequence[str], dimension: int,
             arrays = tokenize([texts[i] for i in rows])
             lengths = np.maximum(arrays["attention_mask"].sum(axis=1), 1)
             width = arrays["attention_mask"].shape[1]
-            for k, (row, length) in enumerate(zip(rows.tolist(), lengths.tolist())):
+            bucket_of = buckets[np.searchsorted(buckets, lengths)].tolist()  # each text's bucket, in one call
+            for k, (row, length, bucket) in enumerate(zip(rows.tolist(), lengths.tolist(), bucket_of)):
                 kept = slice(width - length, width) if left_padded else slice(0, length)
-                bucket = int(buckets[np.searchsorted(buckets, length)])
                 waiting = pending.setdefault(bucket, [])
                 waiting.append((row, {name: array[k, kept] for name, array in arrays.items()}))
                 if len(waiting) == rows_per_pass(bucket):

@@ -37,17 +37,18 @@ PROBE = "The convoy waited at the crossing while both sides argued over who had 
 _PROBE_COSINE = {False: 0.9999, True: 0.97}
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _file_digests(folder: Path) -> dict[str, str]:
     """SHA-256 of every file under ``folder`` but framing's own notes, by relative path."""
-    digests = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.name not in (META_FILE, INT8_META_FILE):
-            digest = hashlib.sha256()
-            with path.open("rb") as handle:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(chunk)
-            digests[path.relative_to(folder).as_posix()] = digest.hexdigest()
-    return digests
+    return {path.relative_to(folder).as_posix(): _sha256(path) for path in sorted(folder.rglob("*"))
+            if path.is_file() and path.name not in (META_FILE, INT8_META_FILE)}
 
 
 def _read_meta(path: Path) -> dict | None:
@@ -88,7 +89,8 @@ def int8_problem(folder: Path) -> str | None:
     meta = _read_meta(folder / INT8_META_FILE)
     if meta is None or not isinstance(meta.get("sha256"), str):
         return f"{INT8_META_FILE} is missing or unreadable"
-    if _file_digests(folder).get("model-int8.onnx") != meta["sha256"]:
+    model = folder / "model-int8.onnx"
+    if model.is_symlink() or not model.is_file() or _sha256(model) != meta["sha256"]:
         return "model-int8.onnx is changed"
     return None
 
@@ -309,7 +311,9 @@ class OnnxEmbedder:
         os.close(handle)
         try:
             _quantize(folder / "model.onnx", Path(staging_file))
-            digest = hashlib.sha256(Path(staging_file).read_bytes()).hexdigest()
+            digest = _sha256(Path(staging_file))
+            if (folder / "model-int8.onnx").is_dir():  # a folder in its place (only damage puts one there)
+                shutil.rmtree(folder / "model-int8.onnx")
             os.replace(staging_file, folder / "model-int8.onnx")
             (folder / INT8_META_FILE).write_text(json.dumps({"sha256": digest}))
         finally:

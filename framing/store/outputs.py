@@ -83,7 +83,7 @@ def _ours(entry: Path, files: frozenset[str]) -> bool:
     files = files | ADDED_TO_RUNS
     if entry.name in files:
         return entry.is_file() and not entry.is_symlink()
-    return any(_is_our_staging(entry, _staging_prefix(name, "partial")) for name in files)
+    return any(_is_our_staging(entry, name, "partial") for name in files)
 
 
 def is_run_folder(folder: str | Path) -> bool:
@@ -260,13 +260,22 @@ def _marker(kind: str, pid: int, token: str, name: str) -> dict:
     return {"framing_staging": kind, "pid": pid, "token": token, "target": name}
 
 
-def _is_our_staging(entry: Path, prefix: str) -> bool:
-    """Whether ``entry`` is a staging folder framing made under ``prefix`` (``.<target>.<kind>-``): a real
-    folder named ``<prefix><pid>-<token>`` whose marker file repeats that kind, process id, token and target."""
+def _staging_id(entry: Path, name: str, kind: str) -> tuple[int, str] | None:
+    """The process id and token of ``entry`` when it is a real folder named ``.<name>.<kind>-<pid>-<token>``."""
+    prefix = _staging_prefix(name, kind)
     if not entry.name.startswith(prefix):
-        return False
+        return None
     pid, _, token = entry.name[len(prefix):].partition("-")
     if not pid.isdigit() or not _TOKEN.fullmatch(token) or entry.is_symlink() or not entry.is_dir():
+        return None
+    return int(pid), token
+
+
+def _is_our_staging(entry: Path, name: str, kind: str) -> bool:
+    """Whether ``entry`` is a staging folder framing made for target ``name``: named as ``_staging`` names them,
+    with a marker file that repeats its kind, process id, token and target."""
+    found = _staging_id(entry, name, kind)
+    if found is None:
         return False
     marker = entry / STAGING_MARKER
     try:
@@ -276,17 +285,14 @@ def _is_our_staging(entry: Path, prefix: str) -> bool:
             recorded = json.loads(handle.read(4096))
     except (OSError, ValueError):
         return False
-    kind, name = prefix[1:-1].rsplit(".", 1)[1], prefix[1:].rsplit(".", 1)[0]
-    return recorded == _marker(kind, int(pid), token, name)
+    return recorded == _marker(kind, *found, name)
 
 
-def _empty_staging_name(entry: Path, prefix: str) -> bool:
+def _empty_staging_name(entry: Path, name: str, kind: str) -> bool:
     """A folder with a staging name and nothing in it: what a run killed between making its staging folder and
     marking it leaves (removing an empty folder loses nothing)."""
-    pid, _, token = entry.name[len(prefix):].partition("-")
     try:
-        return (pid.isdigit() and bool(_TOKEN.fullmatch(token)) and entry.is_dir() and not entry.is_symlink()
-                and not any(True for _ in entry.iterdir()))
+        return _staging_id(entry, name, kind) is not None and not any(True for _ in entry.iterdir())
     except OSError:
         return False
 
@@ -297,18 +303,17 @@ def clean_stale_staging(target: Path) -> list[Path]:
     Only folders that framing marked as its own (or empty ones with a staging name) whose process is gone:
     anything else beside ``target``, whatever its name, is left alone."""
     removed = []
-    prefixes = [_staging_prefix(target.name, kind) for kind in _STAGING_KINDS]
     try:
         siblings = list(target.parent.iterdir())
     except OSError:
         return removed
     for entry in siblings:
-        prefix = next((p for p in prefixes if entry.name.startswith(p)), None)
-        if prefix is None or not is_stale(entry, prefix):
+        kind = next((k for k in _STAGING_KINDS if entry.name.startswith(_staging_prefix(target.name, k))), None)
+        if kind is None or not is_stale(entry, _staging_prefix(target.name, kind)):
             continue
-        if _is_our_staging(entry, prefix):
+        if _is_our_staging(entry, target.name, kind):
             shutil.rmtree(entry, ignore_errors=True)
-        elif _empty_staging_name(entry, prefix):
+        elif _empty_staging_name(entry, target.name, kind):
             try:
                 entry.rmdir()
             except OSError:
