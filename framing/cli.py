@@ -142,11 +142,27 @@ def run_summary(manifest: dict, seconds: float, final_peak_mb: float | None = No
     if matching:
         tally = ", ".join(f"{n} {status}" for status, n in matching["counts"].items() if n)
         carried = f"\nframings matched to the earlier run in {matching['run']}: {tally or 'none'} (run.json: matching)"
+    stability = manifest.get("stability")
+    stable = ""
+    if stability:
+        unstable = stability["unstable"]
+        ari = "n/a" if stability["mean_ari"] is None else f"{stability['mean_ari']:.2f}"
+        stable = (f"\nstability: mean ARI {ari} between {stability['runs']} re-clusterings of "
+                  f"{stability['fraction']:.0%} of the documents; {len(unstable)} of {counts['framings']} framings "
+                  f"unstable (below {stability['threshold']}): {_id_list(unstable)}")
     return (f"{counts['documents']:,} documents, {counts['units']:,} units ({distinct:,} distinct), "
             f"{counts['framings']:,} framings, {counts['unassigned']:,} unassigned ({share:.0%} of distinct units; "
             f"{counts.get('reassigned', 0):,} reassigned by cluster.reassign_threshold){sample}; "
             f"{embedding['computed']:,} embedded, {embedding['cached']:,} from cache\n"
-            f"{seconds:.1f} s in all: {stages}; peak memory {peak:,.0f} MB{where}{carried}")
+            f"{seconds:.1f} s in all: {stages}; peak memory {peak:,.0f} MB{where}{carried}{stable}")
+
+
+def _id_list(ids: list[int], shown: int = 12) -> str:
+    """Framing ids for a line of the summary: the first ``shown``, then how many more (framings.json has them)."""
+    if not ids:
+        return "none"
+    more = f" and {len(ids) - shown} more (framings.json: stability)" if len(ids) > shown else ""
+    return ", ".join(map(str, ids[:shown])) + more
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

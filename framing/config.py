@@ -172,11 +172,43 @@ class ClusterConfig(_Section):
                                "framings, weighted as UMAP weighs neighbours)")
     # 0.3, measured (bench/unassigned.py): on all four hand-coded sets it takes coverage from about half the units
     # to 95% and raises agreement with the coded frames over the whole corpus (AMI with unassigned as a cluster).
+    # 0 (off), measured (bench/stability.py): 10 re-clusterings raised the agreement between full runs with other
+    # seeds from ARI 0.561 to 0.595 on the example and left it at 0.620 -> 0.617 on aleppo; AMI with the coded frames
+    # rose by 0.004-0.014: too little for its cost to be the default.
+    consensus: int = Field(0, ge=0, le=100, description="0: the framings are HDBSCAN's; N: a consensus of HDBSCAN's "
+                                                        "clustering and N re-clusterings of document subsamples "
+                                                        "(units kept together when most clusterings agree)")
+    consensus_fraction: float = Field(0.8, gt=0.0, le=1.0,
+                                      description="share of the documents each consensus re-clustering keeps")
     reassign_threshold: Optional[float] = Field(
         0.3, ge=-1.0, le=1.0,
         description="give unassigned units to the nearest framing when their cosine to its centre is at least "
                     "this; null: HDBSCAN's outliers stay unassigned",
     )
+
+
+class StabilityConfig(_Section):
+    """How each framing's stability is measured (framing.framings.stability): re-clustering document subsamples.
+
+    Measured (bench/stability.py, the example and the aleppo pages, 27 framings): against what ten full re-runs
+    with other seeds and 90% of the documents did to each framing, the default score ranks framings with Spearman's
+    rho 0.52-0.68 (two draws), 5 runs as well as 10; re-laying each subsample out with UMAP (reduce) ranks them a
+    little better (0.63-0.69) at 60-100 times the cost.
+    """
+
+    runs: int = Field(5, ge=0, le=100, description="re-clusterings of document subsamples that each framing is "
+                                                   "matched against; 0: no stability scores")
+    fraction: float = Field(0.8, gt=0.0, le=1.0, description="share of the documents each re-clustering keeps")
+    reduce: bool = Field(False, description="true: every re-clustering also lays its subsample out with UMAP from "
+                                            "another seed (60-100 times slower; catches a little more of what a new "
+                                            "seed moves)")
+    # 0.7, measured: the score that best told the framings that full re-runs kept (median Jaccard >= 0.5) from those
+    # they lost (balanced accuracy 0.77-0.78 against 0.63 for calling every framing stable)
+    threshold: float = Field(0.7, ge=0.0, le=1.0, description="framings whose stability is below this are marked "
+                                                              "unstable in the summary and the report")
+    # 40,000, measured at 100k units: 5 re-clusterings of 40% of the documents cost ~20% of a cached run
+    max_units: int = Field(40000, ge=100, description="re-cluster at most this many fitted units per run (fewer "
+                                                      "documents drawn): bounds the cost on large corpora")
 
 
 class DescribeConfig(_Section):
@@ -314,6 +346,7 @@ class Config(_Section):
     embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
     reduce: ReduceConfig = Field(default_factory=ReduceConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    stability: StabilityConfig = Field(default_factory=StabilityConfig)
     describe: DescribeConfig = Field(default_factory=DescribeConfig)
     hierarchy: HierarchyConfig = Field(default_factory=HierarchyConfig)
     frames: FramesConfig = Field(default_factory=FramesConfig)
@@ -321,6 +354,18 @@ class Config(_Section):
     time: TimeConfig = Field(default_factory=TimeConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
+
+    @model_validator(mode="after")
+    def _consensus_fits(self) -> "Config":
+        # a consensus partition is not one of HDBSCAN's: it has no node in the condensed tree, and
+        # approximate_predict would place units by HDBSCAN's own clusters
+        if self.cluster.consensus and self.hierarchy.enabled and self.hierarchy.method == "condensed":
+            raise ValueError("cluster.consensus needs hierarchy.method: centroids (a consensus framing has no node "
+                             "in HDBSCAN's condensed tree)")
+        if self.cluster.consensus and self.cluster.assign == "hdbscan":
+            raise ValueError("cluster.consensus needs cluster.assign: vote (approximate_predict places units by "
+                             "HDBSCAN's own clusters, not the consensus)")
+        return self
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "config") -> "Config":

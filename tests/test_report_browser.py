@@ -667,3 +667,61 @@ def test_search_matches_whole_words_and_phrases_and_lists_the_passages(browser, 
     assert page.page.get_attribute("#passage-view .focus", "data-unit") == first
     assert page.errors == []
     page.close()
+
+
+def test_cards_give_each_framings_stability_and_mark_the_unstable_ones(browser, demo):
+    """Issue 26, item 2: every card says its framing's stability; those below the threshold are marked unstable."""
+    result, path = demo
+    settings = result.manifest["stability"]
+    scores = {f.id: f.stability for f in result.framings}
+    assert all(s is not None and 0.0 <= s <= 1.0 for s in scores.values())
+    assert len(set(scores.values())) > 1  # it tells framings apart
+    unstable = {i for i, s in scores.items() if s < settings["threshold"]}
+    assert unstable == set(settings["unstable"])
+    page = Page(browser, path)
+    marked = set(page.page.eval_on_selector_all(".card.unstable", "cards => cards.map(c => +c.dataset.framing)"))
+    assert marked == unstable
+    for framing_id, score in scores.items():
+        note = page.page.text_content(f".card[data-framing='{framing_id}'] .stability")
+        assert f"{score:.2f}" in note and note.startswith("Unstable" if framing_id in unstable else "Stability")
+    summary = page.page.text_content("#stability-summary")
+    assert f"{len(unstable)} of {len(scores)} framings unstable" in summary
+    assert f"mean ARI {settings['mean_ari']:.2f}" in summary
+    # the source x framing table names them so too
+    columns = page.page.evaluate("document.getElementById('heatmap').data[0].x")
+    assert {int(c.split(":")[0]) for c in columns if c.endswith("(unstable)")} == unstable
+    assert page.errors == []
+    page.close()
+
+
+def test_a_run_whose_unit_ids_are_its_own_opens_passages_by_them(browser, example_result, tmp_path):
+    """Issue 28: unit ids that are not "<doc>#<index>" (e.g. ids kept from a record file) used to send the page's
+    unitId into endless recursion. Each unit keeps its own id through points, exemplars and cell lists."""
+    import copy
+    import dataclasses
+
+    from framing.report import write_report
+
+    result = copy.copy(example_result)
+    units = example_result.units.copy()
+    renamed = {u: f"item-{k:05d}" for k, u in enumerate(units["unit_id"])}
+    units["unit_id"] = units["unit_id"].map(renamed)
+    units["duplicate_of"] = units["duplicate_of"].map(lambda u: renamed.get(u, u))
+    result.units = units
+    result.framings = [dataclasses.replace(f, exemplars=[renamed[u] for u in f.exemplars],
+                                    caption=renamed.get(f.caption, f.caption)) for f in example_result.framings]
+    path = write_report(result, tmp_path / "report.html")
+    page = Page(browser, path)
+    assert page.errors == []
+    first = result.framings[0]
+    button = page.page.query_selector(f".card[data-framing='{first.id}'] .exemplar")
+    assert button.get_attribute("data-unit") == first.exemplars[0]
+    button.click()
+    page.page.wait_for_selector("#passage-view .focus")
+    row = units.reset_index(drop=True)
+    index = int(row.index[row["unit_id"] == first.exemplars[0]][0])
+    assert page.page.text_content("#passage-view .focus") == row.at[index, "text"]
+    page.click_unit(index)
+    assert page.page.text_content("#passage-view .focus") == row.at[index, "text"]
+    assert page.errors == []
+    page.close()

@@ -21,13 +21,13 @@ from ..store.array_cache import ArrayEntry
 from ..config import ClusterConfig, ReduceConfig, RunConfig
 from ..errors import FramingError
 from .names import central_short_passage
+from .partition import UNASSIGNED, scaled_count
 
 __all__ = ["Framing", "FramingModel", "Placement", "describe_framings", "class_tfidf_terms", "class_term_counts",
-           "class_tfidf_from_counts", "condensed_tree_links", "stratified_sample", "term_label", "UNASSIGNED"]
+           "class_tfidf_from_counts", "condensed_tree_links", "scaled_count", "stratified_sample", "term_label", "UNASSIGNED"]
 
 log = logging.getLogger(__name__)
 
-UNASSIGNED = -1
 # Defaults live once, in the config's fields; the estimator takes them from there.
 _REDUCE = {name: field.default for name, field in ReduceConfig.model_fields.items()}
 _CLUSTER = {name: field.default for name, field in ClusterConfig.model_fields.items()}
@@ -72,6 +72,9 @@ class Framing:
     caption: str = ""
     named_by: str = "terms"
     core: int | None = None  # None: a run saved before members were told apart
+    # median best Jaccard over re-clusterings of document subsamples (framing.framings.stability), in [0, 1];
+    # None: not measured (stability.runs 0, a run saved before it, or no core member in any subsample)
+    stability: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -225,13 +228,6 @@ def stratified_sample(strata: Sequence[Any] | None, n_units: int, size: int, ran
     return np.sort(np.concatenate(chosen))
 
 
-def _scaled(size: int, sample: int, n: int) -> int:
-    """A count of corpus units as a count of sample units, never below min(size, 5): HDBSCAN below 5 is noise."""
-    if sample >= n:
-        return size
-    return max(min(size, 5), round(size * sample / n))
-
-
 def _neighbour_weights(distances: np.ndarray, n_neighbors: int) -> np.ndarray:
     """UMAP's membership strengths of a new point's neighbours (as ``UMAP.transform`` starts from), summing to 1.
 
@@ -304,8 +300,9 @@ class FramingModel:
     ``reassigned_`` (n,) bool, units given to a framing by ``reassign_threshold``; ``centroids_``
     (n_framings, d) unit-length mean embedding per framing; ``n_framings_``; ``fitted_`` (n,) bool, units the
     reduction and clustering were fitted on (all of them unless ``fit_sample`` is smaller than the corpus);
-    ``min_cluster_size_fitted_``, ``min_cluster_size`` scaled to the sample (the same without one);
-    ``tree_nodes_`` (n_framings,) each framing's node in HDBSCAN's condensed tree and ``tree_parents_`` the tree's
+    ``min_cluster_size_fitted_`` and ``min_samples_fitted_``, scaled to the sample (the same without one);
+    ``tree_nodes_`` (n_framings,) each framing's node in HDBSCAN's condensed tree (-1 with ``consensus``: a
+    consensus framing has none) and ``tree_parents_`` the tree's
     parent links between cluster nodes (for ``framing.framings.hierarchy``).
 
     ``memory`` (a folder, or a ``joblib.Memory`` whose folder is used) caches the UMAP results by
@@ -329,7 +326,8 @@ class FramingModel:
                  reassign_threshold: float | None = _CLUSTER["reassign_threshold"],
                  random_state: int = RunConfig.model_fields["seed"].default,
                  memory: Any = None, n_jobs: int = _REDUCE["n_jobs"], fit_sample: int | None = _REDUCE["fit_sample"],
-                 assign: str = _CLUSTER["assign"], chunk_size: int = 20000) -> None:
+                 assign: str = _CLUSTER["assign"], consensus: int = _CLUSTER["consensus"],
+                 consensus_fraction: float = _CLUSTER["consensus_fraction"], chunk_size: int = 20000) -> None:
         self.n_components = n_components
         self.n_neighbors = n_neighbors
         self.min_dist = min_dist
@@ -345,6 +343,8 @@ class FramingModel:
         self.n_jobs = n_jobs
         self.fit_sample = fit_sample
         self.assign = assign
+        self.consensus = consensus
+        self.consensus_fraction = consensus_fraction
         self.chunk_size = chunk_size
 
     def minimum_units(self) -> int:
@@ -373,13 +373,15 @@ class FramingModel:
 
     def fit(self, embeddings: np.ndarray, strata: Sequence[Any] | None = None,
             place: Callable[["FramingModel", np.ndarray, np.ndarray], Placement] | None = None,
-            progress: bool | None = None) -> "FramingModel":
+            progress: bool | None = None, documents: Sequence[Any] | None = None) -> "FramingModel":
         """Fit on ``(n, d)`` embeddings (L2-normalised rows); returns ``self``.
 
         With ``fit_sample`` set and more units than that, the neighbour graph, both UMAP layouts and HDBSCAN are
         fitted on a sample drawn within ``strata`` (the units' sources) and every other unit is placed by its
         nearest sampled neighbours (``place``, by default :meth:`place` over chunks of ``chunk_size``; an engine
-        can pass its own, e.g. Ray tasks). ``fitted_`` says which units were in the sample.
+        can pass its own, e.g. Ray tasks). ``fitted_`` says which units were in the sample. With ``consensus`` N,
+        the framings are the consensus of HDBSCAN's clustering and N re-clusterings of subsamples of ``documents``
+        (each unit's document; default: every unit its own) in the same space (:mod:`framing.framings.consensus`).
         """
         X = self._validate(embeddings)
         n = X.shape[0]
@@ -402,10 +404,11 @@ class FramingModel:
         # min_cluster_size counts units of the corpus: a sample holding a tenth of them sees a tenth of each
         # framing, so HDBSCAN's sizes shrink with the fraction (bench/sample_fit.py: unscaled, a 20% sample found
         # 101 framings where the full fit found 1,073; scaled, 958).
-        self.min_cluster_size_fitted_ = _scaled(self.min_cluster_size, sample.size, n)
+        self.min_cluster_size_fitted_ = scaled_count(self.min_cluster_size, sample.size, n)
+        self.min_samples_fitted_ = None if self.min_samples is None else scaled_count(self.min_samples, sample.size, n)
         clusterer = hdbscan.HDBSCAN(
             min_cluster_size=self.min_cluster_size_fitted_,
-            min_samples=None if self.min_samples is None else _scaled(self.min_samples, sample.size, n),
+            min_samples=self.min_samples_fitted_,
             cluster_selection_method=self.selection_method,
             cluster_selection_epsilon=float(self.selection_epsilon), prediction_data=sampled and self.assign ==
             "hdbscan",
@@ -414,15 +417,20 @@ class FramingModel:
         steps.update(1)
         steps.close()
         node_of_label, self.tree_parents_ = condensed_tree_links(clusterer)
+        sample_labels = clusterer.labels_.astype(np.int64)
+        if self.consensus:
+            sample_labels = self._consensus(sample_space, sample_labels, documents, sample, progress)
+            node_of_label = {label: -1 for label in range(int(sample_labels.max(initial=-1)) + 1)}
         if not sampled:
             self.space_, self.map_ = sample_space, sample_map
-            labels = clusterer.labels_.astype(np.int64)
-            self.probabilities_ = clusterer.probabilities_.astype(np.float32)
+            labels = sample_labels
+            self.probabilities_ = (clusterer.probabilities_ if not self.consensus else
+                                   (sample_labels >= 0)).astype(np.float32)
         else:
             self.sample_ = sample
             self.clusterer_ = clusterer
             self._sample_X, self._sample_space, self._sample_map = X_sample, sample_space, sample_map
-            self._sample_labels = clusterer.labels_.astype(np.int64)
+            self._sample_labels = sample_labels
             self._index = self._neighbour_index(X_sample)
             rest = np.flatnonzero(~self.fitted_)
             # placed before the full-size arrays exist: an engine ships the model (the sample's state) to workers
@@ -433,7 +441,7 @@ class FramingModel:
             self.probabilities_ = np.empty(n, dtype=np.float32)
             self.space_[sample], self.map_[sample] = sample_space, sample_map
             labels[sample] = self._sample_labels
-            self.probabilities_[sample] = clusterer.probabilities_
+            self.probabilities_[sample] = (clusterer.probabilities_ if not self.consensus else sample_labels >= 0)
             self.space_[rest], self.map_[rest] = placement.space, placement.map
             labels[rest], self.probabilities_[rest] = placement.labels, placement.probabilities
             log.info("fitted on a sample of %d units; placed %d more by their nearest sampled neighbours",
@@ -450,6 +458,23 @@ class FramingModel:
         if self.reassign_threshold is not None and self.n_framings_:
             self._reassign(X)
         return self
+
+    def _consensus(self, space: np.ndarray, labels: np.ndarray, documents: Sequence[Any] | None,
+                   sample: np.ndarray, progress: bool | None) -> np.ndarray:
+        """The consensus of HDBSCAN's ``labels`` and ``consensus`` re-clusterings of document subsamples."""
+        from .consensus import consensus_labels
+        from .stability import recluster
+
+        codes = (np.arange(sample.size) if documents is None
+                 else np.asarray(documents, dtype=object)[sample])
+        reclusterings, _ = recluster(
+            space, codes, runs=self.consensus, fraction=self.consensus_fraction,
+            min_cluster_size=self.min_cluster_size_fitted_, min_samples=self.min_samples_fitted_,
+            selection_method=self.selection_method, selection_epsilon=self.selection_epsilon,
+            random_state=self.random_state, stream=1, progress=progress,
+            desc="framings: consensus (re-clustering subsamples)")
+        return consensus_labels(space, labels, reclusterings, self.min_cluster_size_fitted_,
+                                n_neighbors=self.n_neighbors)
 
     def _reduce(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The clustering space and the map of ``X`` (from the cache when ``memory`` is set and holds them)."""
@@ -474,6 +499,17 @@ class FramingModel:
         space, coordinates = _reduce(X, n_jobs=self.n_jobs, umap_version=umap.__version__, **settings)
         entry.store({"space": space, "map": coordinates})
         return space, coordinates
+
+    def clustering_space(self, X: np.ndarray, random_state: int) -> np.ndarray:
+        """A fresh UMAP clustering space of ``X`` (no map, no cache) from ``random_state``, with this model's
+        reduction settings: what stability's re-runs lay subsamples out with (``stability.reduce``)."""
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Cannot cache compiled function")
+            knn = _knn(X, self.n_neighbors, self.metric, random_state)
+            init = _spectral_init(X, knn, self.n_neighbors, self.metric, random_state, self.n_components)
+        return _layout(X, (knn[0], knn[1]), self.n_components, self.n_neighbors, self.min_dist, self.metric,
+                       random_state, init)
 
     def _neighbour_index(self, X_sample: np.ndarray) -> Any:
         """What :meth:`place` searches: the sample itself (exact search) when small, else a pynndescent index.

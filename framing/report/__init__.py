@@ -272,7 +272,9 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
             "terms": f.terms, "exemplars": [unit_index[u] for u in f.exemplars if u in unit_index],
             "sources": f.sources, "sections": f.sections,
             "caption": unit_index.get(f.caption, -1), "named_by": f.named_by, "core": f.core,
+            "stability": f.stability,
         } for f in result.framings],
+        "stability": result.manifest.get("stability"),
         "docs": {
             "id": list(docs["doc_id"]), "title": list(docs["title"]), "date": list(docs["date"]),
             "url": list(docs["url"]), "source": [source_index[s] for s in docs["source"]],

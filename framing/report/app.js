@@ -36,7 +36,7 @@
   }
   U.dup_of = new Int32Array(n).fill(-1);
   U.copies.forEach((i, k) => { U.dup_of[i] = U.copy_of[k]; });
-  const unitId = U.id ? (i) => unitId(i) : (i) => `${D.id[U.doc[i]]}#${U.index[i]}`;
+  const unitId = U.id ? (i) => U.id[i] : (i) => `${D.id[U.doc[i]]}#${U.index[i]}`;
   const framingById = new Map(F.map((f) => [f.id, f]));
   // The hierarchy: parents are named like framings (ids after the framings'); a level maps framings to groups.
   const H = data.hierarchy;
@@ -98,7 +98,13 @@
     if (document.getElementById("server-notice")) return;
     document.getElementById("notices").append(el("div", { class: "warn", id: "server-notice" }, message));
   }
-  const framingName = (f) => (f === -1 ? "unassigned" : `${f}: ${framingById.get(f).label}`);
+  function framingName(f) { // "(unstable)" after a framing whose stability is below the run's threshold
+    if (f === -1) return "unassigned";
+    const framing = framingById.get(f);
+    const unstable = data.stability && framing && framing.stability !== undefined
+      && (framing.stability === null || framing.stability < data.stability.threshold);
+    return `${f}: ${framing.label}${unstable ? " (unstable)" : ""}`;
+  }
   const colourOf = (k) => palette[((k % palette.length) + palette.length) % palette.length];
   function rgba(hex, alpha) {
     const v = parseInt(hex.slice(1), 16);
@@ -351,15 +357,36 @@
 
   // ---------- framing cards ----------
   const cards = document.getElementById("framing-cards");
+  // stability (framing.framings.stability): the median Jaccard of the framing's core members with its best match
+  // over re-clusterings of document subsamples; below the run's threshold a framing is marked unstable
+  const S = data.stability;
+  const isUnstable = (f) => !!S && (f.stability === null || f.stability === undefined || f.stability < S.threshold);
+  function stabilityNote(f) {
+    if (!S) return null;
+    const score = f.stability === null || f.stability === undefined ? "not measured" : f.stability.toFixed(2);
+    return el("div", { class: isUnstable(f) ? "stability unstable" : "stability",
+      title: `median Jaccard of this framing's core members with its best match over ${S.runs} re-clusterings of ` +
+        `${Math.round(100 * S.fraction)}% of the documents; below ${S.threshold} it is marked unstable` },
+      isUnstable(f) ? `Unstable: stability ${score} (below ${S.threshold}): it may split, merge or vanish in a re-run`
+        : `Stability ${score}`);
+  }
+  if (S) document.getElementById("stability-summary").textContent = (
+    `Stability: ${F.filter(isUnstable).length} of ${F.length} framings unstable (below ${S.threshold}); mean ARI ` +
+    `${S.mean_ari === null ? "n/a" : S.mean_ari.toFixed(2)} between ${S.runs} re-clusterings of ` +
+    `${Math.round(100 * S.fraction)}% of the documents. A stable framing (near 1) comes back whole when part of ` +
+    "the corpus is left out; an unstable one may split, merge or vanish in a re-run.");
   const drawCards = () => { for (const f of F) {
     const shares = Object.entries(f.sources).map(([s, v]) => `${s} ${(100 * v).toFixed(0)}%`).join(", ");
     const voices = Object.entries(f.sections || {}).map(([s, v]) => `${s} ${(100 * v).toFixed(0)}%`).join(", ");
-    cards.append(el("div", { class: "card", "data-framing": f.id, style: `border-left-color:${colourOf(f.id)}` },
+    cards.append(el("div", { class: isUnstable(f) ? "card unstable" : "card", "data-framing": f.id,
+      "data-stability": f.stability === null || f.stability === undefined ? "" : String(f.stability),
+      style: `border-left-color:${colourOf(f.id)}` },
       el("h3", {}, el("button", { type: "button", class: "link-button framing-title", onclick: () => highlightFraming(f.id) },
         `${f.id}: ${f.label}`), ` · ${f.size} units` + (f.core !== null && f.core !== undefined && f.core < f.size
           ? ` (${f.core} core, ${f.size - f.core} attached)` : "")),
       f.caption >= 0 ? el("button", { type: "button", class: "link-button caption", "data-unit": unitId(f.caption),
         title: "the most central short passage", onclick: () => showPassage(f.caption) }, `“${unitText(f.caption)}”`) : null,
+      stabilityNote(f),
       el("div", { class: "terms" }, "Terms: ", f.terms.join(", ")),
       el("div", { class: "shares" }, "Sources: ", shares),
       voices ? el("div", { class: "shares" }, "Sections: ", voices) : null,
@@ -398,7 +425,7 @@
     heat.style.height = `${Math.max(220, 40 * rows.length + 140)}px`;
     const first = !heat.data;
     return Plotly.react(heat, [{
-      type: "heatmap", z, x: G.map((f) => escapeHtml(`${f.id}: ${f.label}`)), y: rows.map((s) => escapeHtml(data.sources[s])),
+      type: "heatmap", z, x: G.map((f) => escapeHtml(framingName(f.id))), y: rows.map((s) => escapeHtml(data.sources[s])),
       text, hoverinfo: "text", colorscale: SHARE_SCALE, zmin: 0, customdata: rows.map((s) => G.map((f) => [s, f.id])),
     }], { margin: { l: 180, r: 20, t: 10, b: 140 }, xaxis: { tickangle: 30, automargin: true }, yaxis: { automargin: true } },
     { responsive: true, displaylogo: false }).then(() => {

@@ -26,6 +26,7 @@ from ..errors import FramingError
 from ..frames.assign import FRAME_PREFIX, FrameAssignment, assign_frames
 from ..framings.model import (UNASSIGNED, Framing, FramingModel, centre_cosines, class_term_counts,
                               class_tfidf_from_counts, describe_framings, term_label)
+from ..framings.stability import Stability, framing_stability, recluster
 from ..framings.hierarchy import Hierarchy, build_hierarchy, describe_parents, level_labels
 from ..frames.labels import labels_per_group, match_labels, read_labels
 from ..framings.matching import USER_NAMED, Matching, PreviousFramings, match_framings, overlap_counts, read_previous
@@ -439,15 +440,12 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
         log.warning("%s repeats %.0f%% of %s (a repost): its copied units are counted once", repost["document"],
                     100 * repost["share"], repost["original"])
     representatives = _Distinct.of(units.take(groups.representative), corpus.documents)
+    # the estimator's parameters are the config's reduce and cluster sections, field for field (one place for
+    # each default: the config's Field)
     model = FramingModel(
-        n_components=config.reduce.n_components, n_neighbors=config.reduce.n_neighbors,
-        min_dist=config.reduce.min_dist, map_min_dist=config.reduce.map_min_dist, metric=config.reduce.metric,
-        min_cluster_size=config.cluster.min_cluster_size, min_samples=config.cluster.min_samples,
-        selection_method=config.cluster.selection_method, selection_epsilon=config.cluster.selection_epsilon,
-        reassign_threshold=config.cluster.reassign_threshold, random_state=config.run.seed,
+        **config.reduce.model_dump(exclude={"cache"}), **config.cluster.model_dump(), random_state=config.run.seed,
         memory=(str(Path(config.embedding.cache_dir).expanduser() / "reductions")
                 if config.reduce.cache and config.embedding.cache_dir else None),
-        n_jobs=config.reduce.n_jobs, fit_sample=config.reduce.fit_sample, assign=config.cluster.assign,
     )
     model.check_n_units(len(representatives))  # fail before the expensive embedding step
     with timer.stage("embed"):
@@ -474,8 +472,13 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                 embedder.progress_desc = saved
 
     with timer.stage("framings"):
-        model.fit(embeddings, strata=representatives.sources, place=engine.place,
-                  progress=progress).forget_sample()  # every unit is placed: the later stages need less memory
+        model.fit(embeddings, strata=representatives.sources, place=engine.place, progress=progress,
+                  documents=representatives.doc_ids).forget_sample()  # every unit is placed: the later stages need less memory
+    stability = None
+    if config.stability.runs and model.n_framings_:
+        with timer.stage("stability"):
+            stability = _stability(config, model, embeddings, representatives, progress)
+    with timer.stage("framings"):
         texts = representatives.texts
         matching = _match(config, previous, model.centroids_, representatives.ids, model.labels_,
                           embedder.fingerprint) if model.n_framings_ else None
@@ -496,6 +499,10 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
             attached=model.reassigned_,
         )
         centre_cosine = centre_cosines(embeddings, labels, centroids)
+        if stability is not None:  # scores are by the model's framing index; framings by (matched) id
+            for framing in framings:
+                score = stability.scores[int(np.flatnonzero(ids == framing.id)[0])]
+                framing.stability = None if np.isnan(score) else round(float(score), 4)
         name_warnings = _name_framings(framings, terms, centroids, encode, config, matching, previous,
                                        units, labels[groups.group])
 
@@ -576,6 +583,9 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                 "min_cluster_size": int(model.min_cluster_size_fitted_), "assign": config.cluster.assign},
         "warnings": run_warnings,
     }
+    if stability is not None:
+        unstable = [f.id for f in framings if f.stability is not None and f.stability < stability.threshold]
+        manifest["stability"] = {**stability.summary(), "unstable": unstable}
     if hierarchy is not None:
         manifest["hierarchy"] = {"method": hierarchy.method, "parents": len(hierarchy.parents),
                                  "levels": len(hierarchy.levels), "level": min(config.hierarchy.level,
@@ -609,6 +619,25 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                   frames_data=frames_data, frames_contrast=frames_contrast, over_time_data=over_time,
                   framing_centroids=centroids[[f.id for f in framings]] if framings else None,
                   hierarchy_data=hierarchy)
+
+
+def _stability(config: Config, model: FramingModel, embeddings: np.ndarray, representatives: "_Distinct",
+               progress: bool | None) -> Stability:
+    """Each framing's stability over re-clusterings of document subsamples of the fitted units (at a million
+    units, the fitted sample: the cost is bounded by reduce.fit_sample and stability.max_units)."""
+    settings = config.stability
+    started = time.perf_counter()
+    fitted = np.flatnonzero(model.fitted_)
+    reclusterings, drawn = recluster(
+        model.space_[fitted], np.asarray(representatives.doc_ids, dtype=object)[fitted], runs=settings.runs,
+        fraction=settings.fraction, min_cluster_size=model.min_cluster_size_fitted_,
+        min_samples=model.min_samples_fitted_, selection_method=model.selection_method,
+        selection_epsilon=model.selection_epsilon, random_state=config.run.seed, max_units=settings.max_units,
+        reduce=model.clustering_space if settings.reduce else None,
+        embeddings=embeddings[fitted] if settings.reduce else None, progress=progress)
+    core = np.where(model.reassigned_[fitted], UNASSIGNED, model.labels_[fitted])
+    return framing_stability(core, model.n_framings_, reclusterings, fraction=drawn, reduce=settings.reduce,
+                             threshold=settings.threshold, seconds=time.perf_counter() - started)
 
 
 def _over_time(config: Config, doc_meta: dict[str, dict], representatives: "_Distinct",

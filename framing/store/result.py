@@ -274,6 +274,24 @@ class Result:
         return {"without_labels": list(labels.get("frames_without_labels", [])),
                 "untested": list(validation.get("untested_frames", []))}
 
+    @property
+    def stability(self) -> pd.DataFrame:
+        """Each framing's stability (``framing.framings.stability``): a row per framing with its ``id``, ``label``,
+        ``size``, ``core``, ``stability`` (median best Jaccard of its core members over re-clusterings of document
+        subsamples, in [0, 1]; NaN where not measured) and ``unstable`` (below ``stability.threshold``), most stable
+        first. The run-level figures (mean ARI between re-clusterings, runs, fraction, threshold) are in
+        ``manifest["stability"]``; an empty table when the run measured none (``stability.runs`` 0)."""
+        columns = ["id", "label", "size", "core", "stability", "unstable"]
+        settings = self.manifest.get("stability")
+        if not settings:
+            return pd.DataFrame(columns=columns)
+        rows = [{"id": f.id, "label": f.label, "size": f.size, "core": f.core,
+                 "stability": np.nan if f.stability is None else f.stability,
+                 "unstable": f.stability is None or f.stability < settings["threshold"]} for f in self.framings]
+        return (pd.DataFrame(rows, columns=columns).sort_values(["stability", "id"], ascending=[False, True],
+                                                                 kind="stable", na_position="last")
+                .reset_index(drop=True))
+
     def framing(self, framing_id: int) -> Framing:
         """The framing with this id."""
         for framing in self.framings:
