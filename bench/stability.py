@@ -40,8 +40,8 @@ from labelled_sets import SETS  # noqa: E402 (bench/ is on the path when a scrip
 QUIET = dict(progress=False, contrast__enabled=False, hierarchy__enabled=False, time__enabled=False,
              describe__naming="terms", describe__match_run=None)
 SETTINGS = {"subsample 0.8 (HDBSCAN only)": dict(stability__fraction=0.8, stability__reduce=False),
-            "subsample 0.8 (HDBSCAN only), 5 runs": dict(stability__fraction=0.8, stability__reduce=False,
-                                                         stability__runs=5),
+            "subsample 0.8 (HDBSCAN only), 10 runs": dict(stability__fraction=0.8, stability__reduce=False,
+                                                          stability__runs=10),
             "subsample 0.9 (HDBSCAN only)": dict(stability__fraction=0.9, stability__reduce=False),
             "subsample 0.8 + UMAP, new seed": dict(stability__fraction=0.8, stability__reduce=True)}
 
@@ -129,7 +129,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache-dir", default="~/.cache/framing")
     parser.add_argument("--reruns", type=int, default=5)
-    parser.add_argument("--runs", type=int, default=10, help="stability.runs of the scores under test")
+    parser.add_argument("--runs", type=int, default=None, help="stability.runs of the scores under test (default: "
+                                                                  "the config's)")
     parser.add_argument("--consensus", type=int, default=10, help="cluster.consensus to compare with none")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
@@ -141,7 +142,8 @@ def main() -> None:
         if corpus_path is not None and not corpus_path.is_dir():
             continue
         common = dict(QUIET, corpus__path=str(corpus_path) if corpus_path else None,
-                      embedding__cache_dir=args.cache_dir, stability__runs=args.runs)
+                      embedding__cache_dir=args.cache_dir,
+                      **({"stability__runs": args.runs} if args.runs is not None else {}))
         base = framing.analyze(None, config, **common)
         if name not in seen:
             seen.add(name)
@@ -178,9 +180,10 @@ def main() -> None:
         shared = sorted(set(scores) & set(pure))
         x = np.array([scores[i] for i in shared])
         y = np.array([pure[i][0] for i in shared])
+        cut = base.manifest["stability"]["threshold"]
         validity_rows.append((f"{name} / {labels_path.stem}", len(shared), spearmanr(x, y).statistic,
-                              permutation_p(x, y, 2000, rng), float(np.mean(y[x >= 0.5])) if (x >= 0.5).any()
-                              else float("nan"), float(np.mean(y[x < 0.5])) if (x < 0.5).any() else float("nan")))
+                              permutation_p(x, y, 2000, rng), float(np.mean(y[x >= cut])) if (x >= cut).any()
+                              else float("nan"), float(np.mean(y[x < cut])) if (x < cut).any() else float("nan")))
     consensus_table(args, rng)
     observed = np.array(observed_pooled)
     print("\nPooled over corpora: each score against the observed stability")
@@ -195,8 +198,8 @@ def main() -> None:
         print(f"| {setting} | {spearmanr(values, observed).statistic:.2f} | {best[0]:.2f} | {best[1]:.2f} | "
               f"{max(truth.mean(), 1 - truth.mean()):.2f} |")
     print("\nValidity (default score): per-framing purity of labelled core members against stability")
-    print("| set | framings (≥3 labelled core) | Spearman rho | permutation p | mean purity, stability ≥ 0.5 | "
-          "mean purity, < 0.5 |")
+    print("| set | framings (≥3 labelled core) | Spearman rho | permutation p | mean purity, stable | "
+          "mean purity, unstable |")
     print("|---|---|---|---|---|---|")
     for row in validity_rows:
         print(f"| {row[0]} | {row[1]} | {row[2]:.2f} | {row[3]:.3f} | {row[4]:.2f} | {row[5]:.2f} |")

@@ -60,6 +60,9 @@ def _build_parser() -> argparse.ArgumentParser:
     contrast.add_argument("groups", nargs="*", metavar="GROUP", help="two groups (or sources) to compare; none: list them")
     contrast.add_argument("--framing", type=int, help="only this framing")
     contrast.add_argument("--words", type=_whole_number(1), default=8, help="contrast words per side (default 8)")
+    contrast.add_argument("--within-events", action="store_true",
+                          help="compare the groups within events: how they tell the stories both covered, apart "
+                               "from which stories they chose")
     contrast.add_argument("--by", choices=("framings", "frames"), default="framings",
                           help="compare the framings (default) or the codebook's frames")
 
@@ -209,6 +212,8 @@ def _cmd_contrast(args: argparse.Namespace) -> int:
               + " ".join(repr(g) for g in list(data.groups)[:2]))
         return 0
     a, b = args.groups
+    if args.within_events:
+        return _print_within_events(result, a, b, args)
     try:
         view = result.contrast(a, b, framing=args.framing, by=args.by)
     except KeyError as exc:
@@ -239,6 +244,46 @@ def _cmd_contrast(args: argparse.Namespace) -> int:
                     print(f"  {name} tells it:")
                     for text in item[name]:
                         print(f"    - {text}")
+    return 0
+
+
+def _interval(part: dict) -> str:
+    return (f"{part['value']:.3f} [{part['low']:.3f}-{part['high']:.3f}]" if part["low"] is not None
+            else f"{part['value']:.3f} (no interval)")
+
+
+def _print_within_events(result, a: str, b: str, args: argparse.Namespace) -> int:
+    """framing contrast RUN A B --within-events: the same two groups, compared event by event."""
+    try:
+        view = result.contrast(a, b, framing=args.framing, by=args.by, within="events")
+    except KeyError as exc:
+        raise FramingError(str(exc).strip("'\"")) from None
+    test = view["test"]
+    print(f"within events: {test['events']} events told by both sides ({test['documents']} documents); "
+          f"{args.by[:-1]} use depends on group given the event? {test['statistic']} = {test['value']}, "
+          f"permutation p = {test['p_value']} ({test['permutations']} permutations of {test['shuffled']})")
+    parts = view["agenda_framing"]
+    if parts:
+        print(f"difference between {a} and {b} (total variation, 95% interval): all {_interval(parts['total'])} = "
+              f"agenda (which events) {_interval(parts['agenda'])} + framing (how they tell shared events) "
+              f"{_interval(parts['framing'])}, not additive")
+    events = {int(e["id"]): e for e in result.events.to_dict(orient="records")}
+    divergence = view["divergence"]
+    for row in divergence.sort_values("jsd", ascending=False).head(10).itertuples() if not divergence.empty else []:
+        print(f"  event {row.event} ({events.get(row.event, {}).get('label', '')}): Jensen-Shannon divergence "
+              f"{row.jsd:.3f} ({row.units_a} vs {row.units_b} units)")
+    words = view["words"]
+    for side, name in (("a", a), ("b", b)):
+        top = words[words["side"] == side].head(args.words) if not words.empty else words
+        if not top.empty:
+            print(f"words of {name} within events (z towards {name}): "
+                  + ", ".join(f"{w} (+{abs(z):.1f})" for w, z in zip(top["word"], top["z"])))
+    for item in view["passages"][:5]:
+        print(f"\nevent {item['event']} ({item['event_label']}), {args.by[:-1]} {item['framing']}: {item['label']}")
+        for name in (a, b):
+            print(f"  {name} tells it:")
+            for text in item[name]:
+                print(f"    - {text}")
     return 0
 
 

@@ -88,6 +88,9 @@ class CorpusConfig(_Section):
     title_field: str = Field("title", description="the column (or sidecar column) holding the title")
     date_field: str = Field("date", description="the column holding the date")
     url_field: str = Field("url", description="the column holding the link")
+    event_field: Optional[str] = Field(
+        None, description="a metadata column naming each document's event (the story it tells); none: events are "
+                          "found from the documents' content and dates (events section)")
     follow_links: bool = Field(False, description="read files and folders that symbolic links in the corpus folder "
                                                   "point to outside it (false: skipped, with a warning naming them)")
 
@@ -180,6 +183,9 @@ class ClusterConfig(_Section):
                                                         "(units kept together when most clusterings agree)")
     consensus_fraction: float = Field(0.8, gt=0.0, le=1.0,
                                       description="share of the documents each consensus re-clustering keeps")
+    within_events: bool = Field(False, description="cluster units after subtracting their event's centre, so that "
+                                                   "framings recur across events instead of being the events (needs "
+                                                   "events)")
     reassign_threshold: Optional[float] = Field(
         0.3, ge=-1.0, le=1.0,
         description="give unassigned units to the nearest framing when their cosine to its centre is at least "
@@ -318,6 +324,22 @@ class EngineConfig(_Section):
     block_files: int = Field(64, ge=1, description="ray: input files (pages or shards) per block read at a time")
 
 
+class EventsConfig(_Section):
+    """Which documents tell the same story (framing.events.detect): the contrast compares groups within events."""
+
+    enabled: Optional[bool] = Field(None, description="null: on when the corpus has at least two sources; true | "
+                                                      "false")
+    # 0.6 and 3 days, measured (bench/events.py, bench/RESULTS.md "Events"): the best of 0.4-0.8 x no dates, 3, 7,
+    # 10, 14 days on the two corpora with known events (AMI 1.000 on the written event corpus, 0.871 on the
+    # example's hand-labelled events; without dates the example's best was 0.336)
+    threshold: float = Field(0.6, ge=-1.0, le=1.0,
+                             description="found events: documents join while the average cosine between their mean "
+                                         "unit vectors is at least this")
+    window_days: Optional[float] = Field(
+        3.0, ge=0.0, description="found events: documents further apart in time than this never join directly "
+                                 "(undated documents are never apart); null: dates are not used")
+
+
 class TimeConfig(_Section):
     enabled: bool = Field(True, description="shares of each framing (and frame) per time bin, from the documents' "
                                             "dates, overall and per contrast group: contrast_time.csv")
@@ -351,6 +373,7 @@ class Config(_Section):
     hierarchy: HierarchyConfig = Field(default_factory=HierarchyConfig)
     frames: FramesConfig = Field(default_factory=FramesConfig)
     contrast: ContrastConfig = Field(default_factory=ContrastConfig)
+    events: EventsConfig = Field(default_factory=EventsConfig)
     time: TimeConfig = Field(default_factory=TimeConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)

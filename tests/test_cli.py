@@ -104,7 +104,12 @@ def test_run_writes_the_run_folder_and_says_where_the_report_is(tmp_path, cache_
     assert "Traceback" not in proc.stderr
     # the closing summary: what was found, seconds per stage, peak memory (also kept in run.json)
     saved = json.loads((out / "run.json").read_text())
-    summary = proc.stderr.strip().splitlines()[-2:]
+    summary = proc.stderr.strip().splitlines()[-3:]
+    stability = saved["stability"]
+    assert summary[2] == (f"stability: mean ARI {stability['mean_ari']:.2f} between {stability['runs']} "
+                          f"re-clusterings of 80% of the documents; {len(stability['unstable'])} of "
+                          f"{saved['counts']['framings']} framings unstable (below {stability['threshold']}): "
+                          f"{', '.join(map(str, stability['unstable'])) or 'none'}")
     assert summary[0].startswith(f"{saved['counts']['documents']:,} documents, {saved['counts']['units']:,} units")
     assert all(f"{stage} " in summary[1] for stage in saved["seconds"]) and "peak memory" in summary[1]
     assert 100 < saved["peak_memory_mb"]["process"] < 8000
@@ -128,7 +133,7 @@ def test_run_writes_the_run_folder_and_says_where_the_report_is(tmp_path, cache_
                                                "contrast_divergence.csv", "contrast_words.csv",
                                                "contrast_codebook.csv", "contrast_axes.csv", "frames.json", "contrast_frames.json",
                                                "contrast_time.csv", "contrast_time_first.csv", "framing_centroids.npy",
-                                               "hierarchy.json"}
+                                               "hierarchy.json", "events.json"}
     # the second run embeds nothing and replaces the folder atomically
     proc = framing_cli("-v", "run", "configs/example.yaml", "--out", str(out), "--set",
                        f"embedding.cache_dir={cache_dir}")

@@ -198,7 +198,7 @@ def test_splits_and_typical_passages_read_a_framings_rows_a_chunk_at_a_time(monk
     ids = [f"u{i}" for i in range(1200)]
     centre = X[rows].mean(axis=0)
     expected = [ids[i] for i in rows[np.argsort(-(X[rows] @ centre), kind="stable")][:5]]
-    assert contrast._typical(X, rows, ids, 5) == expected
+    assert contrast.typical_passages(X, rows, ids, 5) == expected
 
 
 def test_the_splits_exact_p_value_matches_shuffling_the_groups():

@@ -95,8 +95,8 @@ def test_example_corpus_end_to_end(example_result):
     manifest = result.manifest
     assert manifest["model"]["fingerprint"].startswith("sha256:")
     assert manifest["seed"] == 42 and manifest["config"]["cluster"]["selection_method"] == "leaf"
-    assert set(manifest["seconds"]) == {"corpus", "units", "embed", "framings", "hierarchy", "frames", "contrast", "time",
-                                        "table"}
+    assert set(manifest["seconds"]) == {"corpus", "units", "embed", "events", "framings", "stability", "hierarchy",
+                                        "frames", "contrast", "time", "table"}
     assert len(manifest["input"]["files"]) == 18
     assert {"sentence-transformers", "umap-learn", "hdbscan", "torch"} <= set(manifest["versions"])
 

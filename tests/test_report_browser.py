@@ -725,3 +725,34 @@ def test_a_run_whose_unit_ids_are_its_own_opens_passages_by_them(browser, exampl
     assert page.page.text_content("#passage-view .focus") == row.at[index, "text"]
     assert page.errors == []
     page.close()
+
+
+def test_an_event_lists_each_groups_passages_side_by_side_as_units_parquet_has_them(browser, demo):
+    """Issue 27: the events view; an event's passages per group are exactly units.parquet's for that event and
+    group (distinct units), each opening in context."""
+    import pandas as pd
+
+    result, path = demo
+    units = pd.read_parquet(path.parent / "units.parquet")
+    assert not result.events.empty and {"event", "group"} <= set(units.columns)
+    page = Page(browser, path)
+    assert "events" in page.page.text_content("#events-meta")
+    assert "permutation p" in page.page.text_content("#events-within")
+    rows = page.page.eval_on_selector_all("#events-table tbody tr", "rows => rows.map(r => +r.dataset.event)")
+    assert rows == list(result.events["id"])
+    distinct = units[units["duplicate_of"] == ""]
+    for event in list(result.events["id"])[:3]:
+        page.page.click(f"#events-table tr[data-event='{event}'] .event-link")
+        page.page.wait_for_selector("#event-view .event-columns .event-group")
+        for group in sorted(g for g in distinct["group"].astype(str).unique() if g):
+            listed = page.page.eval_on_selector_all(f"#event-view .event-group[data-group='{group}'] .event-passage",
+                                                    "b => b.map(x => x.dataset.unit)")
+            expected = distinct[(distinct["event"] == event) & (distinct["group"].astype(str) == group)]["unit_id"]
+            assert sorted(listed) == sorted(expected)
+    first = page.page.query_selector("#event-view .event-passage")
+    unit = first.get_attribute("data-unit")
+    first.click()
+    page.page.wait_for_selector("#passage-view .focus")
+    assert page.page.text_content("#passage-view .focus") == units.set_index("unit_id").at[unit, "text"]
+    assert page.errors == []
+    page.close()

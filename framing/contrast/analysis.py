@@ -71,10 +71,13 @@ class Contrast:
     axes: list[dict[str, Any]] = field(default_factory=list)
     unit_scores: dict[str, np.ndarray] = field(default_factory=dict)
     members: str = "core and attached"  # which framing members were counted (contrast.members)
+    # the same groups compared within events (framing.contrast.within_events); None without events
+    within_events: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return json_safe({
             "grouping": self.grouping, "groups": self.groups, "members": self.members,
+            "within_events": self.within_events,
             "table": self.table.to_dict(orient="records"), "test": self.test,
             "divergence": {"groups": list(self.divergence.index), "matrix": self.divergence.round(6).values.tolist()},
             "words": self.words.to_dict(orient="records"), "narratives": self.narratives,
@@ -159,7 +162,7 @@ def resolve_groups(sources: Sequence[str], doc_ids: Sequence[str], sections: Seq
 
 # ---------------------------------------------------------------- distributions and tests
 
-def _doc_counts(doc_index: np.ndarray, columns: np.ndarray, n_docs: int, n_columns: int):
+def doc_counts(doc_index: np.ndarray, columns: np.ndarray, n_docs: int, n_columns: int):
     """Sparse (documents, columns) unit counts: at a million units, 40,000 documents and 2,800 framings the
     dense table would be 900 MB, almost all zeros."""
     from scipy.sparse import csr_matrix
@@ -194,7 +197,7 @@ def bootstrap_multiplicities(rng: np.random.Generator, n: int, bootstrap: int) -
         yield _draw_multiplicities(draws, n)
 
 
-def _chi2(table: np.ndarray) -> float:
+def chi_square(table: np.ndarray) -> float:
     table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
     if table.shape[0] < 2 or table.shape[1] < 2:
         return 0.0
@@ -202,7 +205,7 @@ def _chi2(table: np.ndarray) -> float:
     return float(((table - expected) ** 2 / expected).sum())
 
 
-def _jsd(p: np.ndarray, q: np.ndarray) -> float:
+def jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
     from scipy.spatial.distance import jensenshannon
 
     if p.sum() == 0 or q.sum() == 0:
@@ -241,7 +244,7 @@ def fightin_words(counts_a: np.ndarray, counts_b: np.ndarray, prior: np.ndarray)
 # ---------------------------------------------------------------- the stage
 
 @dataclass
-class _Design:
+class Design:
     """Who is compared: each unit's group, documents (the unit of resampling) and label columns, built once and
     read by every analysis. ``labels`` is any labelling of the units (framings, or frames); -1 is unassigned."""
 
@@ -266,7 +269,7 @@ class _Design:
                 for key, rows in members_of(keys).items()}
 
 
-def _design(data: ContrastInput, groups: Mapping[str, Sequence[str]] | None, group_by: str | None) -> _Design:
+def design_of(data: ContrastInput, groups: Mapping[str, Sequence[str]] | None, group_by: str | None) -> Design:
     group_of_unit, group_defs, grouping = resolve_groups(data.sources, data.doc_ids, data.sections, groups,
                                                          group_by, data.doc_meta)
     keep = np.array([g is not None for g in group_of_unit])
@@ -285,15 +288,15 @@ def _design(data: ContrastInput, groups: Mapping[str, Sequence[str]] | None, gro
     doc_of_unit = np.array([doc_index_of[doc_keys[i]] for i in kept], dtype=np.int64)
     doc_group = np.zeros(len(doc_names), dtype=np.int64)
     doc_group[doc_of_unit] = unit_group[kept]
-    per_doc = _doc_counts(doc_of_unit, unit_column[kept], len(doc_names), len(columns))
+    per_doc = doc_counts(doc_of_unit, unit_column[kept], len(doc_names), len(columns))
     cells = per_doc.tocoo()
     assigned = cells.col < len(label_ids)
-    return _Design(names=names, group_defs=group_defs, grouping=grouping, unit_group=unit_group, kept=kept,
+    return Design(names=names, group_defs=group_defs, grouping=grouping, unit_group=unit_group, kept=kept,
                    doc_of_unit=doc_of_unit, doc_group=doc_group, label_ids=label_ids, columns=columns,
                    per_doc=per_doc, assigned_cells=(cells.row[assigned], cells.col[assigned], cells.data[assigned]))
 
 
-def shares_table(design: _Design, label_names: Mapping[int, str], bootstrap: int,
+def shares_table(design: Design, label_names: Mapping[int, str], bootstrap: int,
                  rng: np.random.Generator) -> pd.DataFrame:
     """Group × label counts and shares with 95% intervals that resample each group's documents."""
     rows = []
@@ -319,7 +322,7 @@ def shares_table(design: _Design, label_names: Mapping[int, str], bootstrap: int
     return pd.DataFrame(rows)
 
 
-def _group_table(design: _Design, doc_group: np.ndarray) -> np.ndarray:
+def _group_table(design: Design, doc_group: np.ndarray) -> np.ndarray:
     """Group × assigned-label counts for a given assignment of documents to groups."""
     docs, columns, counts = design.assigned_cells
     n_labels = len(design.label_ids)
@@ -327,12 +330,12 @@ def _group_table(design: _Design, doc_group: np.ndarray) -> np.ndarray:
                        minlength=len(design.names) * n_labels).reshape(len(design.names), n_labels)
 
 
-def permutation_test(design: _Design, permutations: int, rng: np.random.Generator) -> dict[str, Any]:
+def permutation_test(design: Design, permutations: int, rng: np.random.Generator) -> dict[str, Any]:
     """Does label use depend on the group? Chi-square of group × label counts (assigned units), against the same
     statistic with group labels shuffled over documents."""
-    observed_stat = _chi2(_group_table(design, design.doc_group))
+    observed_stat = chi_square(_group_table(design, design.doc_group))
     if permutations > 0 and len(design.names) > 1 and design.label_ids:
-        exceed = sum(_chi2(_group_table(design, rng.permutation(design.doc_group))) >= observed_stat - 1e-12
+        exceed = sum(chi_square(_group_table(design, rng.permutation(design.doc_group))) >= observed_stat - 1e-12
                      for _ in range(permutations))
         p_value = (1 + exceed) / (1 + permutations)
     else:
@@ -343,15 +346,15 @@ def permutation_test(design: _Design, permutations: int, rng: np.random.Generato
             "groups": len(design.names)}
 
 
-def divergences(design: _Design) -> pd.DataFrame:
+def divergences(design: Design) -> pd.DataFrame:
     """Pairwise Jensen–Shannon divergence (base 2) between the groups' label distributions."""
     dist = _group_table(design, design.doc_group)
     names = design.names
-    return pd.DataFrame([[_jsd(dist[i], dist[j]) for j in range(len(names))] for i in range(len(names))],
+    return pd.DataFrame([[jensen_shannon(dist[i], dist[j]) for j in range(len(names))] for i in range(len(names))],
                         index=names, columns=names)
 
 
-def _group_pairs(design: _Design, pairs: Sequence[Sequence[str]] | None) -> list[tuple[str, str]]:
+def group_pairs(design: Design, pairs: Sequence[Sequence[str]] | None) -> list[tuple[str, str]]:
     names = design.names
     if pairs:
         for pair in pairs:
@@ -366,7 +369,7 @@ def _group_pairs(design: _Design, pairs: Sequence[Sequence[str]] | None) -> list
     return pair_list
 
 
-def _compared(design: _Design, labels: np.ndarray, pair_list, min_units: int):
+def _compared(design: Design, labels: np.ndarray, pair_list, min_units: int):
     """Every (label, pair) with at least ``min_units`` units of each group: ``(label, a, b, units_a, units_b)``."""
     members = design.members_by_label_group(labels)
     none = np.array([], dtype=np.int64)
@@ -418,8 +421,8 @@ def narratives(data: ContrastInput, compared: list, n_passages: int) -> list[dic
     """Per label and pair, each group's most typical passages (nearest its own centroid), side by side."""
     X = data.embeddings
     return [{"framing": f, "label": data.framing_labels.get(f, ""), "group_a": a, "group_b": b,
-             "passages_a": _typical(X, ia, data.unit_ids, n_passages),
-             "passages_b": _typical(X, ib, data.unit_ids, n_passages),
+             "passages_a": typical_passages(X, ia, data.unit_ids, n_passages),
+             "passages_b": typical_passages(X, ib, data.unit_ids, n_passages),
              "units_a": int(ia.size), "units_b": int(ib.size)} for f, a, b, ia, ib in compared]
 
 
@@ -428,7 +431,7 @@ def subframings(data: ContrastInput, compared: list, rng: np.random.Generator) -
     return [_subframing(data.embeddings, ia, ib, f, a, b, data, rng) for f, a, b, ia, ib in compared]
 
 
-def axis_summaries(data: ContrastInput, design: _Design, axes: Sequence[Mapping[str, Any]],
+def axis_summaries(data: ContrastInput, design: Design, axes: Sequence[Mapping[str, Any]],
                    encode: Callable[[list[str]], np.ndarray], bootstrap: int, permutations: int,
                    rng: np.random.Generator) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
     """FrameAxis-style axes: each unit's position between two poles, and the groups' means with intervals."""
@@ -458,11 +461,11 @@ def compute_contrast(data: ContrastInput, encode: Callable[[list[str]], np.ndarr
     distribution, with the shares corrected for the classifier's measured confusion when it was validated.
     """
     rng = np.random.default_rng(seed)
-    design = _design(data, groups, group_by)
+    design = design_of(data, groups, group_by)
     table = shares_table(design, data.framing_labels, bootstrap, rng)
     test = permutation_test(design, permutations, rng)
     divergence = divergences(design)
-    compared = list(_compared(design, data.framings, _group_pairs(design, pairs), min_units))
+    compared = list(_compared(design, data.framings, group_pairs(design, pairs), min_units))
     words = contrast_words(data, compared, top_words)
     told = narratives(data, compared, n_passages)
     split = subframings(data, compared, rng)
@@ -533,7 +536,7 @@ def _frame_summary(frames: FrameAssignment, framings: np.ndarray, framing_ids: l
                            "count as labelled") if confusion is not None else None}
 
 
-def _typical(X: np.ndarray, members: np.ndarray, unit_ids: Sequence[str], n: int) -> list[str]:
+def typical_passages(X: np.ndarray, members: np.ndarray, unit_ids: Sequence[str], n: int) -> list[str]:
     centre = sum((X[part].sum(axis=0, dtype=np.float64) for part in row_chunks(members)),
                  np.zeros(X.shape[1])) / max(members.size, 1)
     closeness = dot_rows(X, members, centre.astype(X.dtype))
@@ -642,7 +645,7 @@ def _subframing(X, ia, ib, framing, a, b, data: ContrastInput, rng) -> dict[str,
         part = members[split == k]
         parts.append({"size": int(part.size),
                       "share_a": round(float((labels[split == k] == 0).mean()), 4) if part.size else 0.0,
-                      "passages": _typical(X, part, data.unit_ids, 3) if part.size else []})
+                      "passages": typical_passages(X, part, data.unit_ids, 3) if part.size else []})
     return {"framing": framing, "group_a": a, "group_b": b, "adjusted_rand": round(ari, 4),
             "p_value": round(float(p_value), 4), "supported": supported, "parts": parts,
             "verdict": ("the framing splits along the two groups' lines" if supported

@@ -16,7 +16,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .analysis import _doc_counts, bootstrap_multiplicities, resolve_groups
+from ..corpus.dates import parse_dates
+from .analysis import doc_counts, bootstrap_multiplicities, resolve_groups
 
 __all__ = ["OverTime", "parse_dates", "choose_bin", "bin_starts", "compute_over_time", "ALL_GROUPS"]
 
@@ -39,27 +40,6 @@ class OverTime:
     dates: dict[str, Any] = field(default_factory=dict)
     unit_bins: list[str] = field(default_factory=list, repr=False)
     unit_groups: list[str] = field(default_factory=list, repr=False)
-
-
-def parse_dates(values: Sequence[str], dayfirst: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
-    """Days (``datetime64[D]``, NaT where there is none) of date strings in any common format, and counts:
-    ``parsed``, ``missing`` (empty), ``unparseable`` with a few ``examples``. Each distinct string is parsed once."""
-    values = ["" if v is None else str(v).strip() for v in values]
-    distinct = sorted(set(values) - {""})
-    day_of: dict[str, np.datetime64] = {}
-    for value in distinct:
-        try:
-            stamp = pd.to_datetime(value, dayfirst=dayfirst)  # the date as written, in its own time zone
-            # a year before 1 or past 9999 ("-1" is read as such) has no Python date: unparseable, like any other
-            day = np.datetime64("NaT", "D") if pd.isna(stamp) else np.datetime64(stamp.date(), "D")
-        except (ValueError, TypeError, OverflowError, NotImplementedError):
-            day = np.datetime64("NaT", "D")
-        day_of[value] = day
-    days = np.array([day_of.get(v, np.datetime64("NaT", "D")) for v in values], dtype="datetime64[D]")
-    unparseable = [v for v in distinct if np.isnat(day_of[v])]
-    bad = set(unparseable)
-    return days, {"parsed": int((~np.isnat(days)).sum()), "missing": int(sum(v == "" for v in values)),
-                  "unparseable": int(sum(v in bad for v in values)), "examples": [v[:40] for v in unparseable[:5]]}
 
 
 def choose_bin(days: np.ndarray) -> str:
@@ -146,7 +126,7 @@ def _bin_rows(member_docs: np.ndarray, member_columns: np.ndarray, assigned: lis
     docs, doc_index = np.unique(member_docs, return_inverse=True)
     doc_index = doc_index.ravel()
     keep = member_columns >= 0
-    counts = _doc_counts(doc_index[keep], member_columns[keep], docs.size, len(assigned))
+    counts = doc_counts(doc_index[keep], member_columns[keep], docs.size, len(assigned))
     per_doc_units = np.bincount(doc_index, minlength=docs.size).astype(np.float64)
     units = np.asarray(counts.sum(axis=0)).ravel()
     total = float(member_docs.size)

@@ -24,7 +24,8 @@ from .names import central_short_passage
 from .partition import UNASSIGNED, scaled_count
 
 __all__ = ["Framing", "FramingModel", "Placement", "describe_framings", "class_tfidf_terms", "class_term_counts",
-           "class_tfidf_from_counts", "condensed_tree_links", "scaled_count", "stratified_sample", "term_label", "UNASSIGNED"]
+           "class_tfidf_from_counts", "condensed_tree_links", "label_centroids", "scaled_count", "stratified_sample",
+           "term_label", "UNASSIGNED"]
 
 log = logging.getLogger(__name__)
 
@@ -573,7 +574,7 @@ class FramingModel:
         new_of_old = np.full(int(found.max()) + 2 if found.size else 1, UNASSIGNED, dtype=labels.dtype)
         new_of_old[found[order]] = np.arange(order.size)
         new_labels = np.where(labels == UNASSIGNED, UNASSIGNED, new_of_old[np.maximum(labels, 0)])
-        return new_labels, _centroids(X, new_labels, order.size)
+        return new_labels, label_centroids(X, new_labels, order.size)
 
     def _reassign(self, X: np.ndarray) -> None:
         outliers = np.flatnonzero(self.labels_ == UNASSIGNED)
@@ -606,7 +607,7 @@ def condensed_tree_links(clusterer: Any) -> tuple[dict[int, int], dict[int, int]
     return node_of_label, {int(c): int(p) for c, p in zip(clusters["child"], clusters["parent"])}
 
 
-def _centroids(X: np.ndarray, labels: np.ndarray, n_labels: int, chunk: int = 100_000) -> np.ndarray:
+def label_centroids(X: np.ndarray, labels: np.ndarray, n_labels: int, chunk: int = 100_000) -> np.ndarray:
     """Unit-length mean vector of each label 0..n_labels-1 (unassigned rows ignored), reading ``X`` once in
     chunks (it may be a memory map of a million rows)."""
     from scipy.sparse import csr_matrix

@@ -52,7 +52,7 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 # The unit table's columns the page reads.
 REPORT_COLUMNS = ("unit_id", "doc_id", "index", "source", "section", "start", "end", "framing", "duplicate_of", "x",
                   "y", "frame", "frame_origin", "frame_probability", "time_bin", "group", "membership",
-                  "centre_cosine")
+                  "centre_cosine", "event")
 # a unit's membership as the page reads it; runs saved before members were told apart have none
 _MEMBERSHIP_CODES = {"core": 0, "attached": 1, "none": 2}
 
@@ -164,6 +164,29 @@ def _time_data(result: "Result", units: pd.DataFrame) -> dict[str, Any] | None:
     }
 
 
+def _events_data(result: "Result", units: pd.DataFrame) -> dict[str, Any] | None:
+    """The events (which documents tell the same story), each unit's event and contrast group, and what the
+    contrast found within events: the events view lists an event's passages per group, by framing."""
+    events = getattr(result, "events_data", None)
+    if events is None or "event" not in units.columns:
+        return None
+    within = result.contrast_data.within_events if result.contrast_data is not None else None
+    groups = sorted({g for g in units["group"].astype(str) if g}) if "group" in units.columns else []
+    group_index = {g: k for k, g in enumerate(groups)}
+    return {
+        "method": events.method, "settings": events.settings,
+        "events": [{"id": e["id"], "label": e["label"], "first": e["first"], "last": e["last"],
+                    "sources": e["sources"], "documents": len(e["documents"]), "size": e["size"]}
+                   for e in events.events],
+        "unit_event": _packed(units["event"].to_numpy(dtype=np.int64), "int"),
+        "groups": groups,
+        "unit_group": _packed(units["group"].astype(str).map(group_index).fillna(-1) if groups
+                              else np.full(len(units), -1), "int"),
+        "within": None if within is None else {"test": within["test"], "agenda_framing": within["agenda_framing"],
+                                               "divergence": within["divergence"]},
+    }
+
+
 def _hierarchy_data(result: "Result", unit_index: dict[str, int]) -> dict[str, Any] | None:
     """The tree above the framings: parents (with their framings and exemplars), each level's framing → group,
     and the level contrast and time were computed at (the page opens there)."""
@@ -256,6 +279,7 @@ def report_data(result: "Result", max_points: int | None = None, embed_text: boo
         "frames": frames,
         "time": _time_data(result, units),
         "hierarchy": _hierarchy_data(result, unit_index),
+        "events": _events_data(result, units),
         "run": {
             "name": result.manifest.get("config", {}).get("run", {}).get("name", "run"),
             "counts": result.manifest.get("counts", {}),

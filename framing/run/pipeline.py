@@ -17,16 +17,20 @@ import pandas as pd
 
 from .. import __version__
 from ..config import Config, FramesConfig, apply_overrides
-from ..contrast.analysis import Contrast, ContrastInput, check_group_field, compute_contrast, word_counts
+from ..contrast.analysis import (Contrast, ContrastInput, check_group_field, compute_contrast, resolve_groups,
+                                 word_counts)
 from ..corpus.documents import Corpus, Document, corpus_root, document_values, input_bytes, load_corpus, text_sizes
 from ..units.duplicates import DuplicateGroups, find_duplicates, find_reposts
 from ..embed.cache import EmbeddingCache, embed_texts, make_embedder, vector_key
 from ..engines import make_engine
 from ..errors import FramingError
 from ..frames.assign import FRAME_PREFIX, FrameAssignment, assign_frames
-from ..framings.model import (UNASSIGNED, Framing, FramingModel, centre_cosines, class_term_counts,
+from ..framings.model import (UNASSIGNED, Framing, FramingModel, centre_cosines, class_term_counts, label_centroids,
+                              members_of,
                               class_tfidf_from_counts, describe_framings, term_label)
 from ..framings.stability import Stability, framing_stability, recluster
+from ..events.detect import (Events, describe_events, document_vectors, event_centres, events_from_field,
+                             find_events, join_reposts)
 from ..framings.hierarchy import Hierarchy, build_hierarchy, describe_parents, level_labels
 from ..frames.labels import labels_per_group, match_labels, read_labels
 from ..framings.matching import USER_NAMED, Matching, PreviousFramings, match_framings, overlap_counts, read_previous
@@ -34,6 +38,7 @@ from ..memory import AnonymousPeak, anonymous_memory_mb, peak_memory_mb, release
 from ..framings.names import given_names, keyphrase_labels
 from ..store.outputs import check_free_space, check_run_target, is_run_folder
 from ..contrast.over_time import OverTime, compute_over_time
+from ..contrast.within_events import within_events
 from ..store.result import DOCUMENT_FILE, ROW_GROUP_ROWS, UNIT_FILE, Result, TableFile
 from ..units.cache import load_units, store_units, units_key
 from ..units.segment import UnitColumn, UnitTable
@@ -50,7 +55,8 @@ DOCUMENT_GROUP_BYTES = 16 << 20
 # Metadata keys that would collide with the unit table's own columns get this prefix.
 _RESERVED = {"unit_id", "doc_id", "index", "source", "title", "date", "url", "section", "start", "end", "text",
              "framing", "framing_label", "probability", "reassigned", "membership", "centre_cosine", "fitted",
-             "dup_group", "duplicate_of", "x", "y", "frame", "frame_probability", "frame_origin", "time_bin", "group"}
+             "dup_group", "duplicate_of", "x", "y", "frame", "frame_probability", "frame_origin", "time_bin", "group",
+             "event"}
 
 
 def _versions() -> dict[str, str]:
@@ -129,7 +135,8 @@ MEMBERSHIPS = ("core", "attached", "none")
 
 def _unit_table(units: UnitTable, groups: DuplicateGroups, model: FramingModel, labels: np.ndarray,
                 centre_cosine: np.ndarray, framing_labels: dict[int, str], frames: FrameAssignment | None,
-                contrast: Contrast | None, over_time: OverTime | None) -> dict[str, Callable[[slice], Any]]:
+                contrast: Contrast | None, over_time: OverTime | None, events: Events | None = None,
+                unit_groups: list[str] | None = None) -> dict[str, Callable[[slice], Any]]:
     """The unit table's columns, each a function of a slice of rows: one row per unit; duplicates take their
     group representative's framing, map position, frame, scores and time bin (``labels`` and the model's arrays
     are per distinct unit). Strings that repeat (a document's id, source, title, date, url and metadata; section;
@@ -179,6 +186,8 @@ def _unit_table(units: UnitTable, groups: DuplicateGroups, model: FramingModel, 
     metas = document_values(documents, "meta")
     for key in sorted({k for meta in metas for k in meta}):
         columns[f"meta_{key}" if key in _RESERVED else key] = per_document([meta.get(key, "") for meta in metas])
+    if events is not None:  # a unit's event is its document's
+        columns["event"] = lambda rows: events.doc_event[units.doc[rows]]
     if frames is not None:
         columns["frame"] = _categorical_column(frames.names, group, frames.frame)
         columns["frame_probability"] = per_distinct(frames.probability)
@@ -191,16 +200,22 @@ def _unit_table(units: UnitTable, groups: DuplicateGroups, model: FramingModel, 
     if over_time is not None:  # the bin and group each unit is counted in: a bin's passages can be listed
         columns["time_bin"] = _categorical_column(over_time.unit_bins, group)
         columns["group"] = _categorical_column(over_time.unit_groups, group)
+    elif unit_groups is not None:  # the contrast group of each unit, for the events view, without time
+        columns["group"] = _categorical_column(unit_groups, group)
     return columns
 
 
-def _document_table(documents: Sequence[Document]) -> dict[str, Callable[[slice], Any]]:
-    """The documents' table (what documents.parquet holds): each document's id, source, title, date, url and
-    text, as functions of a slice of rows (texts are read a part at a time: they may be on disk)."""
+def _document_table(documents: Sequence[Document], events: Events | None = None
+                    ) -> dict[str, Callable[[slice], Any]]:
+    """The documents' table (what documents.parquet holds): each document's id, source, title, date, url, text and
+    (with events) event, as functions of a slice of rows (texts are read a part at a time: they may be on disk)."""
     positions = lambda rows: range(len(documents))[rows]  # noqa: E731
-    return {name: (lambda rows, field=field: document_values(documents, field, positions(rows)))
-            for name, field in (("doc_id", "id"), ("source", "source"), ("title", "title"), ("date", "date"),
-                                ("url", "url"), ("text", "text"))}
+    columns = {name: (lambda rows, field=field: document_values(documents, field, positions(rows)))
+               for name, field in (("doc_id", "id"), ("source", "source"), ("title", "title"), ("date", "date"),
+                                   ("url", "url"), ("text", "text"))}
+    if events is not None:
+        columns["event"] = lambda rows: events.doc_event[rows]
+    return columns
 
 
 def _write_table(name: str, columns: dict[str, Callable[[slice], Any]], bounds: Sequence[int], scratch: Path | None
@@ -443,7 +458,9 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     # the estimator's parameters are the config's reduce and cluster sections, field for field (one place for
     # each default: the config's Field)
     model = FramingModel(
-        **config.reduce.model_dump(exclude={"cache"}), **config.cluster.model_dump(), random_state=config.run.seed,
+        # (reduce.cache is where, not how; cluster.within_events changes the vectors the model is given)
+        **config.reduce.model_dump(exclude={"cache"}), **config.cluster.model_dump(exclude={"within_events"}),
+        random_state=config.run.seed,
         memory=(str(Path(config.embedding.cache_dir).expanduser() / "reductions")
                 if config.reduce.cache and config.embedding.cache_dir else None),
     )
@@ -471,23 +488,32 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
             if saved is not None:
                 embedder.progress_desc = saved
 
+    events = None
+    if _events_wanted(config, corpus):
+        with timer.stage("events"):
+            events = _events(config, corpus, units, groups, embeddings, reposts)
+    clustered = embeddings
+    if config.cluster.within_events:
+        if events is None:
+            raise FramingError("cluster.within_events needs events: set events.enabled: true (or give the corpus "
+                               "two sources)")
+        clustered = _within_events(embeddings, events, units, groups)
     with timer.stage("framings"):
-        model.fit(embeddings, strata=representatives.sources, place=engine.place, progress=progress,
+        model.fit(clustered, strata=representatives.sources, place=engine.place, progress=progress,
                   documents=representatives.doc_ids).forget_sample()  # every unit is placed: the later stages need less memory
-    stability = None
-    if config.stability.runs and model.n_framings_:
-        with timer.stage("stability"):
-            stability = _stability(config, model, embeddings, representatives, progress)
-    with timer.stage("framings"):
         texts = representatives.texts
-        matching = _match(config, previous, model.centroids_, representatives.ids, model.labels_,
+        # centres in the embedding space: with cluster.within_events the model saw each unit less its event's
+        # centre, but exemplars, names and matching read the units' own vectors
+        model_centroids = (model.centroids_ if clustered is embeddings
+                           else label_centroids(embeddings, model.labels_, model.n_framings_))
+        matching = _match(config, previous, model_centroids, representatives.ids, model.labels_,
                           embedder.fingerprint) if model.n_framings_ else None
         ids = matching.ids if matching is not None else np.arange(model.n_framings_)
         # framing ids: this run's order (largest first), or the ids of the earlier run's framings they match
         labels = np.where(model.labels_ >= 0, ids[np.maximum(model.labels_, 0)], UNASSIGNED) \
             if model.n_framings_ else model.labels_
         centroids = np.zeros((int(ids.max(initial=-1)) + 1, embeddings.shape[1]), dtype=np.float32)
-        centroids[ids] = model.centroids_
+        centroids[ids] = model_centroids
         settings = config.describe
         term_counts = class_term_counts(texts, labels, settings.ngram_max)  # the hierarchy sums them too
         terms = class_tfidf_from_counts(*term_counts, n_terms=max(settings.n_terms, settings.candidates))
@@ -499,12 +525,15 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
             attached=model.reassigned_,
         )
         centre_cosine = centre_cosines(embeddings, labels, centroids)
-        if stability is not None:  # scores are by the model's framing index; framings by (matched) id
-            for framing in framings:
-                score = stability.scores[int(np.flatnonzero(ids == framing.id)[0])]
-                framing.stability = None if np.isnan(score) else round(float(score), 4)
         name_warnings = _name_framings(framings, terms, centroids, encode, config, matching, previous,
                                        units, labels[groups.group])
+    stability = None
+    if config.stability.runs and model.n_framings_:
+        with timer.stage("stability"):
+            stability = _stability(config, model, embeddings, representatives, progress)
+            for framing in framings:  # scores are by the model's framing index; framings by (matched) id
+                score = stability.scores[int(np.flatnonzero(ids == framing.id)[0])]
+                framing.stability = None if np.isnan(score) else round(float(score), 4)
 
     hierarchy, compared, compared_names = None, labels, {f.id: f.label for f in framings}
     if config.hierarchy.enabled and len(framings) >= 2:
@@ -525,16 +554,21 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     if config.frames.codebook or config.frames.labels:
         with timer.stage("frames"):
             frames = _frames(config.frames, units, groups, embeddings, encode).propose(labels)
-    contrast = None
+    contrast = unit_groups = None
     if config.contrast.enabled:
         with timer.stage("contrast"):
+            unit_groups = [g or "" for g in resolve_groups(
+                representatives.sources, representatives.doc_ids, representatives.sections, config.contrast.groups,
+                config.contrast.group_by, doc_meta)[0]]
             counts = word_counts(representatives.texts)  # counted once for both contrasts
+            unit_events = (events.doc_event[units.doc[groups.representative]] if events is not None else None)
             contrast = _contrast(config, doc_meta, representatives, compared, embeddings,
-                                 compared_names, frames, encode, counts)
+                                 compared_names, frames, encode, counts, unit_events=unit_events, events=events)
             contrast.members = members
             if frames is not None:  # the same analyses with the frames as the labelling
                 frames_contrast = _contrast(config, doc_meta, representatives, frames.frame, embeddings,
-                                            dict(enumerate(frames.names)), None, encode, counts, axes=False)
+                                            dict(enumerate(frames.names)), None, encode, counts, axes=False,
+                                            unit_events=unit_events, events=events)
                 frames_contrast.members = "every unit with a frame"
     over_time = None
     if config.time.enabled:
@@ -546,8 +580,8 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     with timer.stage("table"):  # the unit table: a row per unit, what units.parquet holds
         table = _write_table(
             UNIT_FILE, _unit_table(units, groups, model, labels, centre_cosine, {f.id: f.label for f in framings},
-                                   frames, contrast, over_time), _row_groups(len(units)), _scratch_folder(config))
-        doc_table = _write_table(DOCUMENT_FILE, _document_table(corpus.documents),
+                                   frames, contrast, over_time, events, unit_groups), _row_groups(len(units)), _scratch_folder(config))
+        doc_table = _write_table(DOCUMENT_FILE, _document_table(corpus.documents, events),
                                  _row_groups(len(corpus), text_sizes(corpus.documents)), _scratch_folder(config))
     n_unassigned = int((labels == UNASSIGNED).sum())
     run_warnings = list(corpus.warnings) + repairs + model.cache_warnings_ + name_warnings + [
@@ -583,6 +617,10 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                 "min_cluster_size": int(model.min_cluster_size_fitted_), "assign": config.cluster.assign},
         "warnings": run_warnings,
     }
+    if events is not None:
+        sizes = [len(e["documents"]) for e in events.events]
+        manifest["events"] = {"method": events.method, **events.settings, "events": events.n_events,
+                              "alone": int(sum(size == 1 for size in sizes)), "largest": max(sizes, default=0)}
     if stability is not None:
         unstable = [f.id for f in framings if f.stability is not None and f.stability < stability.threshold]
         manifest["stability"] = {**stability.summary(), "unstable": unstable}
@@ -618,7 +656,73 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     return Result(units=table, framings=framings, documents=doc_table, manifest=manifest, contrast_data=contrast,
                   frames_data=frames_data, frames_contrast=frames_contrast, over_time_data=over_time,
                   framing_centroids=centroids[[f.id for f in framings]] if framings else None,
-                  hierarchy_data=hierarchy)
+                  hierarchy_data=hierarchy, events_data=events)
+
+
+def _events_wanted(config: Config, corpus: Corpus) -> bool:
+    """events.enabled, or with it null: whether the corpus has at least two sources."""
+    if config.events.enabled is not None:
+        return config.events.enabled
+    return len(set(document_values(corpus.documents, "source"))) >= 2
+
+
+def _events(config: Config, corpus: Corpus, units: UnitTable, groups: DuplicateGroups,
+            embeddings: np.ndarray, reposts: list[dict]) -> Events:
+    """Each document's event (from corpus.event_field, or found from its mean unit vector and date; a repost in
+    its original's event)."""
+    documents = corpus.documents
+    dates = document_values(documents, "date")
+    dayfirst = config.time.dayfirst
+    vectors, has_units = document_vectors(units.doc, groups.group, embeddings, len(documents))
+    field = config.corpus.event_field
+    if field:
+        metas = document_values(documents, "meta")
+        if not any(field in meta for meta in metas):
+            known = sorted({k for meta in metas for k in meta})
+            raise FramingError(f"corpus.event_field {field!r} is not a metadata column; columns: "
+                               f"{', '.join(known) or 'none'}")
+        doc_event, method = events_from_field([meta.get(field, "") for meta in metas], dates, dayfirst), "field"
+        settings: dict[str, Any] = {"field": field}
+    elif int(has_units.sum()) < 2:
+        doc_event, method, settings = np.zeros(len(documents), dtype=np.int64), "single", {}
+    else:
+        settings = {"threshold": config.events.threshold, "window_days": config.events.window_days}
+        doc_event = find_events(vectors, has_units, dates, threshold=config.events.threshold,
+                                window_days=config.events.window_days, dayfirst=dayfirst)
+        position = {doc_id: k for k, doc_id in enumerate(document_values(documents, "id"))}
+        doc_event = join_reposts(doc_event, [(position[r["document"]], position[r["original"]]) for r in reposts],
+                                 dates, dayfirst)
+        method = "found"
+    centres = event_centres(doc_event, vectors, has_units)
+    distinct_event = doc_event[units.doc[groups.representative]]
+    by_event = members_of(distinct_event)
+    texts = units.text_column()
+
+    def central_passage(event: int) -> str:  # an event without titles is named by its most central passage
+        rows = by_event.get(event)
+        if rows is None or not rows.size:
+            return ""
+        best = rows[int(np.argmax(embeddings[rows] @ centres[event]))]
+        text = " ".join(texts[int(groups.representative[best])].split())
+        return text if len(text) <= 120 else text[:119].rstrip() + "…"
+
+    records = describe_events(doc_event, document_values(documents, "id"), document_values(documents, "source"),
+                              document_values(documents, "title"), dates,
+                              np.bincount(units.doc, minlength=len(documents)), vectors, has_units,
+                              central_passage=central_passage, dayfirst=dayfirst)
+    return Events(doc_event=doc_event, events=records, method=method, settings=settings)
+
+
+def _within_events(embeddings: np.ndarray, events: Events, units: UnitTable, groups: DuplicateGroups) -> np.ndarray:
+    """Each distinct unit's vector less its event's centre (the mean of the event's unit vectors), unit length:
+    what is left is how the unit tells its event, not which event it is about."""
+    unit_event = events.doc_event[units.doc[groups.representative]]
+    n_events = int(events.doc_event.max(initial=-1)) + 1
+    sums = np.zeros((n_events, embeddings.shape[1]), dtype=np.float64)
+    np.add.at(sums, unit_event, embeddings)
+    centres = sums / np.maximum(np.bincount(unit_event, minlength=n_events), 1)[:, None]
+    residual = embeddings - centres[unit_event].astype(np.float32)
+    return residual / np.maximum(np.linalg.norm(residual, axis=1, keepdims=True), 1e-12)
 
 
 def _stability(config: Config, model: FramingModel, embeddings: np.ndarray, representatives: "_Distinct",
@@ -759,24 +863,28 @@ def _frames(settings: FramesConfig, units: UnitTable, groups: DuplicateGroups, e
 
 def _contrast(config: Config, doc_meta: dict[str, dict], representatives: "_Distinct",
               labels: np.ndarray, embeddings: np.ndarray, label_names: dict[int, str],
-              frames: FrameAssignment | None, encode, counts, axes: bool = True) -> Contrast:
-    """The contrast of ``labels`` (framings, or frames) between groups; ``encode(texts)`` embeds axis poles with
-    the run's embedder and cache."""
+              frames: FrameAssignment | None, encode, counts, axes: bool = True,
+              unit_events: np.ndarray | None = None, events: Events | None = None) -> Contrast:
+    """The contrast of ``labels`` (framings, or frames) between groups, over the corpus and (with events) within
+    events; ``encode(texts)`` embeds axis poles with the run's embedder and cache."""
     settings = config.contrast
-    return compute_contrast(
-        ContrastInput(
-            unit_ids=representatives.ids, texts=representatives.texts, doc_ids=representatives.doc_ids,
-            sources=representatives.sources, sections=representatives.sections, framings=labels,
-            embeddings=embeddings,
-            framing_labels=label_names,
-            doc_meta=doc_meta,
-            word_counts=counts,
-        ),
-        encode, groups=settings.groups, group_by=settings.group_by, pairs=settings.pairs,
+    data = ContrastInput(
+        unit_ids=representatives.ids, texts=representatives.texts, doc_ids=representatives.doc_ids,
+        sources=representatives.sources, sections=representatives.sections, framings=labels,
+        embeddings=embeddings, framing_labels=label_names, doc_meta=doc_meta, word_counts=counts,
+    )
+    contrast = compute_contrast(
+        data, encode, groups=settings.groups, group_by=settings.group_by, pairs=settings.pairs,
         bootstrap=settings.bootstrap, permutations=settings.permutations, min_units=settings.min_units,
         top_words=settings.top_words, frames=frames, axes=[a.model_dump() for a in settings.axes] if axes else [],
         seed=config.run.seed,
     )
+    if events is not None and unit_events is not None:
+        contrast.within_events = within_events(
+            data, unit_events, events.events, groups=settings.groups, group_by=settings.group_by,
+            pairs=settings.pairs, permutations=settings.permutations, bootstrap=settings.bootstrap,
+            min_units=settings.min_units, top_words=settings.top_words, seed=config.run.seed)
+    return contrast
 
 
 def run(config: Config, out: str | Path | None = None, progress: bool | None = None) -> tuple[Result, Path]:

@@ -39,7 +39,7 @@ RUN_FILES = frozenset({
     "units.parquet", "documents.parquet", "framings.json", "frames.json", MANIFEST_FILE, "report.html", "contrast.json",
     "contrast_table.csv", "contrast_divergence.csv", "contrast_words.csv", "contrast_codebook.csv",
     "contrast_axes.csv", "contrast_frames.json", "contrast_time.csv", "contrast_time_first.csv", "framing_centroids.npy",
-    "hierarchy.json", *ADDED_TO_RUNS,
+    "hierarchy.json", "events.json", *ADDED_TO_RUNS,
 })
 _STAGING_KINDS = ("partial", "old")
 # The file inside every staging folder that proves framing made it (see _is_our_staging).

@@ -24,6 +24,7 @@ from ..framings.hierarchy import Hierarchy, level_labels
 from ..framings.matching import CENTROIDS_FILE
 from .outputs import MANIFEST_FILE, atomic_folder, list_files
 from ..contrast.over_time import OverTime
+from ..events.detect import Events, events_table
 
 __all__ = ["Result", "TableFile", "load_result"]
 
@@ -38,6 +39,7 @@ FRAMES_FILE = "frames.json"
 FRAMES_CONTRAST_FILE = "contrast_frames.json"
 TIME_FILE = "contrast_time.csv"
 TIME_FIRSTS_FILE = "contrast_time_first.csv"
+EVENTS_FILE = "events.json"
 
 
 class TableFile:
@@ -184,6 +186,8 @@ class Result:
             or fewer than two framings); ``Result.hierarchy()`` and ``Result.at_level()`` read it.
         framing_centroids: each framing's centre (mean unit embedding, unit length), a row per framing in the
             order of ``framings``: what the next run matches its framings to.
+        events_data: which documents tell the same story (``None`` with events off): each document's event and each
+            event's label, dates, documents, sources and size; ``Result.events`` reads it.
     """
 
     units = _TableAttribute()
@@ -193,7 +197,7 @@ class Result:
                  manifest: dict[str, Any] | None = None, contrast_data: Contrast | None = None,
                  frames_data: dict[str, Any] | None = None, frames_contrast: Contrast | None = None,
                  over_time_data: OverTime | None = None, framing_centroids: np.ndarray | None = None,
-                 hierarchy_data: Hierarchy | None = None) -> None:
+                 hierarchy_data: Hierarchy | None = None, events_data: Events | None = None) -> None:
         self.units, self.documents = units, documents
         self.framings = framings
         self.manifest = manifest if manifest is not None else {}
@@ -203,6 +207,7 @@ class Result:
         self.over_time_data = over_time_data
         self.framing_centroids = framing_centroids
         self.hierarchy_data = hierarchy_data
+        self.events_data = events_data
 
     def unit_columns(self, columns: Sequence[str]) -> pd.DataFrame:
         """These columns of the unit table (those it has, in its order), without reading the others from disk
@@ -275,6 +280,16 @@ class Result:
                 "untested": list(validation.get("untested_frames", []))}
 
     @property
+    def events(self) -> pd.DataFrame:
+        """The events (which documents tell the same story): a row per event with its ``id``, ``label`` (its most
+        central title or passage), ``first`` and ``last`` dates, ``documents``, ``sources`` and ``size`` (units).
+        Each unit's and document's event is the ``event`` column of ``units`` and ``documents``. An empty table
+        when the run found none (``events.enabled`` false, or one source)."""
+        if self.events_data is None:
+            return pd.DataFrame(columns=["id", "label", "first", "last", "documents", "sources", "size"])
+        return events_table(self.events_data)
+
+    @property
     def stability(self) -> pd.DataFrame:
         """Each framing's stability (``framing.framings.stability``): a row per framing with its ``id``, ``label``,
         ``size``, ``core``, ``stability`` (median best Jaccard of its core members over re-clusterings of document
@@ -319,7 +334,7 @@ class Result:
         return doc_units.iloc[max(position - before, 0) : position + after + 1].reset_index(drop=True)
 
     def contrast(self, group_a: str | None = None, group_b: str | None = None, framing: int | None = None,
-                 by: str = "framings"):
+                 by: str = "framings", within: str | None = None):
         """How sources (or groups) tell the same events differently.
 
         No arguments: the whole ``Contrast`` (tables, test, divergences, words, narratives, codebook, axes).
@@ -327,22 +342,29 @@ class Result:
         the ``words`` that separate them (per framing, positive z: ``group_a``) and the ``narratives`` — each
         group's most typical passages of a framing side by side, as text. ``framing`` narrows to one framing.
         ``by="frames"``: the same over the codebook's frames (``framing`` then is a frame's index).
+
+        ``within="events"``: the groups compared within events (how they tell the stories both covered, apart
+        from which stories they chose). No groups: everything contrast.json's ``within_events`` holds. Two
+        groups: a dict with the stratified ``test``, their ``shares`` per event (event × framing × group), the
+        per-event ``divergence``, ``agenda_framing`` (the corpus-wide difference split into the part from their
+        event mix and the part from how they tell shared events, with 95% intervals), the ``words`` that separate
+        them within events (their own source names left out) and side-by-side ``passages`` per event and framing,
+        as text.
         """
         if by not in ("framings", "frames"):
             raise FramingError(f"contrast by {by!r}: framings or frames")
+        if within not in (None, "events"):
+            raise FramingError(f"contrast within {within!r}: events, or none for the whole corpus")
         data = self.contrast_data if by == "framings" else self.frames_contrast
         if data is None:
             raise FramingError("this run has no contrast" + (" over frames (it has no frames.codebook or "
                                                              "frames.labels)" if by == "frames" else
                                                              " (contrast.enabled was off)"))
+        if within == "events":
+            return self._within_events(data, group_a, group_b, framing)
         if group_a is None and group_b is None:
             return data
-        names = list(data.groups)
-        for name in (group_a, group_b):
-            if name not in names:
-                raise KeyError(f"no group {name!r}; groups: {names}")
-        if group_a == group_b:
-            raise KeyError(f"a contrast compares two different groups; {group_a!r} was given twice (groups: {names})")
+        _check_pair(list(data.groups), group_a, group_b)
         text_of = dict(zip(self.units["unit_id"], self.units["text"]))
         table = data.table[data.table["group"].isin([group_a, group_b])]
         shares = table.pivot(index=["framing", "label"], columns="group", values=["share", "low", "high"])
@@ -359,6 +381,39 @@ class Result:
                                group_a: [text_of[u] for u in item[a_key]], group_b: [text_of[u] for u in item[b_key]]})
         return {"shares": shares, "divergence": float(data.divergence.loc[group_a, group_b]), "words": words,
                 "narratives": narratives, "test": data.test}
+
+    def _within_events(self, data: Contrast, group_a: str | None, group_b: str | None, framing: int | None):
+        within = data.within_events
+        if within is None:
+            raise FramingError("this run has no events to compare within (events.enabled was off, or the corpus has "
+                               "one source): run it again with events.enabled: true")
+        if group_a is None and group_b is None:
+            return within
+        _check_pair(list(data.groups), group_a, group_b)
+        pair = {group_a, group_b}
+        text_of = dict(zip(self.units["unit_id"], self.units["text"]))
+        shares = pd.DataFrame(within["shares"], columns=["event", "group", "framing", "label", "count", "share"])
+        shares = shares[shares["group"].isin(pair)]
+        if framing is not None:
+            shares = shares[shares["framing"] == framing]
+
+        def flipped(item: dict) -> bool:
+            return item["group_a"] != group_a
+
+        parts = next((p for p in within["agenda_framing"] if {p["group_a"], p["group_b"]} == pair), None)
+        words = [dict(w, side={"a": "b", "b": "a"}[w["side"]], z=-w["z"]) if flipped(w) else w
+                 for w in within["words"] if {w["group_a"], w["group_b"]} == pair]
+        passages = []
+        for item in within["passages"]:
+            if {item["group_a"], item["group_b"]} != pair or (framing is not None and item["framing"] != framing):
+                continue
+            a_key, b_key = ("passages_b", "passages_a") if flipped(item) else ("passages_a", "passages_b")
+            passages.append({"event": item["event"], "event_label": item["event_label"], "framing": item["framing"],
+                             "label": item["label"], group_a: [text_of[u] for u in item[a_key]],
+                             group_b: [text_of[u] for u in item[b_key]]})
+        return {"test": within["test"], "shares": shares.reset_index(drop=True),
+                "divergence": pd.DataFrame([d for d in within["divergence"] if {d["group_a"], d["group_b"]} == pair]),
+                "agenda_framing": parts, "words": pd.DataFrame(words), "passages": passages}
 
     def figure(self):
         """The 2-d map as a plotly Figure (one trace per framing; hover shows each unit's text)."""
@@ -388,6 +443,9 @@ class Result:
             if self.over_time_data is not None:
                 self.over_time_data.shares.to_csv(staging / TIME_FILE, index=False)
                 self.over_time_data.firsts.to_csv(staging / TIME_FIRSTS_FILE, index=False)
+            if self.events_data is not None:
+                (staging / EVENTS_FILE).write_text(json.dumps(json_safe(self.events_data.to_dict()), indent=1,
+                                                              ensure_ascii=False, allow_nan=False), encoding="utf-8")
             if self.frames_data is not None:
                 (staging / FRAMES_FILE).write_text(json.dumps(json_safe(self.frames_data), indent=1,
                                                               ensure_ascii=False, allow_nan=False), encoding="utf-8")
@@ -400,6 +458,15 @@ class Result:
             (staging / MANIFEST_FILE).write_text(
                 json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         return directory
+
+
+def _check_pair(names: list[str], group_a: str | None, group_b: str | None) -> None:
+    """Two different groups of the contrast, or a KeyError naming the groups there are."""
+    for name in (group_a, group_b):
+        if name not in names:
+            raise KeyError(f"no group {name!r}; groups: {names}")
+    if group_a == group_b:
+        raise KeyError(f"a contrast compares two different groups; {group_a!r} was given twice (groups: {names})")
 
 
 def write_parquet(frame: pd.DataFrame, path: Path, rows: int = ROW_GROUP_ROWS) -> None:
@@ -442,7 +509,7 @@ def _load_contrast(path: Path) -> Contrast:
                     divergence=pd.DataFrame(matrix["matrix"], index=matrix["groups"], columns=matrix["groups"]),
                     words=words, narratives=data["narratives"], subframings=data["subframings"],
                     codebook=data.get("codebook"), axes=data.get("axes", []),
-                    members=str(data.get("members", "core and attached")))
+                    members=str(data.get("members", "core and attached")), within_events=data.get("within_events"))
 
 
 # What every reader of a run folder relies on: a folder without them is damaged, said in one line.
@@ -549,6 +616,22 @@ def load_result(directory: str | Path) -> Result:
     if (directory / HIERARCHY_FILE).is_file():
         with _reading(directory, HIERARCHY_FILE):
             hierarchy = Hierarchy.from_dict(_read_json(directory / HIERARCHY_FILE))
+    events = None
+    if (directory / EVENTS_FILE).is_file():
+        with _reading(directory, EVENTS_FILE):
+            events = _read_events(directory / EVENTS_FILE, documents)
     return Result(units=units, framings=framings, documents=documents, manifest=manifest, contrast_data=contrast,
                   frames_data=frames, frames_contrast=frames_contrast, over_time_data=over_time,
-                  framing_centroids=centroids, hierarchy_data=hierarchy)
+                  framing_centroids=centroids, hierarchy_data=hierarchy, events_data=events)
+
+
+def _read_events(path: Path, documents: "TableFile") -> Events:
+    """events.json, with each document's event from documents.parquet's ``event`` column."""
+    data = _read_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise ValueError("not an events file (an object with a list of events)")
+    if "event" not in documents.columns:
+        raise ValueError(f"{DOCUMENT_FILE} has no event column")
+    doc_event = documents.read(["event"])["event"].to_numpy(dtype=np.int64)
+    return Events(doc_event=doc_event, events=data["events"], method=str(data.get("method", "")),
+                  settings=dict(data.get("settings") or {}))
