@@ -153,6 +153,16 @@ def run_summary(manifest: dict, seconds: float, final_peak_mb: float | None = No
         stable = (f"\nstability: mean ARI {ari} between {stability['runs']} re-clusterings of "
                   f"{stability['fraction']:.0%} of the documents; {len(unstable)} of {counts['framings']} framings "
                   f"unstable (below {stability['threshold']}): {_id_list(unstable)}")
+    within = manifest.get("contrast", {}).get("within_events")
+    if manifest.get("events"):
+        events = manifest["events"]
+        stable += (f"\nevents: {events['events']:,} ({events['method']}; {events['alone']:,} of one document)"
+                   + (f"; within events, framing depends on group? permutation p = {within['test']['p_value']} over "
+                      f"{within['test']['events']} events told by two or more groups" if within else ""))
+        for part in (within or {}).get("agenda_framing", [])[:3]:
+            stable += (f"\n  {part['group_a']} vs {part['group_b']}: difference {part['total']['value']:.3f} = agenda "
+                       f"{part['agenda']['value']:.3f} and framing {part['framing']['value']:.3f} (total variation; "
+                       "framing contrast RUN A B --within-events)")
     return (f"{counts['documents']:,} documents, {counts['units']:,} units ({distinct:,} distinct), "
             f"{counts['framings']:,} framings, {counts['unassigned']:,} unassigned ({share:.0%} of distinct units; "
             f"{counts.get('reassigned', 0):,} reassigned by cluster.reassign_threshold){sample}; "

@@ -104,8 +104,16 @@ def test_run_writes_the_run_folder_and_says_where_the_report_is(tmp_path, cache_
     assert "Traceback" not in proc.stderr
     # the closing summary: what was found, seconds per stage, peak memory (also kept in run.json)
     saved = json.loads((out / "run.json").read_text())
-    summary = proc.stderr.strip().splitlines()[-3:]
+    lines = proc.stderr.strip().splitlines()
+    first = next(k for k, line in enumerate(lines) if line.startswith(f"{saved['counts']['documents']:,} documents"))
+    summary = lines[first:]
     stability = saved["stability"]
+    events = saved["events"]
+    within = saved["contrast"]["within_events"]
+    assert summary[3] == (f"events: {events['events']} ({events['method']}; {events['alone']} of one document); within "
+                          f"events, framing depends on group? permutation p = {within['test']['p_value']} over "
+                          f"{within['test']['events']} events told by two or more groups")
+    assert all(line.startswith("  ") and "agenda" in line for line in summary[4:])
     assert summary[2] == (f"stability: mean ARI {stability['mean_ari']:.2f} between {stability['runs']} "
                           f"re-clusterings of 80% of the documents; {len(stability['unstable'])} of "
                           f"{saved['counts']['framings']} framings unstable (below {stability['threshold']}): "

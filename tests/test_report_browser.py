@@ -738,6 +738,8 @@ def test_an_event_lists_each_groups_passages_side_by_side_as_units_parquet_has_t
     page = Page(browser, path)
     assert "events" in page.page.text_content("#events-meta")
     assert "permutation p" in page.page.text_content("#events-within")
+    within = page.page.text_content("#contrast-within")  # the contrast panel says it too
+    assert within.startswith("Within events (") and "agenda" in within and "framing" in within
     rows = page.page.eval_on_selector_all("#events-table tbody tr", "rows => rows.map(r => +r.dataset.event)")
     assert rows == list(result.events["id"])
     distinct = units[units["duplicate_of"] == ""]

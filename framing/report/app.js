@@ -51,6 +51,9 @@
   // ---------- helpers ----------
   const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) =>
     ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  // a figure with its 95% interval, as the contrast and events panels show them
+  const interval = (part) => part.low === null ? part.value.toFixed(3)
+    : `${part.value.toFixed(3)} [${part.low.toFixed(3)}–${part.high.toFixed(3)}]`;
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(attrs || {})) {
@@ -601,6 +604,15 @@
       `. Does framing use depend on the group? ${t.statistic} = ${t.value}, permutation p = ${t.p_value} ` +
       `(${t.permutations} shuffles of ${t.shuffled}). Framing members counted: ${C.members || "core and attached"}` +
       ` (contrast.members).`;
+    const W = data.events && data.events.within;
+    if (W) { // the same question asked within events, where agenda cannot answer it (see the events panel)
+      const parts = W.agenda_framing.map((p) => `${p.group_a} vs ${p.group_b}: agenda ${interval(p.agenda)}, framing ` +
+        `${interval(p.framing)}`);
+      document.getElementById("contrast-test").after(el("p", { class: "meta", id: "contrast-within" },
+        `Within events (${W.test.events} told by two or more groups): permutation p = ` +
+        `${W.test.p_value === null ? "n/a" : W.test.p_value} (${W.test.shuffled}). Difference split into agenda ` +
+        `(which events each group covered) and framing (how it told shared events): ${parts.join("; ")}.`));
+    }
     const groups = Object.keys(C.groups);
     const T = C.table, label = (f) => escapeHtml(framingName(f));
     const bars = groups.map((g, k) => {
@@ -832,8 +844,6 @@
   }
   // ---------- events: which documents tell the same story; an event's passages per group, by framing ----------
   const EV = data.events;
-  const interval = (part) => part.low === null ? part.value.toFixed(3)
-    : `${part.value.toFixed(3)} [${part.low.toFixed(3)}–${part.high.toFixed(3)}]`;
   function setupEvents() {
     if (!EV || !EV.events.length) return;
     document.getElementById("events-panel").classList.remove("hidden");

@@ -633,6 +633,12 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                                 "counts": matching.counts(), "framings": matching.table}
     if contrast is not None:
         manifest["contrast"] = {"grouping": contrast.grouping, "groups": contrast.groups, "test": contrast.test}
+        if contrast.within_events is not None:
+            within = contrast.within_events
+            manifest["contrast"]["within_events"] = {
+                "test": within["test"],
+                "agenda_framing": [{key: part[key] for key in ("group_a", "group_b", "total", "agenda", "framing")}
+                                   for part in within["agenda_framing"]]}
     if over_time is not None:
         manifest["time"] = {"bin": over_time.bin, "dates": over_time.dates, "members": members}
         if over_time.dates["units_undated"]:
