@@ -228,3 +228,17 @@ def test_past_the_exact_limit_events_are_found_by_neighbour_groups_and_agree_wit
     monkeypatch.setattr(detect, "_FULL_MATRIX_DOCUMENTS", 40)  # groups past the limit: a sample, then the nearest
     sampled = find_events(vectors, np.ones(len(vectors), bool), [""] * len(vectors), threshold=0.5, window_days=None)
     assert adjusted_rand_score(exact, sampled) > 0.95
+
+
+def test_the_split_over_pairs_is_the_split_over_the_dense_table():
+    from framing.contrast.within_events import kitagawa_by_pairs
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        a = rng.integers(0, 4, size=(6, 5)).astype(float) * (rng.random((6, 1)) > 0.3)
+        b = rng.integers(0, 4, size=(6, 5)).astype(float) * (rng.random((6, 1)) > 0.3)
+        cells = np.flatnonzero((a + b).ravel())
+        event, label = np.divmod(cells, 5)
+        by_pairs = kitagawa_by_pairs(a.ravel()[cells][:, None], b.ravel()[cells][:, None], event, label, 6, 5)
+        for dense, pairs in zip(kitagawa(a, b), by_pairs):
+            assert np.allclose(dense, pairs[:, 0])

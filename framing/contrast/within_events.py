@@ -27,7 +27,7 @@ import numpy as np
 from .analysis import (ContrastInput, Design, bootstrap_multiplicities, design_of, fightin_words, group_pairs,
                        jensen_shannon, typical_passages)
 
-__all__ = ["within_events", "kitagawa", "stratified_permutation_test", "combined_fightin_words", "permute_within",
+__all__ = ["within_events", "kitagawa", "kitagawa_by_pairs", "stratified_permutation_test", "combined_fightin_words", "permute_within",
            "source_words"]
 
 
@@ -135,32 +135,71 @@ def _variation(difference: np.ndarray) -> float:
     return float(0.5 * np.abs(difference).sum())
 
 
+def kitagawa_by_pairs(counts_a: np.ndarray, counts_b: np.ndarray, pair_event: np.ndarray, pair_label: np.ndarray,
+                      n_events: int, n_labels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`kitagawa` over (event, label) pairs instead of a dense events × labels table, for many draws at once.
+
+    ``counts_a``, ``counts_b``: (pairs, draws) counts; ``pair_event``, ``pair_label``: each pair's event and label.
+    Returns (labels, draws) total, agenda and framing differences. At a thousand events and a thousand framings
+    the dense table of one draw has a million cells, nearly all empty; the pairs are only those with units.
+    """
+    from scipy.sparse import csr_matrix
+
+    n_pairs = pair_event.size
+    to_event = csr_matrix((np.ones(n_pairs), (pair_event, np.arange(n_pairs))), shape=(n_events, n_pairs))
+    to_label = csr_matrix((np.ones(n_pairs), (pair_label, np.arange(n_pairs))), shape=(n_labels, n_pairs))
+    rows_a, rows_b = to_event @ counts_a, to_event @ counts_b  # (events, draws)
+    pi_a = rows_a / np.maximum(rows_a.sum(axis=0, keepdims=True), 1.0)
+    pi_b = rows_b / np.maximum(rows_b.sum(axis=0, keepdims=True), 1.0)
+    told_a, told_b = rows_a[pair_event] > 0, rows_b[pair_event] > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_a = np.where(told_a, counts_a / rows_a[pair_event], 0.0)
+        p_b = np.where(told_b, counts_b / rows_b[pair_event], 0.0)
+    # where one group did not tell an event, its shares stand for both (that event adds to the agenda part only)
+    p_a, p_b = np.where(told_a, p_a, p_b), np.where(told_b, p_b, p_a)
+    agenda = to_label @ ((pi_a - pi_b)[pair_event] * (p_a + p_b) / 2.0)
+    framing = to_label @ (((pi_a + pi_b) / 2.0)[pair_event] * (p_a - p_b))
+    return agenda + framing, agenda, framing
+
+
+_SPLIT_DRAWS_PER_CHUNK = 100
+
+
 def _agenda_and_framing(design: Design, design_doc_event: np.ndarray, n_events: int, a: int, b: int,
                         bootstrap: int, rng: np.random.Generator, label_names: Mapping[int, str]) -> dict[str, Any]:
     """The pair's difference split into agenda and framing parts (total variation distances) with 95% intervals
-    that resample each group's documents."""
+    that resample each group's documents (a hundred draws at a time, as sparse products)."""
     from scipy.sparse import csr_matrix
 
-    per_doc = design.per_doc[:, :len(design.label_ids)]  # assigned units only, as the test counts
-
-    def counter(docs: np.ndarray):
-        """(events, labels) counts for weights over ``docs``: an events × docs indicator times the doc counts."""
-        rows = per_doc[docs]
-        return lambda weights: np.asarray((csr_matrix((weights, (design_doc_event[docs], np.arange(docs.size))),
-                                                      shape=(n_events, docs.size)) @ rows).todense())
-
+    per_doc = design.per_doc[:, :len(design.label_ids)].tocoo()  # assigned units only, as the test counts
+    n_labels = len(design.label_ids)
     docs_a = np.flatnonzero(design.doc_group == a)
     docs_b = np.flatnonzero(design.doc_group == b)
-    count_a, count_b = counter(docs_a), counter(docs_b)
-    total, agenda, framing = kitagawa(count_a(np.ones(docs_a.size)), count_b(np.ones(docs_b.size)))
+    in_pair = np.isin(per_doc.row, np.concatenate([docs_a, docs_b]))
+    cell_doc, cell_label, cell_count = per_doc.row[in_pair], per_doc.col[in_pair], per_doc.data[in_pair]
+    pairs, cell_pair = np.unique(design_doc_event[cell_doc] * max(n_labels, 1) + cell_label, return_inverse=True)
+    pair_event, pair_label = pairs // max(n_labels, 1), pairs % max(n_labels, 1)
+
+    def counts_matrix(docs: np.ndarray):
+        """(pairs, docs) counts of the group's documents: times (docs, draws) weights gives each draw's counts."""
+        local = np.full(design.doc_group.size, -1, dtype=np.int64)
+        local[docs] = np.arange(docs.size)
+        mine = local[cell_doc] >= 0
+        return csr_matrix((cell_count[mine], (cell_pair[mine], local[cell_doc[mine]])), shape=(pairs.size, docs.size))
+
+    matrix_a, matrix_b = counts_matrix(docs_a), counts_matrix(docs_b)
+    split = lambda wa, wb: kitagawa_by_pairs(matrix_a @ wa, matrix_b @ wb, pair_event, pair_label,  # noqa: E731
+                                             n_events, n_labels)
+    total, agenda, framing = (part[:, 0] for part in split(np.ones((docs_a.size, 1)), np.ones((docs_b.size, 1))))
     figures = {"total": _variation(total), "agenda": _variation(agenda), "framing": _variation(framing)}
     draws: dict[str, list[float]] = {k: [] for k in figures}
     if bootstrap > 0 and docs_a.size >= 2 and docs_b.size >= 2:
-        for weights_a, weights_b in zip(bootstrap_multiplicities(rng, docs_a.size, bootstrap),
-                                        bootstrap_multiplicities(rng, docs_b.size, bootstrap)):
-            for wa, wb in zip(weights_a, weights_b):
-                for key, part in zip(("total", "agenda", "framing"), kitagawa(count_a(wa), count_b(wb))):
-                    draws[key].append(_variation(part))
+        for start in range(0, bootstrap, _SPLIT_DRAWS_PER_CHUNK):
+            size = min(_SPLIT_DRAWS_PER_CHUNK, bootstrap - start)
+            weights_a = np.vstack(list(bootstrap_multiplicities(rng, docs_a.size, size))).T
+            weights_b = np.vstack(list(bootstrap_multiplicities(rng, docs_b.size, size))).T
+            for key, part in zip(("total", "agenda", "framing"), split(weights_a, weights_b)):
+                draws[key].extend((0.5 * np.abs(part).sum(axis=0)).tolist())
     out: dict[str, Any] = {"group_a": design.names[a], "group_b": design.names[b],
                            "measure": "total variation distance between the groups' label shares (assigned units)"}
     for key, value in figures.items():

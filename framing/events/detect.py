@@ -78,11 +78,13 @@ def _average_linkage(vectors: np.ndarray, days: np.ndarray | None, threshold: fl
     n = vectors.shape[0]
     if n < 2:
         return np.zeros(n, dtype=np.int64)
-    distances = np.clip(1.0 - vectors @ vectors.T, 0.0, 2.0).astype(np.float64)
-    if days is not None and window_days is not None and not np.isnat(days).all():
+    distances = vectors @ vectors.T  # float32, in place from here: at 5,000 documents each copy is 100 MB
+    np.subtract(1.0, distances, out=distances)
+    np.clip(distances, 0.0, 2.0, out=distances)
+    if _dates_spread_wider_than(days, window_days):
         distances[_apart_in_time(days, days, window_days)] = _APART
     np.fill_diagonal(distances, 0.0)
-    tree = linkage(squareform(distances, checks=False), method="average")
+    tree = linkage(squareform(distances, checks=False).astype(np.float64), method="average")
     return (fcluster(tree, t=1.0 - threshold, criterion="distance") - 1).astype(np.int64)
 
 
@@ -107,7 +109,7 @@ def _cluster_documents(vectors: np.ndarray, days: np.ndarray | None, threshold: 
     rows = np.repeat(np.arange(n), neighbours.shape[1])
     columns, similar = neighbours.reshape(-1), similarity.reshape(-1)
     keep = (similar >= threshold) & (columns >= 0)
-    if days is not None and window_days is not None:
+    if _dates_spread_wider_than(days, window_days):
         keep &= ~_apart_in_time(days[rows], days[np.maximum(columns, 0)], window_days, paired=True)
     graph = coo_matrix((np.ones(int(keep.sum()), dtype=np.int8), (rows[keep], columns[keep])), shape=(n, n))
     _, component = connected_components(graph, directed=False)
@@ -151,6 +153,14 @@ def _nearest_documents(vectors: np.ndarray, k: int, random_state: int) -> tuple[
         index = NNDescent(vectors, metric="cosine", n_neighbors=k + 1, random_state=random_state, low_memory=True)
         neighbours, distances = index.neighbor_graph
     return neighbours[:, 1:], 1.0 - distances[:, 1:]
+
+
+def _dates_spread_wider_than(days: np.ndarray | None, window_days: float | None) -> bool:
+    """Whether any two dated documents are more than the window apart (else the window changes nothing)."""
+    if days is None or window_days is None:
+        return False
+    dated = days[~np.isnat(days)]
+    return bool(dated.size) and float((dated.max() - dated.min()).astype(np.int64)) > window_days
 
 
 def _apart_in_time(days_a: np.ndarray, days_b: np.ndarray, window_days: float, paired: bool = False) -> np.ndarray:

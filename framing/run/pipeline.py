@@ -566,9 +566,9 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                                  compared_names, frames, encode, counts, unit_events=unit_events, events=events)
             contrast.members = members
             if frames is not None:  # the same analyses with the frames as the labelling
+                # (within events over framings only: the frames' within-event contrast would add as much again)
                 frames_contrast = _contrast(config, doc_meta, representatives, frames.frame, embeddings,
-                                            dict(enumerate(frames.names)), None, encode, counts, axes=False,
-                                            unit_events=unit_events, events=events)
+                                            dict(enumerate(frames.names)), None, encode, counts, axes=False)
                 frames_contrast.members = "every unit with a frame"
     over_time = None
     if config.time.enabled:
