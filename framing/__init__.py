@@ -13,12 +13,13 @@ from .contrast.analysis import Contrast  # noqa: E402
 from .corpus.documents import Corpus, Document, example_corpus_path, load_corpus  # noqa: E402
 from .errors import FramingError  # noqa: E402
 from .framings.model import Framing, FramingModel  # noqa: E402
+from .run.framer import Framer  # noqa: E402
 from .run.pipeline import analyze  # noqa: E402
 from .store.result import Result, load_result  # noqa: E402
 from .units.segment import Unit, segment  # noqa: E402
 
 __all__ = [
     "__version__", "analyze", "load_corpus", "load_result", "load_config", "example_corpus_path",
-    "Config", "Corpus", "Document", "Unit", "Framing", "FramingModel", "Result", "Contrast", "FramingError",
+    "Config", "Corpus", "Document", "Unit", "Framing", "Framer", "FramingModel", "Result", "Contrast", "FramingError",
     "segment",
 ]

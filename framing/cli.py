@@ -50,6 +50,19 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="override a config key, e.g. --set cluster.min_cluster_size=12 (repeatable)")
     run.add_argument("--out", help="write the run folder here instead of <run.out_dir>/<run.name>")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    run.add_argument("--save-model", metavar="DIR",
+                     help="also save the fitted model here, to place other corpora into the same framings "
+                          "(framing apply)")
+
+    apply = commands.add_parser("apply", help="place a corpus into a saved model's framings and frames (nothing is "
+                                              "fitted again) and write a run folder")
+    apply.add_argument("model_dir", help="a model folder written by framing run --save-model")
+    apply.add_argument("corpus", help="the corpus to place: a folder, or a .jsonl/.csv/.parquet file")
+    apply.add_argument("--out", required=True, help="the run folder to write")
+    apply.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a setting that does not touch the fitted framings, e.g. --set "
+                            "contrast.group_by=leaning (repeatable)")
+    apply.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
     report = commands.add_parser("report", help="rebuild the report of a saved run (nothing is embedded again)")
     report.add_argument("run_dir", help="a run folder written by framing run")
@@ -103,7 +116,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, args.overrides)
     started = time.perf_counter()
-    result, target = run(config, out=args.out, progress=False if args.no_progress else None)
+    keep: dict | None = None
+    if args.save_model:
+        from .run.framer import Framer, check_model_target
+
+        check_model_target(args.save_model)  # before any work
+        keep = {}
+    result, target = run(config, out=args.out, progress=False if args.no_progress else None, keep=keep)
+    if args.save_model:
+        framer = Framer(config)
+        framer.keep(config, result, keep)
+        print(f"model: {framer.save(args.save_model).resolve()}", file=sys.stderr)
     from .memory import peak_memory_mb
 
     print(run_summary(result.manifest, time.perf_counter() - started, peak_memory_mb()["process"]), file=sys.stderr)
@@ -112,6 +135,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"frames: {len(gaps['without_labels'])} without labels ({', '.join(gaps['without_labels']) or '-'}), "
               f"{len(gaps['untested'])} too few to test ({', '.join(gaps['untested']) or '-'}); label more to learn "
               "and check them (frames.labels)", file=sys.stderr)
+    report = target / "report.html"
+    print(f"report: {report.resolve()}" if report.exists() else f"run folder: {target.resolve()}")
+    return 0
+
+
+def _cmd_apply(args: argparse.Namespace) -> int:
+    from .config import parse_override
+    from .run.framer import Framer
+    from .run.pipeline import run
+
+    overrides = {".".join(path): value for path, value in map(parse_override, args.overrides)}
+    overrides["corpus.path"] = str(Path(args.corpus).resolve())
+    framer = Framer.load(args.model_dir, **overrides)
+    started = time.perf_counter()
+    result, target = run(framer.config_, out=args.out, progress=False if args.no_progress else None,
+                         fitted=framer.state_)
+    from .memory import peak_memory_mb
+
+    print(run_summary(result.manifest, time.perf_counter() - started, peak_memory_mb()["process"]), file=sys.stderr)
     report = target / "report.html"
     print(f"report: {report.resolve()}" if report.exists() else f"run folder: {target.resolve()}")
     return 0
@@ -366,7 +408,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     _setup_logging(args.verbose)
     try:
-        commands = {"run": _cmd_run, "report": _cmd_report, "contrast": _cmd_contrast, "evaluate": _cmd_evaluate,
+        commands = {"run": _cmd_run, "apply": _cmd_apply, "report": _cmd_report, "contrast": _cmd_contrast,
+                    "evaluate": _cmd_evaluate,
                     "init": _cmd_init, "serve": _cmd_serve}
         return commands[args.command](args)
     except FramingError as exc:

@@ -198,21 +198,21 @@ class StabilityConfig(_Section):
 
     Measured (bench/stability.py, the example and the aleppo pages, 27 framings): against what ten full re-runs
     with other seeds and 90% of the documents did to each framing, the default score ranks framings with Spearman's
-    rho 0.52-0.68 (two draws), 5 runs as well as 10; re-laying each subsample out with UMAP (reduce) ranks them a
-    little better (0.63-0.69) at 60-100 times the cost.
+    rho 0.52-0.68 (three bench runs), 5 runs as well as 10; re-laying each subsample out with UMAP (reduce) ranked
+    them no better (0.50-0.69) at 60-100 times the cost.
     """
 
     runs: int = Field(5, ge=0, le=100, description="re-clusterings of document subsamples that each framing is "
                                                    "matched against; 0: no stability scores")
     fraction: float = Field(0.8, gt=0.0, le=1.0, description="share of the documents each re-clustering keeps")
     reduce: bool = Field(False, description="true: every re-clustering also lays its subsample out with UMAP from "
-                                            "another seed (60-100 times slower; catches a little more of what a new "
-                                            "seed moves)")
+                                            "another seed (60-100 times slower; measured no better at predicting "
+                                            "what a re-run moves)")
     # 0.7, measured: the score that best told the framings that full re-runs kept (median Jaccard >= 0.5) from those
     # they lost (balanced accuracy 0.77-0.78 against 0.63 for calling every framing stable)
     threshold: float = Field(0.7, ge=0.0, le=1.0, description="framings whose stability is below this are marked "
                                                               "unstable in the summary and the report")
-    # 40,000, measured at 100k units: 5 re-clusterings of 40% of the documents cost ~20% of a cached run
+    # 40,000, measured at 100k units: 5 re-clusterings of a third of the documents cost 2.4 s, 16% of a cached run
     max_units: int = Field(40000, ge=100, description="re-cluster at most this many fitted units per run (fewer "
                                                       "documents drawn): bounds the cost on large corpora")
 

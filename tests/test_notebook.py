@@ -22,3 +22,7 @@ def test_quickstart_notebook_executes(tmp_path, monkeypatch, cache_dir):
     assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs)  # the map
     printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     assert "cross-validated accuracy" in printed  # the frames section learned from its labels
+    sources = "".join("".join(cell.source) for cell in notebook.cells if cell.cell_type == "code")
+    assert all(call in sources for call in ("framing.Framer(", ".fit(", ".save(", "Framer.load(", ".transform("))
+    assert "membership" in html and "p (within events)" in "".join(
+        str(o.get("data", {}).get("text/plain", "")) for o in outputs)

@@ -758,3 +758,25 @@ def test_an_event_lists_each_groups_passages_side_by_side_as_units_parquet_has_t
     assert page.page.text_content("#passage-view .focus") == units.set_index("unit_id").at[unit, "text"]
     assert page.errors == []
     page.close()
+
+
+def test_the_report_of_an_applied_model_opens_and_its_points_open_their_passages(browser, cache_dir, tmp_path):
+    """Issue 28: a corpus placed into saved framings (framing apply / Framer.transform) gets a normal report."""
+    from framing.report import write_report
+
+    framer = framing.Framer("configs/example.yaml", embedding__cache_dir=str(cache_dir))
+    framer.fit(progress=False)
+    docs = [d for d in framing.load_corpus(None).documents if d.id.startswith(("voices", "frontline"))]
+    applied = framing.Framer.load(framer.save(tmp_path / "model"), embedding__cache_dir=str(cache_dir)).transform(
+        docs, progress=False)
+    path = write_report(applied, tmp_path / "report.html")
+    page = Page(browser, path)
+    assert page.errors == []
+    units = applied.units.reset_index(drop=True)
+    cards = page.page.eval_on_selector_all(".card", "cards => cards.map(c => +c.dataset.framing)")
+    assert cards == [f.id for f in applied.framings] == [f.id for f in framer.state_.framings]  # all, same order
+    index = int(units.index[units["framing"] >= 0][0])
+    page.click_unit(index)
+    assert page.page.text_content("#passage-view .focus") == units.at[index, "text"]
+    assert page.errors == []
+    page.close()

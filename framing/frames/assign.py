@@ -30,8 +30,8 @@ import numpy as np
 from ..config import FramesConfig
 from ..errors import FramingError
 
-__all__ = ["FrameAssignment", "assign_frames", "load_codebook", "frame_centres", "codebook_passages", "zero_shot",
-           "fit_classifier",
+__all__ = ["FrameAssignment", "assign_frames", "predict_frames", "load_codebook", "frame_centres", "codebook_passages",
+           "zero_shot", "fit_classifier",
            "cross_validate", "adjusted_shares", "propose_to_label", "BUILTIN_CODEBOOKS", "FREE_FRAMES", "FRAME_PREFIX"]
 
 log = logging.getLogger(__name__)
@@ -274,6 +274,10 @@ class FrameAssignment:
     labels: dict[str, Any] = field(default_factory=dict)
     validation: dict[str, Any] | None = None
     proposals: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    # what placing new units needs (framing.run.framer): the codebook frames' centres (k, d) and the classifier's
+    # coefficients (classes, d), intercepts and classes (indices into names); empty without them
+    centres: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    classifier: dict[str, np.ndarray] = field(default_factory=dict)
 
     def uncertainty(self) -> np.ndarray:
         """How unsure the frame of each unit is: 1 - probability (classifier), or 1 - the cosine margin between the
@@ -354,10 +358,13 @@ def assign_frames(X: np.ndarray, *, codebook: str | None = None, labels: Sequenc
         zero_shot_frame, similarity = zero_shot(X, _centres(passages, passage_frame, len(names)))
     codebook_frames = list(names)
     given = [label for label in (labels or []) if label is not None]
+    centres = (_centres(passages, passage_frame, len(names)) if codebook is not None
+               else np.zeros((0, X.shape[1]), np.float32))
     if not given:
         return FrameAssignment(names=names, frame=zero_shot_frame, probability=np.full(n, np.nan, np.float32),
                                origin=np.full(n, ZERO_SHOT, dtype=object), method=ZERO_SHOT, codebook=book_name,
-                               codebook_frames=codebook_frames, similarity=similarity, labels=report)
+                               codebook_frames=codebook_frames, similarity=similarity, labels=report,
+                               centres=centres)
 
     # Labels naming a frame the codebook lacks are reported with their counts and left out (a free frame such as
     # "none" is added instead); without a codebook, the labels' own names are the frames.
@@ -397,4 +404,32 @@ def assign_frames(X: np.ndarray, *, codebook: str | None = None, labels: Sequenc
     frame[labelled], probability[labelled], origin[labelled] = y, 1.0, LABEL
     return FrameAssignment(names=names, frame=frame, probability=probability, origin=origin, method=CLASSIFIER,
                            codebook=book_name, codebook_frames=codebook_frames, similarity=similarity, labels=report,
-                           validation=validation)
+                           validation=validation, centres=centres,
+                           classifier={"coef": model.coef_.astype(np.float64), "intercept":
+                                       model.intercept_.astype(np.float64), "classes": model.classes_.astype(np.int64)})
+
+
+def predict_frames(X: np.ndarray, fitted: FrameAssignment) -> FrameAssignment:
+    """Frames for new units with a fitted assignment's classifier (or its codebook's centres when zero-shot), and
+    nothing learned again: what a saved Framer applies. Every unit's origin is ``prediction`` (or ``zero-shot``)."""
+    n = X.shape[0]
+    similarity = ((X @ fitted.centres.T).astype(np.float32) if fitted.centres.size
+                  else np.zeros((n, 0), np.float32))
+    if fitted.classifier:
+        coef, intercept, classes = (fitted.classifier[k] for k in ("coef", "intercept", "classes"))
+        scores = X.astype(np.float64) @ coef.T + intercept
+        if coef.shape[0] == 1:  # a binary logistic regression keeps one row: the second class's score
+            scores = np.hstack([-scores, scores])
+        scores -= scores.max(axis=1, keepdims=True)
+        probabilities = np.exp(scores)
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        frame = classes[probabilities.argmax(axis=1)].astype(int)
+        probability = probabilities.max(axis=1).astype(np.float32)
+        origin, method = np.full(n, PREDICTION, dtype=object), CLASSIFIER
+    else:
+        frame, probability = similarity.argmax(axis=1), np.full(n, np.nan, np.float32)
+        origin, method = np.full(n, ZERO_SHOT, dtype=object), ZERO_SHOT
+    return FrameAssignment(names=list(fitted.names), frame=frame, probability=probability, origin=origin,
+                           method=method, codebook=fitted.codebook, codebook_frames=list(fitted.codebook_frames),
+                           similarity=similarity, labels={"applied": True}, centres=fitted.centres,
+                           classifier=dict(fitted.classifier))

@@ -533,6 +533,60 @@ class FramingModel:
         indices, distances = self._index.query(X_new, k=self.n_neighbors)
         return indices, distances
 
+    def placement_state(self, X: np.ndarray, ids: np.ndarray) -> dict[str, np.ndarray]:
+        """What :meth:`from_placement_state` needs to place new units into these framings: the fitted units'
+        vectors (``X``'s rows the fit saw), clustering-space and map positions, and each one's framing *id* (``ids``
+        maps this model's framing index to the id the run gave it) where it is a core member, -1 elsewhere —
+        attached units do not vote — and the framings' centres by id. Call before :meth:`forget_sample`."""
+        fitted = np.flatnonzero(self.fitted_)
+        core = (self.labels_[fitted] >= 0) & ~self.reassigned_[fitted]
+        core_ids = np.where(core, ids[np.maximum(self.labels_[fitted], 0)], UNASSIGNED) if ids.size else \
+            np.full(fitted.size, UNASSIGNED)
+        centroids = np.zeros((int(ids.max(initial=-1)) + 1, X.shape[1]), dtype=np.float32)
+        centroids[ids] = self.centroids_
+        return {"vectors": np.ascontiguousarray(X[fitted], dtype=np.float32),
+                "space": np.ascontiguousarray(self.space_[fitted], dtype=np.float32),
+                "map": np.ascontiguousarray(self.map_[fitted], dtype=np.float32),
+                "core_ids": core_ids.astype(np.int64), "centroids": centroids}
+
+    @classmethod
+    def from_placement_state(cls, state: dict[str, np.ndarray], **params: Any) -> "FramingModel":
+        """A model that places new units (:meth:`transform`) among saved fitted units (:meth:`placement_state`);
+        its labels are the saved framing ids. ``params`` are the constructor's (the fit's reduce and cluster
+        settings)."""
+        model = cls(**{**params, "assign": "vote"})  # approximate_predict needs the clusterer, which is not kept
+        model._sample_X, model._sample_space = state["vectors"], state["space"]
+        model._sample_map, model._sample_labels = state["map"], state["core_ids"]
+        model._index = model._neighbour_index(state["vectors"])
+        model.centroids_ = state["centroids"]
+        model.n_framings_ = int(state["centroids"].shape[0])
+        return model
+
+    def transform(self, X: np.ndarray, place: Callable[["FramingModel", np.ndarray, np.ndarray], Placement] | None
+                  = None, progress: bool | None = None) -> "FramingModel":
+        """Place every row of ``X`` into the fitted framings without changing them: positions from the nearest
+        fitted units, the framing by their core members' weighted vote, and units left out given to the nearest
+        centre within ``reassign_threshold`` (attached), as the fit did. Sets ``labels_`` (framing ids),
+        ``probabilities_`` (the vote's support), ``reassigned_``, ``space_``, ``map_`` and ``fitted_`` (all false);
+        ``centroids_`` stay the fit's. Returns ``self``."""
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2 or not np.isfinite(X).all():
+            raise ValueError(f"embeddings must be a finite 2-d array, got shape {X.shape}")
+        n = X.shape[0]
+        placement = (place or place_in_chunks)(self, X, np.arange(n), progress)
+        self.space_, self.map_ = placement.space, placement.map
+        self.labels_ = placement.labels.astype(np.int64)
+        self.probabilities_ = placement.probabilities.astype(np.float32)
+        self.fitted_ = np.zeros(n, dtype=bool)
+        self.reassigned_ = np.zeros(n, dtype=bool)
+        self.min_cluster_size_fitted_, self.min_samples_fitted_ = self.min_cluster_size, self.min_samples
+        self.tree_nodes_ = np.full(self.n_framings_, -1, dtype=np.int64)
+        self.tree_parents_ = {}
+        self.cache_warnings_ = []
+        if self.reassign_threshold is not None and self.n_framings_:
+            self._reassign(X)
+        return self
+
     def forget_sample(self) -> "FramingModel":
         """Drop what only :meth:`place` reads — the sample's vectors, layouts and labels, its neighbour index and
         the clusterer (~360 MB at a sample of 100,000) — once every unit is placed; returns ``self``. The fitted
@@ -585,6 +639,7 @@ class FramingModel:
         for start in range(0, outliers.size, self.chunk_size):  # bounded: outliers × framings can be gigabytes
             part = slice(start, start + self.chunk_size)
             similarity = X[outliers[part]] @ self.centroids_.T
+            similarity[:, ~self.centroids_.any(axis=1)] = -np.inf  # an id no framing holds (a transform's gaps)
             best[part] = similarity.argmax(axis=1)
             keep[part] = similarity[np.arange(best[part].size), best[part]] >= self.reassign_threshold
         self.labels_[outliers[keep]] = best[keep]

@@ -24,7 +24,7 @@ from ..units.duplicates import DuplicateGroups, find_duplicates, find_reposts
 from ..embed.cache import EmbeddingCache, embed_texts, make_embedder, vector_key
 from ..engines import make_engine
 from ..errors import FramingError
-from ..frames.assign import FRAME_PREFIX, FrameAssignment, assign_frames
+from ..frames.assign import FRAME_PREFIX, FrameAssignment, assign_frames, predict_frames
 from ..framings.model import (UNASSIGNED, Framing, FramingModel, centre_cosines, class_term_counts, label_centroids,
                               members_of,
                               class_tfidf_from_counts, describe_framings, term_label)
@@ -102,7 +102,7 @@ class _Timer:
         return max(peaks) if peaks else None
 
 
-def _resolve_config(config: Config | dict | str | Path | None, overrides: dict[str, Any]) -> Config:
+def resolve_config(config: Config | dict | str | Path | None, overrides: dict[str, Any]) -> Config:
     if isinstance(config, Config):
         return Config.from_dict(apply_overrides(config.to_dict(), overrides)) if overrides else config
     if isinstance(config, (str, Path)):
@@ -281,7 +281,8 @@ def _string_column(column: Sequence[str]):
 
 def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = None,
             config: Config | dict | str | Path | None = None, *, progress: bool | None = None,
-            previous: str | Path | None = None, **overrides: Any) -> Result:
+            previous: str | Path | None = None, fitted: FittedState | None = None,
+            keep: dict[str, Any] | None = None, **overrides: Any) -> Result:
     """Find the framings of a corpus.
 
     Args:
@@ -291,15 +292,18 @@ def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = No
         progress: show progress bars (``None``: only on a terminal).
         previous: an earlier run folder whose framing ids and user-given names carry over to the framings that
             match them (``describe.match_run`` when set to a path wins; ``framing run`` passes the folder it replaces).
+        fitted: place the corpus into these fitted framings and frames instead of fitting (``Framer.transform``).
+        keep: a dict to fill with what placing new units later needs (``Framer.fit``).
         **overrides: config keys as ``section__key=value``, e.g. ``cluster__min_cluster_size=12``.
 
     Returns:
         The ``Result``: units with their framing and map position, described framings, and the run manifest.
     """
-    config = _resolve_config(config, overrides)
+    config = resolve_config(config, overrides)
     engine = make_engine(config.engine, config.embedding)
     try:
-        return _analyze(corpus_or_path, config, engine, progress, _previous_framings(config, previous))
+        return _analyze(corpus_or_path, config, engine, progress,
+                        _previous_framings(config, previous) if fitted is None else None, fitted=fitted, keep=keep)
     finally:
         engine.close()
 
@@ -414,7 +418,10 @@ def _name_framings(framings: list[Framing], terms: dict[int, list[tuple[str, flo
 
 
 def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
-             previous: PreviousFramings | None = None) -> Result:
+             previous: PreviousFramings | None = None, fitted: "FittedState | None" = None,
+             keep: dict[str, Any] | None = None) -> Result:
+    """The stages in order. ``fitted`` (a Framer's saved state): place the units into its framings and frames
+    instead of fitting new ones. ``keep`` (a dict): filled with what a Framer saves to place new units later."""
     timer = _Timer()
     with timer.stage("corpus"):
         corpus = _corpus(corpus_or_path, config, engine)
@@ -458,13 +465,12 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     # the estimator's parameters are the config's reduce and cluster sections, field for field (one place for
     # each default: the config's Field)
     model = FramingModel(
-        # (reduce.cache is where, not how; cluster.within_events changes the vectors the model is given)
-        **config.reduce.model_dump(exclude={"cache"}), **config.cluster.model_dump(exclude={"within_events"}),
-        random_state=config.run.seed,
+        **_model_params(config),
         memory=(str(Path(config.embedding.cache_dir).expanduser() / "reductions")
                 if config.reduce.cache and config.embedding.cache_dir else None),
     )
-    model.check_n_units(len(representatives))  # fail before the expensive embedding step
+    if fitted is None:
+        model.check_n_units(len(representatives))  # fail before the expensive embedding step
     with timer.stage("embed"):
         embedder = make_embedder(config.embedding.model, backend=config.embedding.backend,
                                  device=config.embedding.device,
@@ -492,6 +498,10 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     if _events_wanted(config, corpus):
         with timer.stage("events"):
             events = _events(config, corpus, units, groups, embeddings, reposts)
+    if fitted is not None and fitted.fingerprint != embedder.fingerprint:
+        raise FramingError(f"this model was fitted with another embedding model ({fitted.model_name}, "
+                           f"{fitted.fingerprint[:19]}…); {config.embedding.model} here is {embedder.fingerprint[:19]}…: "
+                           "apply it with the model it was fitted with")
     clustered = embeddings
     if config.cluster.within_events:
         if events is None:
@@ -499,16 +509,23 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                                "two sources)")
         clustered = _within_events(embeddings, events, units, groups)
     with timer.stage("framings"):
-        model.fit(clustered, strata=representatives.sources, place=engine.place, progress=progress,
-                  documents=representatives.doc_ids).forget_sample()  # every unit is placed: the later stages need less memory
+        if fitted is None:
+            model.fit(clustered, strata=representatives.sources, place=engine.place, progress=progress,
+                      documents=representatives.doc_ids)
+        else:  # the saved framings: every unit placed among the fitted units, nothing fitted again
+            model = FramingModel.from_placement_state(fitted.placement, **_model_params(config))
+            model.transform(embeddings, place=engine.place, progress=progress)
         texts = representatives.texts
         # centres in the embedding space: with cluster.within_events the model saw each unit less its event's
         # centre, but exemplars, names and matching read the units' own vectors
         model_centroids = (model.centroids_ if clustered is embeddings
                            else label_centroids(embeddings, model.labels_, model.n_framings_))
         matching = _match(config, previous, model_centroids, representatives.ids, model.labels_,
-                          embedder.fingerprint) if model.n_framings_ else None
+                          embedder.fingerprint) if model.n_framings_ and fitted is None else None
         ids = matching.ids if matching is not None else np.arange(model.n_framings_)
+        if keep is not None and fitted is None:
+            keep["placement"] = model.placement_state(embeddings, ids)
+        model.forget_sample()  # every unit is placed: the later stages need less memory
         # framing ids: this run's order (largest first), or the ids of the earlier run's framings they match
         labels = np.where(model.labels_ >= 0, ids[np.maximum(model.labels_, 0)], UNASSIGNED) \
             if model.n_framings_ else model.labels_
@@ -525,10 +542,13 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
             attached=model.reassigned_,
         )
         centre_cosine = centre_cosines(embeddings, labels, centroids)
-        name_warnings = _name_framings(framings, terms, centroids, encode, config, matching, previous,
-                                       units, labels[groups.group])
+        if fitted is None:
+            name_warnings = _name_framings(framings, terms, centroids, encode, config, matching, previous,
+                                           units, labels[groups.group])
+        else:  # the fitted framings' names, terms and stability; sizes, shares and exemplars are this corpus's
+            framings, name_warnings = _carried_framings(framings, fitted.framings), []
     stability = None
-    if config.stability.runs and model.n_framings_:
+    if config.stability.runs and model.n_framings_ and fitted is None:
         with timer.stage("stability"):
             stability = _stability(config, model, embeddings, representatives, progress)
             for framing in framings:  # scores are by the model's framing index; framings by (matched) id
@@ -540,8 +560,8 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
         with timer.stage("hierarchy"):
             wanted = {u for f in framings for u in f.exemplars}
             exemplar_rows = {u: k for k, u in enumerate(representatives.ids) if u in wanted}
-            hierarchy = _hierarchy(config, framings, centroids, model, ids, term_counts, embeddings, exemplar_rows,
-                                   encode)
+            hierarchy = (_hierarchy(config, framings, centroids, model, ids, term_counts, embeddings, exemplar_rows,
+                                    encode) if fitted is None or fitted.hierarchy is None else fitted.hierarchy)
             if config.hierarchy.level and hierarchy.levels:  # contrast and time compare the broader framings
                 compared = level_labels(labels, hierarchy, config.hierarchy.level)
                 compared_names.update({p.id: p.label for p in hierarchy.parents})
@@ -551,9 +571,14 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     if config.contrast.members == "core":
         compared = np.where(model.reassigned_, UNASSIGNED, compared)
     frames = frames_contrast = None
-    if config.frames.codebook or config.frames.labels:
+    if fitted is not None and fitted.frames is not None:
+        with timer.stage("frames"):  # the fitted classifier (or codebook), nothing learned again
+            frames = predict_frames(embeddings, fitted.frames).propose(labels)
+    elif (config.frames.codebook or config.frames.labels) and fitted is None:
         with timer.stage("frames"):
             frames = _frames(config.frames, units, groups, embeddings, encode).propose(labels)
+            if keep is not None:
+                keep["frames"] = frames
     contrast = unit_groups = None
     if config.contrast.enabled:
         with timer.stage("contrast"):
@@ -617,6 +642,9 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                 "min_cluster_size": int(model.min_cluster_size_fitted_), "assign": config.cluster.assign},
         "warnings": run_warnings,
     }
+    if fitted is not None:  # placed into a saved model's framings: nothing was fitted
+        manifest["applied"] = {"framings": len(fitted.framings), "fitted_units": int(fitted.placement["vectors"].shape[0]),
+                               "model_fingerprint": fitted.fingerprint}
     if events is not None:
         sizes = [len(e["documents"]) for e in events.events]
         manifest["events"] = {"method": events.method, **events.settings, "events": events.n_events,
@@ -663,6 +691,44 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                   frames_data=frames_data, frames_contrast=frames_contrast, over_time_data=over_time,
                   framing_centroids=centroids[[f.id for f in framings]] if framings else None,
                   hierarchy_data=hierarchy, events_data=events)
+
+
+@dataclass
+class FittedState:
+    """What placing a new corpus into fitted framings reads (``framing.run.framer.Framer`` saves and loads it):
+    the fitted units' placement state (``FramingModel.placement_state``), the framings, the frames stage's fitted
+    assignment (its classifier or codebook centres), the framing tree, and the embedding model's fingerprint."""
+
+    placement: dict[str, np.ndarray]
+    framings: list[Framing]
+    fingerprint: str
+    model_name: str
+    frames: FrameAssignment | None = None
+    hierarchy: Hierarchy | None = None
+
+
+def _model_params(config: Config) -> dict[str, Any]:
+    """The estimator's parameters: the reduce and cluster sections, field for field (one place for each default,
+    the config's Field). reduce.cache is where, not how; cluster.within_events changes the vectors it is given."""
+    return {**config.reduce.model_dump(exclude={"cache"}), **config.cluster.model_dump(exclude={"within_events"}),
+            "random_state": config.run.seed}
+
+
+def _carried_framings(described: list[Framing], fitted: list[Framing]) -> list[Framing]:
+    """This corpus's framings under the fitted framings' names: label, terms, key phrases, how they were named and
+    their stability are the fit's; size, shares, sections, exemplars and the caption are this corpus's."""
+    by_id = {f.id: f for f in fitted}
+    for framing in described:
+        source = by_id.get(framing.id)
+        if source is not None:
+            framing.label, framing.terms, framing.term_scores = source.label, source.terms, source.term_scores
+            framing.phrases, framing.named_by, framing.stability = source.phrases, source.named_by, source.stability
+    # every fitted framing stays, those this corpus does not use with no units: ids, the tree and colours hold
+    present = {f.id for f in described}
+    absent = [Framing(id=f.id, label=f.label, size=0, terms=f.terms, term_scores=f.term_scores, exemplars=[],
+                      sources={}, phrases=f.phrases, named_by=f.named_by, core=0, stability=f.stability)
+              for f in fitted if f.id not in present]
+    return sorted(described + absent, key=lambda f: [g.id for g in fitted].index(f.id) if f.id in by_id else f.id)
 
 
 def _events_wanted(config: Config, corpus: Corpus) -> bool:
@@ -893,7 +959,8 @@ def _contrast(config: Config, doc_meta: dict[str, dict], representatives: "_Dist
     return contrast
 
 
-def run(config: Config, out: str | Path | None = None, progress: bool | None = None) -> tuple[Result, Path]:
+def run(config: Config, out: str | Path | None = None, progress: bool | None = None,
+        fitted: FittedState | None = None, keep: dict[str, Any] | None = None) -> tuple[Result, Path]:
     """Analyse the configured corpus and write the run folder (``out`` or ``<run.out_dir>/<run.name>``).
 
     The output path is checked before any work: it must be new, empty or an earlier run folder of framing's
@@ -903,7 +970,8 @@ def run(config: Config, out: str | Path | None = None, progress: bool | None = N
     check_run_target(target, corpus_path=corpus_root(None, config.corpus), cache_dir=config.embedding.cache_dir)
     check_free_space(target, input_bytes(None, config.corpus))
     # the folder this run replaces: its framings' ids and user-given names carry over (describe.match_run)
-    result = analyze(None, config, progress=progress, previous=target if is_run_folder(target) else None)
+    result = analyze(None, config, progress=progress, previous=target if is_run_folder(target) else None,
+                     fitted=fitted, keep=keep)
     start = time.perf_counter()
     result.save(target, report=config.report.enabled)
     log.info("wrote %s in %.2f s (peak memory %.0f MB)", target, time.perf_counter() - start,

@@ -112,8 +112,9 @@ def _describe_foreign(folder: Path) -> str:
     return f"is a framing run folder that also holds files framing did not write ({shown})"
 
 
-def _replaceable(target: Path) -> None:
-    """Raise unless ``target`` is missing, an empty folder, or a run folder framing wrote."""
+def _replaceable(target: Path, ours: Callable[[Path], bool] | None = None) -> None:
+    """Raise unless ``target`` is missing, an empty folder, or a folder framing wrote (``ours``: by default a run
+    folder, :func:`is_run_folder`)."""
     if not target.exists() and not target.is_symlink():
         return
     if not target.is_dir():
@@ -122,7 +123,7 @@ def _replaceable(target: Path) -> None:
         empty = not any(True for _ in target.iterdir())
     except OSError as exc:
         raise FramingError(f"cannot read output folder {target}: {exc.strerror}") from None
-    if not empty and not is_run_folder(target):
+    if not empty and not (ours or is_run_folder)(target):
         raise FramingError(f"output folder {target} {_describe_foreign(target)}: framing replaces only its own run "
                            "folders; choose another --out or run.name")
 
@@ -344,13 +345,14 @@ def _unmark(staging: Path) -> None:
 
 
 @contextmanager
-def atomic_folder(target: str | Path) -> Iterator[Path]:
+def atomic_folder(target: str | Path, ours: Callable[[Path], bool] | None = None) -> Iterator[Path]:
     """Yield a staging folder beside ``target``; on success it replaces ``target``, on error it vanishes.
 
-    ``target`` must be missing, empty or a run folder framing wrote (checked again just before it is replaced).
+    ``target`` must be missing, empty or a folder framing wrote — a run folder, or what ``ours`` recognises
+    (checked again just before it is replaced).
     """
     target = Path(target)
-    _replaceable(target)
+    _replaceable(target, ours)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -367,7 +369,7 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
         except OSError as exc:
             raise disk_error(exc, "output folder", target) or exc from None
         staging.chmod(_default_mode(0o777))  # a private folder while written; a run folder is an ordinary one
-        _replaceable(target)  # nothing else appeared there while we worked
+        _replaceable(target, ours)  # nothing else appeared there while we worked
         if target.exists():
             retired = _staging(target, "old")
             target.rename(retired / target.name)
