@@ -73,6 +73,9 @@ def _build_parser() -> argparse.ArgumentParser:
     contrast.add_argument("groups", nargs="*", metavar="GROUP", help="two groups (or sources) to compare; none: list them")
     contrast.add_argument("--framing", type=int, help="only this framing")
     contrast.add_argument("--words", type=_whole_number(1), default=8, help="contrast words per side (default 8)")
+    contrast.add_argument("--group-by", metavar="FIELD",
+                          help="compare groups of another metadata field (or source, or section), from the saved "
+                               "units: nothing is embedded or clustered again")
     contrast.add_argument("--within-events", action="store_true",
                           help="compare the groups within events: how they tell the stories both covered, apart "
                                "from which stories they chose")
@@ -252,7 +255,7 @@ def _cmd_contrast(args: argparse.Namespace) -> int:
     from .store.result import load_result
 
     result = load_result(args.run_dir)
-    data = result.contrast(by=args.by)
+    data = result.contrast(by=args.by, group_by=args.group_by)
     test = data.test
     print(f"groups ({data.grouping}): " + "; ".join(f"{g} = {', '.join(m)}" for g, m in data.groups.items()))
     print(f"framing use depends on group? {test['statistic']} = {test['value']}, permutation p = {test['p_value']} "
@@ -267,7 +270,7 @@ def _cmd_contrast(args: argparse.Namespace) -> int:
     if args.within_events:
         return _print_within_events(result, a, b, args)
     try:
-        view = result.contrast(a, b, framing=args.framing, by=args.by)
+        view = result.contrast(a, b, framing=args.framing, by=args.by, group_by=args.group_by)
     except KeyError as exc:
         raise FramingError(str(exc).strip("'\"")) from None
     print(f"Jensen-Shannon divergence of their framing use: {view['divergence']:.3f} (0 same, 1 disjoint)")
@@ -307,7 +310,7 @@ def _interval(part: dict) -> str:
 def _print_within_events(result, a: str, b: str, args: argparse.Namespace) -> int:
     """framing contrast RUN A B --within-events: the same two groups, compared event by event."""
     try:
-        view = result.contrast(a, b, framing=args.framing, by=args.by, within="events")
+        view = result.contrast(a, b, framing=args.framing, by=args.by, within="events", group_by=args.group_by)
     except KeyError as exc:
         raise FramingError(str(exc).strip("'\"")) from None
     test = view["test"]

@@ -242,3 +242,44 @@ def test_bootstrap_draws_come_a_chunk_at_a_time_with_the_same_numbers(monkeypatc
     assert at_once.table["low"].notna().all()
     pd.testing.assert_frame_equal(chunked.table, at_once.table)
     assert chunked.axes == at_once.axes and not np.isnan(at_once.axes[0]["groups"][0]["low"])
+
+
+@pytest.mark.slow
+def test_a_saved_run_is_contrasted_under_another_grouping_without_embedding_or_clustering(example_result, tmp_path,
+                                                                                           monkeypatch, capsys):
+    """Issue 28: contrast under any grouping from the saved unit table; no embedder, UMAP or HDBSCAN is made."""
+    import hdbscan
+    import sentence_transformers
+    import umap
+
+    import framing
+    from framing.cli import main
+
+    folder = example_result.save(tmp_path / "run", report=False)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a saved run's contrast must not embed or cluster")
+
+    for owner, name in ((sentence_transformers.SentenceTransformer, "__init__"), (umap.UMAP, "__init__"),
+                        (hdbscan.HDBSCAN, "__init__")):
+        monkeypatch.setattr(owner, name, forbidden)
+    import framing.embed.cache as embed_cache
+    monkeypatch.setattr(embed_cache, "make_embedder", forbidden)
+    result = framing.load_result(folder)
+    by_source = result.contrast(group_by="source")
+    assert by_source.grouping == "source" and set(by_source.groups) == set(result.units["source"])
+    assert 0 < by_source.test["p_value"] <= 1 and by_source.narratives == [] and by_source.axes == []
+    # the same shares as a run grouped by source would give (the grouping is the only difference)
+    sources = result.units[result.units["duplicate_of"] == ""].groupby("source")["framing"].apply(
+        lambda f: (f == f.mode()[0]).sum())
+    table = by_source.table
+    for source, count in sources.items():
+        row = table[(table["group"] == source) & (table["framing"] == result.units[
+            (result.units["duplicate_of"] == "") & (result.units["source"] == source)]["framing"].mode()[0])]
+        assert int(row["count"].iloc[0]) == count
+    pair = result.contrast("National Herald", "Meridian Observer", group_by="source", within="events")
+    assert pair["test"]["shuffled"] == "group labels among the documents of each event"
+    assert main(["contrast", str(folder), "National Herald", "Meridian Observer", "--group-by", "source"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("groups (source): ") and "Jensen-Shannon divergence of their framing use" in out
+    assert main(["contrast", str(folder), "--group-by", "nosuch"]) == 2

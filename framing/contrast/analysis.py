@@ -47,7 +47,7 @@ class ContrastInput:
     sources: Sequence[str]
     sections: Sequence[str]
     framings: np.ndarray
-    embeddings: np.ndarray
+    embeddings: np.ndarray | None  # None: a saved run regrouped (no vectors): no narratives, sub-framings or axes
     framing_labels: Mapping[int, str]
     doc_meta: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # word_counts(texts), when the caller already has it: the run contrasts the same units twice (framings,
@@ -467,13 +467,15 @@ def compute_contrast(data: ContrastInput, encode: Callable[[list[str]], np.ndarr
     divergence = divergences(design)
     compared = list(_compared(design, data.framings, group_pairs(design, pairs), min_units))
     words = contrast_words(data, compared, top_words)
-    told = narratives(data, compared, n_passages)
-    split = subframings(data, compared, rng)
+    vectors = data.embeddings is not None
+    told = narratives(data, compared, n_passages) if vectors else []
+    split = subframings(data, compared, rng) if vectors else []
     codebook_out = None
     if frames is not None:
         codebook_out = _frame_summary(frames, data.framings, design.label_ids, design.unit_group, design.names,
                                       design.doc_of_unit, design.kept, design.doc_group, bootstrap, rng)
-    axes_out, unit_scores = axis_summaries(data, design, axes, encode, bootstrap, permutations, rng)
+    axes_out, unit_scores = (axis_summaries(data, design, axes, encode, bootstrap, permutations, rng) if vectors
+                             else ([], {}))
     return Contrast(groups=design.group_defs, grouping=design.grouping, table=table, test=test,
                     divergence=divergence, words=words, narratives=told, subframings=split, codebook=codebook_out,
                     axes=axes_out, unit_scores=unit_scores)

@@ -334,7 +334,9 @@ def _passages(data: ContrastInput, design: Design, unit_events: np.ndarray, shar
               label_of_event: Mapping[int, str]) -> list[dict[str, Any]]:
     """For each shared event and label that both groups of a pair use (at least ``min_units`` units each, or any
     unit when the event is small), each group's most typical passages, side by side."""
-    out = []
+    out: list[dict[str, Any]] = []
+    if data.embeddings is None:  # a saved run regrouped: no vectors to find typical passages by
+        return out
     labels = data.framings
     for a, b in pair_list:
         ia, ib = design.names.index(a), design.names.index(b)

@@ -38,6 +38,7 @@ from ..memory import AnonymousPeak, anonymous_memory_mb, peak_memory_mb, release
 from ..framings.names import given_names, keyphrase_labels
 from ..store.outputs import check_free_space, check_run_target, is_run_folder
 from ..contrast.over_time import OverTime, compute_over_time
+from ..contrast.regroup import UNIT_TABLE_COLUMNS
 from ..contrast.within_events import within_events
 from ..store.result import DOCUMENT_FILE, ROW_GROUP_ROWS, UNIT_FILE, Result, TableFile
 from ..units.cache import load_units, store_units, units_key
@@ -53,10 +54,7 @@ _VERSIONED = ("numpy", "pandas", "pyarrow", "torch", "sentence-transformers", "t
 # A row group of documents.parquet holds at most this much text.
 DOCUMENT_GROUP_BYTES = 16 << 20
 # Metadata keys that would collide with the unit table's own columns get this prefix.
-_RESERVED = {"unit_id", "doc_id", "index", "source", "title", "date", "url", "section", "start", "end", "text",
-             "framing", "framing_label", "probability", "reassigned", "membership", "centre_cosine", "fitted",
-             "dup_group", "duplicate_of", "x", "y", "frame", "frame_probability", "frame_origin", "time_bin", "group",
-             "event"}
+_RESERVED = UNIT_TABLE_COLUMNS
 
 
 def _versions() -> dict[str, str]:

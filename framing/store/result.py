@@ -334,7 +334,8 @@ class Result:
         return doc_units.iloc[max(position - before, 0) : position + after + 1].reset_index(drop=True)
 
     def contrast(self, group_a: str | None = None, group_b: str | None = None, framing: int | None = None,
-                 by: str = "framings", within: str | None = None):
+                 by: str = "framings", within: str | None = None, group_by: str | None = None,
+                 groups: dict[str, list[str]] | None = None, pairs: list[list[str]] | None = None):
         """How sources (or groups) tell the same events differently.
 
         No arguments: the whole ``Contrast`` (tables, test, divergences, words, narratives, codebook, axes).
@@ -350,12 +351,21 @@ class Result:
         event mix and the part from how they tell shared events, with 95% intervals), the ``words`` that separate
         them within events (their own source names left out) and side-by-side ``passages`` per event and framing,
         as text.
+
+        ``group_by`` (a metadata column, ``source`` or ``section``) or ``groups`` (name → sources), with ``pairs``:
+        the same questions under another grouping, computed from the saved unit table in seconds — nothing is
+        embedded or clustered again (narratives, sub-framings, axes and side-by-side passages need the unit
+        vectors, so a regrouped contrast has none; run the corpus with that grouping for them).
         """
         if by not in ("framings", "frames"):
             raise FramingError(f"contrast by {by!r}: framings or frames")
         if within not in (None, "events"):
             raise FramingError(f"contrast within {within!r}: events, or none for the whole corpus")
         data = self.contrast_data if by == "framings" else self.frames_contrast
+        if group_by is not None or groups is not None:
+            if by != "framings":
+                raise FramingError("a regrouped contrast compares framings (by='framings')")
+            data = self._regrouped(group_by, groups, pairs)
         if data is None:
             raise FramingError("this run has no contrast" + (" over frames (it has no frames.codebook or "
                                                              "frames.labels)" if by == "frames" else
@@ -381,6 +391,23 @@ class Result:
                                group_a: [text_of[u] for u in item[a_key]], group_b: [text_of[u] for u in item[b_key]]})
         return {"shares": shares, "divergence": float(data.divergence.loc[group_a, group_b]), "words": words,
                 "narratives": narratives, "test": data.test}
+
+    def _regrouped(self, group_by: str | None, groups: dict[str, list[str]] | None,
+                   pairs: list[list[str]] | None) -> Contrast:
+        """The contrast under another grouping, from the unit table (kept, per grouping, for this Result)."""
+        from ..contrast.regroup import regroup
+
+        key = json.dumps([group_by, groups, pairs], sort_keys=True, default=str)
+        cache = self.__dict__.setdefault("_regroupings", {})
+        if key not in cache:
+            settings = self.manifest.get("config", {}).get("contrast", {})
+            cache[key] = regroup(
+                self.units, {f.id: f.label for f in self.framings}, group_by=group_by, groups=groups,
+                pairs=pairs, members=settings.get("members", "all"), bootstrap=settings.get("bootstrap", 1000),
+                permutations=settings.get("permutations", 1000), min_units=settings.get("min_units", 5),
+                top_words=settings.get("top_words", 15), seed=self.manifest.get("seed", 42),
+                events=self.events_data.events if self.events_data is not None else None)
+        return cache[key]
 
     def _within_events(self, data: Contrast, group_a: str | None, group_b: str | None, framing: int | None):
         within = data.within_events
