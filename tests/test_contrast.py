@@ -57,6 +57,7 @@ def test_no_dependence_gives_a_large_p_value():
                          min_units=3)
     assert c.test["p_value"] > 0.05
     assert np.isnan(c.table["low"]).all()  # bootstrap off: no intervals, not fake ones
+    assert (c.table["interval"] == "no interval: contrast.bootstrap is 0").all()
 
 
 def test_bootstrap_resamples_documents_not_units():
@@ -161,6 +162,8 @@ def test_a_group_of_one_document_has_no_interval_and_valid_json():
     c = compute_contrast(single, no_encode, bootstrap=200, permutations=50, min_units=1)
     rows = c.table[c.table["group"] == "A"]
     assert rows["documents"].iloc[0] == 1 and rows["low"].isna().all() and rows["high"].isna().all()
+    assert (rows["interval"] == "no interval: one document, nothing to resample").all()  # said, not only NaN
+    assert (c.table[c.table["group"] == "B"]["interval"] == "").all()
     text = json.dumps(c.to_dict(), allow_nan=False)
     assert json.loads(text)["table"][0]["low"] is None
 

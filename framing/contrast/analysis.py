@@ -315,10 +315,15 @@ def shares_table(design: Design, label_names: Mapping[int, str], bootstrap: int,
             low, high = np.percentile(shares, [2.5, 97.5], axis=0)
         else:
             low = high = np.full(len(design.columns), np.nan)
+        # a missing interval says why, not only NaN
+        missing = ("" if docs.size >= 2 and bootstrap > 0 else
+                   "no interval: one document, nothing to resample" if docs.size < 2 else
+                   "no interval: contrast.bootstrap is 0")
         for k, f in enumerate(design.columns):
             rows.append({"group": name, "framing": f, "label": label_names.get(f, "unassigned"),
                          "count": int(observed[k]), "share": float(observed[k] / total) if total else 0.0,
-                         "low": float(low[k]), "high": float(high[k]), "documents": int(docs.size)})
+                         "low": float(low[k]), "high": float(high[k]), "documents": int(docs.size),
+                         "interval": missing})
     return pd.DataFrame(rows)
 
 

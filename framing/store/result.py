@@ -377,7 +377,8 @@ class Result:
         _check_pair(list(data.groups), group_a, group_b)
         text_of = dict(zip(self.units["unit_id"], self.units["text"]))
         table = data.table[data.table["group"].isin([group_a, group_b])]
-        shares = table.pivot(index=["framing", "label"], columns="group", values=["share", "low", "high"])
+        values = ["share", "low", "high"] + (["interval"] if "interval" in table.columns else [])
+        shares = table.pivot(index=["framing", "label"], columns="group", values=values)
         framings = [framing] if framing is not None else sorted({int(f) for f in data.words["framing"]} |
                                                                  {n["framing"] for n in data.narratives})
         words = pd.concat([data.words_for(f, group_a, group_b) for f in framings], ignore_index=True) \
@@ -531,6 +532,8 @@ def _load_contrast(path: Path) -> Contrast:
                                                  "count_a", "count_b", "unit_ids"])
     matrix = data["divergence"]
     table = pd.DataFrame(data["table"]).astype({"low": float, "high": float})  # null intervals back to NaN
+    if "interval" in table.columns:
+        table["interval"] = table["interval"].fillna("")
     return Contrast(groups=data["groups"], grouping=data["grouping"], table=table,
                     test=data["test"],
                     divergence=pd.DataFrame(matrix["matrix"], index=matrix["groups"], columns=matrix["groups"]),
