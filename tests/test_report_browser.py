@@ -780,3 +780,45 @@ def test_the_report_of_an_applied_model_opens_and_its_points_open_their_passages
     assert page.page.text_content("#passage-view .focus") == units.at[index, "text"]
     assert page.errors == []
     page.close()
+
+
+@pytest.mark.parametrize("min_cluster_size", [6, 2])  # the example's 13 framings, then 47
+def test_the_over_time_chart_is_small_multiples_one_framing_a_panel(browser, cache_dir, tmp_path, min_cluster_size):
+    """Issue 29: the chart stays readable at 13 and at ~50 framings: one small panel per framing on shared axes,
+    at most 12 panels at a time with a chooser for the rest, never more than one line in a panel (screenshot kept
+    in the test's folder)."""
+    from framing.report import write_report
+
+    result = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
+                             cluster__min_cluster_size=min_cluster_size, stability__runs=0)
+    path = write_report(result, tmp_path / "report.html")
+    page = Page(browser, path)
+    page.page.evaluate("document.getElementById('time-panel').scrollIntoView({block: 'center'})")
+    page.page.wait_for_function("window.framingTimeChart !== undefined")
+    page.page.evaluate("window.framingTimeChart")
+    page.page.wait_for_timeout(300)
+
+    def panels():
+        return page.page.evaluate("""(() => { const c = document.getElementById('time-chart'), byAxis = {};
+            for (const t of c.data) if (t.mode === 'lines+markers') (byAxis[t.xaxis] = byAxis[t.xaxis] || []).push(t.meta);
+            return byAxis; })()""")
+
+    first = panels()
+    compared = {int(f) for f in result.over_time(group="(all)")["framing"]} - {-1}
+    assert 1 <= len(first) <= 12 and all(len(lines) == 1 for lines in first.values())
+    pages = page.page.eval_on_selector_all("#time-page option", "o => o.length")
+    assert pages == -(-len(compared) // 12)
+    seen = {lines[0] for lines in first.values()}
+    for k in range(1, pages):  # every framing is on some page, once
+        page.page.select_option("#time-page", str(k))
+        page.page.wait_for_timeout(300)
+        more = panels()
+        assert all(len(lines) == 1 for lines in more.values())
+        seen |= {lines[0] for lines in more.values()}
+    assert seen == compared
+    ranges = page.page.evaluate("(() => { const l = document.getElementById('time-chart').layout;"
+                                " return Object.keys(l).filter(k => k.startsWith('yaxis')).map(k => l[k].range); })()")
+    assert all(r == ranges[0] for r in ranges)  # shared axes: panels compare at a glance
+    page.page.locator("#time-panel").screenshot(path=str(tmp_path / f"over-time-{len(compared)}.png"))
+    assert page.errors == []
+    page.close()

@@ -513,7 +513,9 @@
 
   // ---------- over time ----------
   const TI = data.time;
-  const TIME_LINES = 10; // framings drawn as lines at first (the largest); the legend turns on the others
+  // Small multiples: one small panel per framing (one line and its band), a page of TIME_PANELS at a time, the
+  // largest framings first, shared axes. Ten or more lines with overlapping bands in one panel could not be read.
+  const TIME_PANELS = 12, TIME_COLUMNS = 4;
   function drawTime() {
     const panel = document.getElementById("time-panel");
     if (!TI || !F.length) return Promise.resolve();
@@ -523,45 +525,63 @@
     const undated = (data.run.dates || {}).units_undated || 0;
     document.getElementById("time-meta").textContent = `Share of the distinct units of each ${TI.bin} in each ` +
       `framing (members counted: ${data.run.time_members || "core and attached"}), with 95% bootstrap intervals ` +
-      `over documents. Click a point to list its passages.` +
+      `over documents: one panel per framing, largest first, on shared axes. Click a point to list its passages.` +
       (undated ? ` ${undated} units without a usable date are left out.` : "");
     const R = TI.rows;
     const totals = new Map();
     R.framing.forEach((f, k) => { if (R.group[k] === 0) totals.set(f, (totals.get(f) || 0) + R.units[k]); });
-    const shown = new Set([...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, TIME_LINES).map((e) => e[0]));
-    const compared = [...new Set(R.framing)].map((id) => framingById.get(id)).filter((f) => f);
-    function traces(group) {
-      const out = [];
-      for (const f of compared) {
-        const share = TI.bins.map(() => null), low = TI.bins.map(() => null), high = TI.bins.map(() => null);
-        R.framing.forEach((g, k) => {
-          if (g !== f.id || R.group[k] !== group) return;
-          share[R.bin[k]] = R.share[k]; low[R.bin[k]] = R.low[k]; high[R.bin[k]] = R.high[k];
-        });
-        const visible = shown.has(f.id) ? true : "legendonly", colour = colourOf(f.id);
-        const banded = TI.bins.map((_, b) => b).filter((b) => low[b] !== null && high[b] !== null);
-        out.push({ type: "scatter", mode: "none", fill: "toself", fillcolor: rgba(colour, 0.15), hoverinfo: "skip",
-          x: banded.map((b) => TI.bins[b]).concat(banded.map((b) => TI.bins[b]).reverse()),
-          y: banded.map((b) => high[b]).concat(banded.map((b) => low[b]).reverse()),
-          legendgroup: String(f.id), showlegend: false, visible });
-        out.push({ type: "scatter", mode: "lines+markers", name: escapeHtml(framingName(f.id)), x: TI.bins, y: share,
-          line: { color: colour }, marker: { size: 7 }, legendgroup: String(f.id), visible,
-          customdata: TI.bins.map((_, b) => [b, f.id]), connectgaps: false,
-          hovertemplate: `%{x}: %{y:.0%}<extra>${escapeHtml(framingName(f.id))}</extra>` });
-      }
-      return out;
+    const ranked = [...new Set(R.framing)].filter((id) => framingById.get(id))
+      .sort((a, b) => (totals.get(b) || 0) - (totals.get(a) || 0) || a - b);
+    const pages = Math.ceil(ranked.length / TIME_PANELS);
+    const pageSelect = document.getElementById("time-page");
+    for (let p = 0; p < pages; p++) {
+      pageSelect.append(el("option", { value: String(p) },
+        `framings ${p * TIME_PANELS + 1}–${Math.min(ranked.length, (p + 1) * TIME_PANELS)} of ${ranked.length}`));
     }
-    const layout = { height: 420, margin: { t: 20, b: 60 }, yaxis: { tickformat: ".0%", rangemode: "tozero" },
-      legend: { font: { size: 11 } }, hovermode: "closest" };
-    const chart = document.getElementById("time-chart");
-    const drawn = whenVisible(panel, () => Plotly.newPlot(chart, traces(0), layout,
-      { displaylogo: false, responsive: true }).then(() => {
-      chart.on("plotly_click", (ev) => {
-        const point = ev.points.find((p) => p.customdata);
-        if (point) listBin(point.customdata[0], point.customdata[1], Number(select.value));
+    pageSelect.parentElement.classList.toggle("hidden", pages < 2);
+    const top = Math.max(0.05, ...R.high.map((h, k) => (h === null ? R.share[k] : h)));
+    function figure(group, page) {
+      const ids = ranked.slice(page * TIME_PANELS, (page + 1) * TIME_PANELS);
+      const rows = Math.ceil(ids.length / TIME_COLUMNS), traces = [], annotations = [];
+      const layout = { height: 170 * rows + 60, margin: { t: 30, b: 40, l: 50, r: 10 }, showlegend: false,
+        hovermode: "closest", grid: { rows, columns: TIME_COLUMNS, pattern: "independent", ygap: 0.45, xgap: 0.12 } };
+      ids.forEach((id, k) => {
+        const axis = k === 0 ? "" : String(k + 1), colour = colourOf(id);
+        const share = TI.bins.map(() => null), low = TI.bins.map(() => null), high = TI.bins.map(() => null);
+        R.framing.forEach((g, j) => {
+          if (g !== id || R.group[j] !== group) return;
+          share[R.bin[j]] = R.share[j]; low[R.bin[j]] = R.low[j]; high[R.bin[j]] = R.high[j];
+        });
+        const banded = TI.bins.map((_, b) => b).filter((b) => low[b] !== null && high[b] !== null);
+        traces.push({ type: "scatter", mode: "none", fill: "toself", fillcolor: rgba(colour, 0.18), hoverinfo: "skip",
+          x: banded.map((b) => TI.bins[b]).concat(banded.map((b) => TI.bins[b]).reverse()),
+          y: banded.map((b) => high[b]).concat(banded.map((b) => low[b]).reverse()), xaxis: `x${axis}`, yaxis: `y${axis}` });
+        traces.push({ type: "scatter", mode: "lines+markers", name: escapeHtml(framingName(id)), x: TI.bins, y: share,
+          line: { color: colour }, marker: { size: 6 }, xaxis: `x${axis}`, yaxis: `y${axis}`, connectgaps: false,
+          customdata: TI.bins.map((_, b) => [b, id]), meta: id,
+          hovertemplate: `%{x}: %{y:.0%}<extra>${escapeHtml(framingName(id))}</extra>` });
+        layout[`xaxis${axis}`] = { tickfont: { size: 9 }, nticks: 4 };
+        layout[`yaxis${axis}`] = { tickformat: ".0%", range: [0, top * 1.05], tickfont: { size: 9 } };
+        annotations.push({ text: escapeHtml(framingName(id)).slice(0, 48), showarrow: false, font: { size: 11 },
+          xref: `x${axis} domain`, yref: `y${axis} domain`, x: 0, y: 1.18, xanchor: "left" });
       });
-    }));
-    select.addEventListener("change", () => Plotly.react(chart, traces(Number(select.value)), layout));
+      layout.annotations = annotations;
+      return { traces, layout };
+    }
+    const chart = document.getElementById("time-chart");
+    const current = () => figure(Number(select.value), Number(pageSelect.value || 0));
+    const drawn = whenVisible(panel, () => {
+      const { traces, layout } = current();
+      return Plotly.newPlot(chart, traces, layout, { displaylogo: false, responsive: true }).then(() => {
+        chart.on("plotly_click", (ev) => {
+          const point = ev.points.find((p) => p.customdata);
+          if (point) listBin(point.customdata[0], point.customdata[1], Number(select.value));
+        });
+      });
+    });
+    const redraw = () => { const { traces, layout } = current(); Plotly.react(chart, traces, layout); };
+    select.addEventListener("change", redraw);
+    pageSelect.addEventListener("change", redraw);
     window.framingTimeChart = drawn;
     return Promise.resolve();
   }
@@ -590,8 +610,10 @@
     const chart = document.getElementById("time-chart"), full = chart._fullLayout, rect = chart.getBoundingClientRect();
     const R = TI.rows;
     const k = R.framing.findIndex((f, j) => f === framing && R.bin[j] === bin && R.group[j] === 0);
-    return { x: rect.left + full._size.l + full.xaxis.l2p(full.xaxis.d2l(TI.bins[bin])),
-      y: rect.top + full._size.t + full.yaxis.l2p(R.share[k]) };
+    const trace = chart.data.find((t) => t.meta === framing);
+    const xa = full[trace.xaxis === "x" ? "xaxis" : `xaxis${trace.xaxis.slice(1)}`];
+    const ya = full[trace.yaxis === "y" ? "yaxis" : `yaxis${trace.yaxis.slice(1)}`];
+    return { x: rect.left + xa._offset + xa.l2p(xa.d2l(TI.bins[bin])), y: rect.top + ya._offset + ya.l2p(R.share[k]) };
   }
 
   // ---------- contrast ----------
