@@ -203,16 +203,20 @@ def run_summary(manifest: dict, seconds: float, final_peak_mb: float | None = No
         events = manifest["events"]
         stable += (f"\nevents: {events['events']:,} ({events['method']}; {events['alone']:,} of one document)"
                    + (f"; within events, framing depends on group? permutation p = {within['test']['p_value']} over "
-                      f"{within['test']['events']} events told by two or more groups" if within else ""))
+                      f"{_count(within['test']['events'], 'event')} told by two or more groups" if within else ""))
         for part in (within or {}).get("agenda_framing", [])[:3]:
-            stable += (f"\n  {part['group_a']} vs {part['group_b']}: difference {part['total']['value']:.3f} = agenda "
-                       f"{part['agenda']['value']:.3f} and framing {part['framing']['value']:.3f} (total variation; "
+            stable += (f"\n  {part['group_a']} vs {part['group_b']}: difference {part['total']['value']:.3f}; agenda "
+                       f"{part['agenda']['value']:.3f}, framing {part['framing']['value']:.3f} (total variation; "
                        "framing contrast RUN A B --within-events)")
     return (f"{counts['documents']:,} documents, {counts['units']:,} units ({distinct:,} distinct), "
             f"{counts['framings']:,} framings, {counts['unassigned']:,} unassigned ({share:.0%} of distinct units; "
             f"{counts.get('reassigned', 0):,} reassigned by cluster.reassign_threshold){sample}; "
             f"{embedding['computed']:,} embedded, {embedding['cached']:,} from cache\n"
             f"{seconds:.1f} s in all: {stages}; peak memory {peak:,.0f} MB{where}{carried}{stable}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _id_list(ids: list[int], shown: int = 12) -> str:
@@ -314,14 +318,14 @@ def _print_within_events(result, a: str, b: str, args: argparse.Namespace) -> in
     except KeyError as exc:
         raise FramingError(str(exc).strip("'\"")) from None
     test = view["test"]
-    print(f"within events: {test['events']} events told by both sides ({test['documents']} documents); "
+    print(f"within events: {_count(test['events'], 'event')} told by both sides ({test['documents']} documents); "
           f"{args.by[:-1]} use depends on group given the event? {test['statistic']} = {test['value']}, "
           f"permutation p = {test['p_value']} ({test['permutations']} permutations of {test['shuffled']})")
     parts = view["agenda_framing"]
     if parts:
-        print(f"difference between {a} and {b} (total variation, 95% interval): all {_interval(parts['total'])} = "
-              f"agenda (which events) {_interval(parts['agenda'])} + framing (how they tell shared events) "
-              f"{_interval(parts['framing'])}, not additive")
+        print(f"difference between {a} and {b} (total variation, 95% interval): all {_interval(parts['total'])}; "
+              f"agenda (which events) {_interval(parts['agenda'])}; framing (how they tell shared events) "
+              f"{_interval(parts['framing'])} (distances: the parts do not add up to the whole)")
     events = {int(e["id"]): e for e in result.events.to_dict(orient="records")}
     divergence = view["divergence"]
     for row in divergence.sort_values("jsd", ascending=False).head(10).itertuples() if not divergence.empty else []:

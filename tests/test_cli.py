@@ -110,9 +110,10 @@ def test_run_writes_the_run_folder_and_says_where_the_report_is(tmp_path, cache_
     stability = saved["stability"]
     events = saved["events"]
     within = saved["contrast"]["within_events"]
+    n_events = within["test"]["events"]
     assert summary[3] == (f"events: {events['events']} ({events['method']}; {events['alone']} of one document); within "
                           f"events, framing depends on group? permutation p = {within['test']['p_value']} over "
-                          f"{within['test']['events']} events told by two or more groups")
+                          f"{n_events} event{'' if n_events == 1 else 's'} told by two or more groups")
     assert all(line.startswith("  ") and "agenda" in line for line in summary[4:])
     assert summary[2] == (f"stability: mean ARI {stability['mean_ari']:.2f} between {stability['runs']} "
                           f"re-clusterings of 80% of the documents; {len(stability['unstable'])} of "
