@@ -19,7 +19,7 @@ For each corpus with hand-coded frames (bench/labelled_sets.py: the example and 
    the framing's majority frame), against its stability score (Spearman's rho; a permutation p-value, 2,000
    shuffles). Chance is rho = 0.
 
-    python bench/stability.py [--reruns 5] [--consensus 10] [--cache-dir ~/.cache/framing]
+    python bench/stability.py [--reruns 5] [--consensus 10 | 0] [--cache-dir ~/.cache/framing]
 """
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ from labelled_sets import SETS  # noqa: E402 (bench/ is on the path when a scrip
 QUIET = dict(progress=False, contrast__enabled=False, hierarchy__enabled=False, time__enabled=False,
              describe__naming="terms", describe__match_run=None)
 SETTINGS = {"subsample 0.8 (HDBSCAN only)": dict(stability__fraction=0.8, stability__reduce=False),
+            "subsample 0.8 (HDBSCAN only), 3 runs": dict(stability__fraction=0.8, stability__reduce=False,
+                                                         stability__runs=3),
+            "subsample 0.8 (HDBSCAN only), 5 runs": dict(stability__fraction=0.8, stability__reduce=False,
+                                                         stability__runs=5),
             "subsample 0.8 (HDBSCAN only), 10 runs": dict(stability__fraction=0.8, stability__reduce=False,
                                                           stability__runs=10),
             "subsample 0.9 (HDBSCAN only)": dict(stability__fraction=0.9, stability__reduce=False),
@@ -131,7 +135,7 @@ def main() -> None:
     parser.add_argument("--reruns", type=int, default=5)
     parser.add_argument("--runs", type=int, default=None, help="stability.runs of the scores under test (default: "
                                                                   "the config's)")
-    parser.add_argument("--consensus", type=int, default=10, help="cluster.consensus to compare with none")
+    parser.add_argument("--consensus", type=int, default=10, help="cluster.consensus to compare with none (0: skip)")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     pooled: dict[str, list] = {name: [] for name in SETTINGS}
@@ -184,7 +188,8 @@ def main() -> None:
         validity_rows.append((f"{name} / {labels_path.stem}", len(shared), spearmanr(x, y).statistic,
                               permutation_p(x, y, 2000, rng), float(np.mean(y[x >= cut])) if (x >= cut).any()
                               else float("nan"), float(np.mean(y[x < cut])) if (x < cut).any() else float("nan")))
-    consensus_table(args, rng)
+    if args.consensus:
+        consensus_table(args, rng)
     observed = np.array(observed_pooled)
     print("\nPooled over corpora: each score against the observed stability")
     print("| score | rho | threshold (best balanced accuracy for observed < 0.5) | balanced accuracy | majority |")

@@ -215,19 +215,23 @@ def test_the_cli_compares_two_groups_within_events(example_result, tmp_path):
 
 
 @pytest.mark.slow
-def test_past_the_exact_limit_events_are_found_by_neighbour_groups_and_agree_with_the_exact_ones(monkeypatch):
+def test_past_the_exact_limit_events_come_from_a_sample_and_agree_with_the_exact_ones(monkeypatch):
     from sklearn.metrics import adjusted_rand_score
 
     from framing.events import detect
 
     vectors = _blobs(4, per_event=60, events=12, dim=32, spread=0.35)
-    exact = find_events(vectors, np.ones(len(vectors), bool), [""] * len(vectors), threshold=0.5, window_days=None)
-    monkeypatch.setattr(detect, "_FULL_MATRIX_DOCUMENTS", 100)  # each neighbour group (60) is clustered exactly
-    grouped = find_events(vectors, np.ones(len(vectors), bool), [""] * len(vectors), threshold=0.5, window_days=None)
-    assert adjusted_rand_score(exact, grouped) == 1.0 and len(set(exact.tolist())) == 12
-    monkeypatch.setattr(detect, "_FULL_MATRIX_DOCUMENTS", 40)  # groups past the limit: a sample, then the nearest
-    sampled = find_events(vectors, np.ones(len(vectors), bool), [""] * len(vectors), threshold=0.5, window_days=None)
-    assert adjusted_rand_score(exact, sampled) > 0.95
+    everything = np.ones(len(vectors), bool)
+    exact = find_events(vectors, everything, [""] * len(vectors), threshold=0.5, window_days=None)
+    assert len(set(exact.tolist())) == 12
+    for limit in (300, 100):  # a sample of that many clustered exactly, the rest joining the nearest, in rounds
+        monkeypatch.setattr(detect, "_FULL_MATRIX_DOCUMENTS", limit)
+        sampled = find_events(vectors, everything, [""] * len(vectors), threshold=0.5, window_days=None)
+        assert adjusted_rand_score(exact, sampled) > 0.95
+    # dates hold in the sampled path too: one event's documents two months apart are two events
+    dates = ["2031-01-01"] * 30 + ["2031-03-01"] * 30 + ["2031-01-05"] * (len(vectors) - 60)
+    apart = find_events(vectors, everything, dates, threshold=0.5, window_days=7)
+    assert len(set(apart[:30].tolist()) & set(apart[30:60].tolist())) == 0
 
 
 def test_the_split_over_pairs_is_the_split_over_the_dense_table():
