@@ -14,7 +14,7 @@
    (example), with and without subtracting each event's centre before clustering; chance: a random partition of
    the same sizes.
 
-    python bench/events.py [--shuffles 10] [--cache-dir ~/.cache/framing]
+    python bench/events.py [--shuffles 10] [--only recovery|within|clustering] [--cache-dir ~/.cache/framing]
 """
 from __future__ import annotations
 
@@ -150,13 +150,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache-dir", default="~/.cache/framing")
     parser.add_argument("--shuffles", type=int, default=10)
+    parser.add_argument("--only", choices=("recovery", "within", "clustering"), help="one part of the three")
     args = parser.parse_args()
     logging.getLogger("framing").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
         corpus = make_corpus(Path(tmp) / "events", False, 0)
-        recovery(args, corpus)
-        within_tests(args, corpus)
-        within_events_clustering(args, corpus)
+        for name, part in (("recovery", recovery), ("within", within_tests),
+                           ("clustering", within_events_clustering)):
+            if args.only in (None, name):
+                part(args, corpus)
 
 
 if __name__ == "__main__":

@@ -106,12 +106,16 @@ def test_the_within_event_test_is_uniform_under_its_null_and_finds_a_real_differ
         design = design_of(data, None, None)
         doc_event = np.zeros(design.doc_group.size, dtype=np.int64)
         doc_event[design.doc_of_unit] = unit_events[design.kept]
-        nulls.append(stratified_permutation_test(design, doc_event, 8, 199, np.random.default_rng(seed))["p_value"])
+        test = stratified_permutation_test(design, doc_event, 8, 1000, np.random.default_rng(seed))
+        assert 200 <= test["permutations"] <= 1000  # stopped once settled, never before 200
+        nulls.append(test["p_value"])
     assert kstest(nulls, "uniform").pvalue > 0.01
     assert 0.0 <= np.mean(np.array(nulls) < 0.05) <= 0.15
     data, unit_events = _synthetic(99, True)
     result = within_events(data, unit_events, [{"id": e, "label": f"event {e}"} for e in range(8)], permutations=199)
     assert result["test"]["p_value"] < 0.01 and result["test"]["events"] == 8
+    settled = within_events(data, unit_events, [{"id": e} for e in range(8)], permutations=1000, bootstrap=0)
+    assert settled["test"]["permutations"] == 200 and settled["test"]["permutations_asked"] == 1000
 
 
 def test_agenda_and_framing_parts_recover_what_was_built_in():
