@@ -24,7 +24,6 @@ For each corpus with hand-coded frames (bench/labelled_sets.py: the example and 
 from __future__ import annotations
 
 import argparse
-import time
 from collections import Counter
 
 import numpy as np
@@ -171,7 +170,6 @@ def main() -> None:
             for setting, overrides in SETTINGS.items():
                 seconds, scored = [], None
                 for _ in range(3):
-                    started = time.perf_counter()
                     scored = framing.analyze(None, config, **dict(common, **overrides))
                     seconds.append(scored.manifest["seconds"]["stability"])
                 scores = np.array([f.stability if f.stability is not None else 0.0 for f in scored.framings])

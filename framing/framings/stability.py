@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .partition import UNASSIGNED, scaled_count
+from .partition import scaled_count
 
 __all__ = ["Stability", "Reclustering", "recluster", "framing_stability", "best_jaccard", "document_subsample"]
 
