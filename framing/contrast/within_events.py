@@ -24,6 +24,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..framings.model import members_of
 from .analysis import (ContrastInput, Design, bootstrap_multiplicities, design_of, fightin_words, group_pairs,
                        jensen_shannon, typical_passages)
 
@@ -330,13 +331,16 @@ def _words(data: ContrastInput, design: Design, unit_events: np.ndarray, shared:
     allowed = np.array([str(w).lower() not in exclude and not (set(str(w).lower().split()) & exclude)
                         for w in vocabulary], dtype=bool)
     rows = []
+    n_groups = len(design.names)
+    # each (event, group)'s units, from one sort: a scan of every unit per event and pair is events x units
+    by_cell = members_of(np.where(design.unit_group >= 0, unit_events * n_groups + design.unit_group, -1))
+    none = np.array([], dtype=np.int64)
     for a, b in pair_list:
         ia, ib = design.names.index(a), design.names.index(b)
         by_event = []
         for e in shared:
-            in_event = unit_events == e
-            rows_a = np.flatnonzero(in_event & (design.unit_group == ia))
-            rows_b = np.flatnonzero(in_event & (design.unit_group == ib))
+            rows_a = by_cell.get(int(e) * n_groups + ia, none)
+            rows_b = by_cell.get(int(e) * n_groups + ib, none)
             if rows_a.size and rows_b.size:
                 by_event.append((rows_a, rows_b))
         if not by_event:
@@ -364,13 +368,23 @@ def _passages(data: ContrastInput, design: Design, unit_events: np.ndarray, shar
     if data.embeddings is None:  # a saved run regrouped: no vectors to find typical passages by
         return out
     labels = data.framings
+    n_groups = len(design.names)
+    # each (event, label, group)'s units, from one sort: scanning every unit per event and label is
+    # events x labels x units (a thousand of each at 100k units: 10^11)
+    ids = np.asarray(design.label_ids, dtype=np.int64)  # sorted
+    if not ids.size:
+        return out
+    column = np.minimum(np.searchsorted(ids, labels), ids.size - 1)
+    valid = (design.unit_group >= 0) & (ids[column] == labels)
+    by_cell = members_of(np.where(valid, (unit_events * len(design.label_ids) + column) * n_groups
+                                  + design.unit_group, -1))
+    none = np.array([], dtype=np.int64)
     for a, b in pair_list:
         ia, ib = design.names.index(a), design.names.index(b)
         for e in shared:
-            in_event = unit_events == e
-            for f in design.label_ids:
-                rows_a = np.flatnonzero(in_event & (labels == f) & (design.unit_group == ia))
-                rows_b = np.flatnonzero(in_event & (labels == f) & (design.unit_group == ib))
+            for k, f in enumerate(design.label_ids):
+                cell = (int(e) * len(design.label_ids) + k) * n_groups
+                rows_a, rows_b = by_cell.get(cell + ia, none), by_cell.get(cell + ib, none)
                 if rows_a.size >= min(min_units, 1) and rows_b.size >= min(min_units, 1) and rows_a.size + \
                         rows_b.size >= min_units:
                     out.append({"event": int(e), "event_label": label_of_event.get(int(e), ""), "framing": f,

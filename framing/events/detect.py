@@ -228,11 +228,14 @@ def event_centres(doc_event: np.ndarray, doc_vectors: np.ndarray, has_units: np.
 
 def describe_events(doc_event: np.ndarray, doc_ids: Sequence[str], sources: Sequence[str], titles: Sequence[str],
                     dates: Sequence[str], unit_counts: np.ndarray, doc_vectors: np.ndarray, has_units: np.ndarray,
-                    central_passage: Any = None, dayfirst: bool = False) -> list[dict[str, Any]]:
+                    central_passage: Any = None, dayfirst: bool = False,
+                    centres: np.ndarray | None = None) -> list[dict[str, Any]]:
     """One record per event: ``id, label`` (its most central title; else ``central_passage(event)``'s text, else
-    its first document's id), ``first, last`` (ISO days, null when undated), ``documents, sources, size``."""
+    its first document's id), ``first, last`` (ISO days, null when undated), ``documents, sources, size``.
+    ``centres``: :func:`event_centres`, when the caller has them already."""
     days, _ = parse_dates(list(dates), dayfirst=dayfirst)
-    centres = event_centres(doc_event, doc_vectors, has_units)
+    if centres is None:
+        centres = event_centres(doc_event, doc_vectors, has_units)
     order = np.argsort(doc_event, kind="stable")
     bounds = np.searchsorted(doc_event[order], np.arange(centres.shape[0] + 1))
     records = []

@@ -51,10 +51,6 @@ class Stability:
     units: int
     jaccards: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
 
-    def unstable(self) -> np.ndarray:
-        """Bool per framing: its stability is below ``threshold``."""
-        return np.nan_to_num(self.scores, nan=0.0) < self.threshold
-
     def summary(self) -> dict[str, Any]:
         """What the run's manifest keeps (the per-framing scores live on the framings)."""
         return {"runs": self.runs, "fraction": self.fraction, "reduce": self.reduce, "threshold": self.threshold,

@@ -492,20 +492,21 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
             if saved is not None:
                 embedder.progress_desc = saved
 
-    events = None
-    if _events_wanted(config, corpus):
-        with timer.stage("events"):
-            events = _events(config, corpus, units, groups, embeddings, reposts)
-    if fitted is not None and fitted.fingerprint != embedder.fingerprint:
+    if fitted is not None and fitted.fingerprint != embedder.fingerprint:  # before any more work is done
         raise FramingError(f"this model was fitted with another embedding model ({fitted.model_name}, "
                            f"{fitted.fingerprint[:19]}…); {config.embedding.model} here is {embedder.fingerprint[:19]}…: "
                            "apply it with the model it was fitted with")
+    events = unit_events = None
+    if _events_wanted(config, corpus):
+        with timer.stage("events"):
+            events = _events(config, corpus, units, groups, embeddings, reposts)
+        unit_events = events.doc_event[units.doc[groups.representative]]  # each distinct unit's event
     clustered = embeddings
     if config.cluster.within_events:
         if events is None:
             raise FramingError("cluster.within_events needs events: set events.enabled: true (or give the corpus "
                                "two sources)")
-        clustered = _within_events(embeddings, events, units, groups)
+        clustered = _within_events(embeddings, unit_events)
     with timer.stage("framings"):
         if fitted is None:
             model.fit(clustered, strata=representatives.sources, place=engine.place, progress=progress,
@@ -584,7 +585,6 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                 representatives.sources, representatives.doc_ids, representatives.sections, config.contrast.groups,
                 config.contrast.group_by, doc_meta)[0]]
             counts = word_counts(representatives.texts)  # counted once for both contrasts
-            unit_events = (events.doc_event[units.doc[groups.representative]] if events is not None else None)
             contrast = _contrast(config, doc_meta, representatives, compared, embeddings,
                                  compared_names, frames, encode, counts, unit_events=unit_events, events=events)
             contrast.members = members
@@ -726,7 +726,8 @@ def _carried_framings(described: list[Framing], fitted: list[Framing]) -> list[F
     absent = [Framing(id=f.id, label=f.label, size=0, terms=f.terms, term_scores=f.term_scores, exemplars=[],
                       sources={}, phrases=f.phrases, named_by=f.named_by, core=0, stability=f.stability)
               for f in fitted if f.id not in present]
-    return sorted(described + absent, key=lambda f: [g.id for g in fitted].index(f.id) if f.id in by_id else f.id)
+    rank = {f.id: k for k, f in enumerate(fitted)}  # the fit's order
+    return sorted(described + absent, key=lambda f: rank.get(f.id, len(rank) + f.id))
 
 
 def _events_wanted(config: Config, corpus: Corpus) -> bool:
@@ -779,15 +780,14 @@ def _events(config: Config, corpus: Corpus, units: UnitTable, groups: DuplicateG
     records = describe_events(doc_event, document_values(documents, "id"), document_values(documents, "source"),
                               document_values(documents, "title"), dates,
                               np.bincount(units.doc, minlength=len(documents)), vectors, has_units,
-                              central_passage=central_passage, dayfirst=dayfirst)
+                              central_passage=central_passage, dayfirst=dayfirst, centres=centres)
     return Events(doc_event=doc_event, events=records, method=method, settings=settings)
 
 
-def _within_events(embeddings: np.ndarray, events: Events, units: UnitTable, groups: DuplicateGroups) -> np.ndarray:
+def _within_events(embeddings: np.ndarray, unit_event: np.ndarray) -> np.ndarray:
     """Each distinct unit's vector less its event's centre (the mean of the event's unit vectors), unit length:
     what is left is how the unit tells its event, not which event it is about."""
-    unit_event = events.doc_event[units.doc[groups.representative]]
-    n_events = int(events.doc_event.max(initial=-1)) + 1
+    n_events = int(unit_event.max(initial=-1)) + 1
     sums = np.zeros((n_events, embeddings.shape[1]), dtype=np.float64)
     np.add.at(sums, unit_event, embeddings)
     centres = sums / np.maximum(np.bincount(unit_event, minlength=n_events), 1)[:, None]
