@@ -280,9 +280,31 @@ def test_a_saved_run_is_contrasted_under_another_grouping_without_embedding_or_c
         row = table[(table["group"] == source) & (table["framing"] == result.units[
             (result.units["duplicate_of"] == "") & (result.units["source"] == source)]["framing"].mode()[0])]
         assert int(row["count"].iloc[0]) == count
+    # frames under a new grouping; under the run's own grouping, exactly the run's frames contrast
+    frames_by_source = result.contrast(group_by="source", by="frames")
+    assert frames_by_source.members == "every unit with a frame" and frames_by_source.within_events is None
+    assert set(frames_by_source.table["label"]) - {"unassigned"} == set(result.frames_data["frames"])
+    distinct = result.units[result.units["duplicate_of"] == ""]
+    for (source, frame), count in distinct.groupby(["source", "frame"]).size().items():
+        row = frames_by_source.table[(frames_by_source.table["group"] == source)
+                                     & (frames_by_source.table["label"] == frame)]
+        assert int(row["count"].iloc[0]) == count
+    # the same bits as the run's own contrast under its own grouping (documents are resampled in one order)
+    by_leaning, run_own = result.contrast(group_by="leaning"), result.contrast()
+    pd.testing.assert_frame_equal(by_leaning.table, run_own.table)
+    assert by_leaning.test == run_own.test
+    frames_by_leaning = result.contrast(group_by="leaning", by="frames")
+    own = result.contrast(by="frames")
+    pd.testing.assert_frame_equal(frames_by_leaning.table, own.table)
+    assert frames_by_leaning.test == own.test
+    pd.testing.assert_frame_equal(frames_by_leaning.words.drop(columns="unit_ids"), own.words.drop(columns="unit_ids"))
+    assert [set(u) for u in frames_by_leaning.words["unit_ids"]] == [set(u) for u in own.words["unit_ids"]]
     pair = result.contrast("National Herald", "Meridian Observer", group_by="source", within="events")
     assert pair["test"]["shuffled"] == "group labels among the documents of each event"
     assert main(["contrast", str(folder), "National Herald", "Meridian Observer", "--group-by", "source"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("groups (source): ") and "Jensen-Shannon divergence of their framing use" in out
+    assert main(["contrast", str(folder), "National Herald", "Meridian Observer", "--group-by", "source",
+                 "--by", "frames"]) == 0
+    assert "humanitarian suffering" in capsys.readouterr().out.lower()
     assert main(["contrast", str(folder), "--group-by", "nosuch"]) == 2

@@ -282,7 +282,9 @@ def design_of(data: ContrastInput, groups: Mapping[str, Sequence[str]] | None, g
     unit_column = np.array([column_of[int(f)] for f in data.framings])
     # documents: the unit of resampling (a document belongs to the group of its units; section groups split it)
     doc_keys = [f"{d}\x00{g}" for d, g in zip(data.doc_ids, unit_group)]
-    doc_names = list(dict.fromkeys(k for k, ok in zip(doc_keys, keep) if ok))
+    # in sorted order, so that resampling draws the same documents however the units were ordered (a run's
+    # distinct units and a saved unit table list them differently)
+    doc_names = sorted(set(k for k, ok in zip(doc_keys, keep) if ok))
     doc_index_of = {k: i for i, k in enumerate(doc_names)}
     kept = np.flatnonzero(keep)
     doc_of_unit = np.array([doc_index_of[doc_keys[i]] for i in kept], dtype=np.int64)

@@ -353,8 +353,8 @@ class Result:
         as text.
 
         ``group_by`` (a metadata column, ``source`` or ``section``) or ``groups`` (name → sources), with ``pairs``:
-        the same questions under another grouping, computed from the saved unit table in seconds — nothing is
-        embedded or clustered again (narratives, sub-framings, axes and side-by-side passages need the unit
+        the same questions under another grouping, over framings or (``by="frames"``) frames, computed from the
+        saved unit table in seconds — nothing is embedded or clustered again (narratives, sub-framings, axes and side-by-side passages need the unit
         vectors, so a regrouped contrast has none; run the corpus with that grouping for them).
         """
         if by not in ("framings", "frames"):
@@ -363,9 +363,9 @@ class Result:
             raise FramingError(f"contrast within {within!r}: events, or none for the whole corpus")
         data = self.contrast_data if by == "framings" else self.frames_contrast
         if group_by is not None or groups is not None:
-            if by != "framings":
-                raise FramingError("a regrouped contrast compares framings (by='framings')")
-            data = self._regrouped(group_by, groups, pairs)
+            if by == "frames" and not (self.frames_data or {}).get("frames"):
+                raise FramingError("this run has no frames to contrast (it had no frames.codebook or frames.labels)")
+            data = self._regrouped(group_by, groups, pairs, by)
         if data is None:
             raise FramingError("this run has no contrast" + (" over frames (it has no frames.codebook or "
                                                              "frames.labels)" if by == "frames" else
@@ -394,11 +394,11 @@ class Result:
                 "narratives": narratives, "test": data.test}
 
     def _regrouped(self, group_by: str | None, groups: dict[str, list[str]] | None,
-                   pairs: list[list[str]] | None) -> Contrast:
+                   pairs: list[list[str]] | None, by: str = "framings") -> Contrast:
         """The contrast under another grouping, from the unit table (kept, per grouping, for this Result)."""
         from ..contrast.regroup import regroup
 
-        key = json.dumps([group_by, groups, pairs], sort_keys=True, default=str)
+        key = json.dumps([group_by, groups, pairs, by], sort_keys=True, default=str)
         cache = self.__dict__.setdefault("_regroupings", {})
         if key not in cache:
             settings = self.manifest.get("config", {}).get("contrast", {})
@@ -407,7 +407,8 @@ class Result:
                 pairs=pairs, members=settings.get("members", "all"), bootstrap=settings.get("bootstrap", 1000),
                 permutations=settings.get("permutations", 1000), min_units=settings.get("min_units", 5),
                 top_words=settings.get("top_words", 15), seed=self.manifest.get("seed", 42),
-                events=self.events_data.events if self.events_data is not None else None)
+                events=self.events_data.events if self.events_data is not None else None,
+                frame_names=list(self.frames_data["frames"]) if by == "frames" else None)
         return cache[key]
 
     def _within_events(self, data: Contrast, group_a: str | None, group_b: str | None, framing: int | None):
