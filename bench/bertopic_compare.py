@@ -38,7 +38,8 @@ import json, resource, sys, time, warnings
 warnings.filterwarnings("ignore")
 start = time.perf_counter()
 import numpy as np
-from framing.framings.model import FramingModel, describe_framings
+from framing.framings.describe import describe_framings
+from framing.framings.model import FramingModel
 X = np.load(sys.argv[1], mmap_mode="r")
 texts = json.load(open(sys.argv[2]))
 model = FramingModel(min_cluster_size=25, selection_method="leaf").fit(X)

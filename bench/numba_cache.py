@@ -29,10 +29,10 @@ if sys.argv[1] == "framing":
     from framing._numba_cache import enable_numba_disk_cache
     enable_numba_disk_cache()
 import umap
-from framing.framings.model import _knn
+from framing.framings.reduce import knn_graph
 X = np.random.default_rng(0).standard_normal((5000, 32)).astype(np.float32)
 start = time.perf_counter()
-knn = _knn(X, 15, "cosine", 42)
+knn = knn_graph(X, 15, "cosine", 42)
 middle = time.perf_counter()
 umap.UMAP(n_components=5, precomputed_knn=knn, random_state=42, metric="cosine").fit_transform(X)
 print(json.dumps({"knn": middle - start, "umap": time.perf_counter() - middle}))

@@ -51,7 +51,7 @@ import framing
 config = framing.load_config(sys.argv[2], sys.argv[3:])
 result = framing.analyze(None, config, progress=False)
 written = time.perf_counter()
-result.save(sys.argv[1], report=True)  # units.parquet, framings.json, report.html ...: as `framing run`
+framing.save_run(result, sys.argv[1])  # units.parquet, framings.json, report.html ...: as `framing run`
 seconds = {**result.manifest["seconds"], "write": time.perf_counter() - written}
 total = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "total": total,

@@ -27,7 +27,9 @@ from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
 
 import framing
 from framing.embed.cache import EmbeddingCache, embed_texts, make_embedder, vector_key
-from framing.framings.model import UNASSIGNED, FramingModel, stratified_sample
+from framing.framings.model import FramingModel
+from framing.framings.partition import UNASSIGNED
+from framing.framings.placement import stratified_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,7 +126,7 @@ def main() -> None:
 
 def describe(units: pd.DataFrame, reference: np.ndarray, labels: np.ndarray, n: int = 5) -> None:
     """The five largest framings of the full fit beside the sample-fit framing that holds most of their units."""
-    from framing.framings.model import class_tfidf_terms
+    from framing.framings.terms import class_tfidf_terms
 
     texts = units["text"].tolist()
     full_terms = class_tfidf_terms(texts, reference, n_terms=4)

@@ -13,7 +13,7 @@ from typing import Sequence
 
 from . import __version__
 from .errors import FramingError
-from .framings.model import UNASSIGNED
+from .framings.partition import UNASSIGNED
 
 log = logging.getLogger("framing")
 

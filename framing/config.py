@@ -220,10 +220,16 @@ class StabilityConfig(_Section):
 class DescribeConfig(_Section):
     n_terms: int = Field(10, ge=1, description="distinctive terms per framing (class-based TF-IDF)")
     n_exemplars: int = Field(5, ge=1, le=50, description="passages nearest each framing's centre")
-    naming: Literal["keyphrases", "terms"] = Field(
-        "keyphrases", description="keyphrases: the label is key phrases chosen by maximal marginal relevance to the "
-                                  "framing's centre (embedded with the run's model) | terms: the top distinctive terms")
-    label_terms: int = Field(3, ge=1, description="key phrases (or terms) joined into the label")
+    naming: Literal["phrases", "keyphrases", "terms"] = Field(
+        "phrases", description="phrases: the name is a phrase quoted from the framing's most central passages (and "
+                               "a second sharing no word with it), for its distinctive terms and closeness to the "
+                               "centre; parents by a phrase their framings share | keyphrases: distinctive n-grams "
+                               "chosen by maximal marginal relevance to the centre | terms: the top distinctive terms")
+    label_terms: int = Field(3, ge=1, description="key phrases (or terms) joined into the label (keyphrases, terms)")
+    phrase_parts: int = Field(2, ge=1, le=3, description="phrases naming: at most this many phrases, sharing no word, "
+                                                         "in a name")
+    phrase_passages: int = Field(20, ge=2, le=200, description="phrases naming: the central passages per framing "
+                                                              "that phrases are quoted from")
     candidates: int = Field(20, ge=1, description="distinctive n-grams per framing that key phrases are chosen from")
     # 0.3, measured (bench/names.py): the best of 0, 0.3, 0.5 and 0.7 at naming each framing so that its label is
     # nearest its own centre (example 12/12, aleppo 14/15 framings; as many as the term triplets)

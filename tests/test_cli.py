@@ -271,7 +271,7 @@ def test_serve_refuses_what_is_not_a_run_folder_and_a_taken_port(tmp_path, examp
     assert_one_line_error(proc, "is not a framing run folder")
     import socket
 
-    run = example_result.save(tmp_path / "run", report=False)
+    run = example_result.save(tmp_path / "run")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -194,7 +194,7 @@ def test_splits_and_typical_passages_read_a_framings_rows_a_chunk_at_a_time(monk
     X = np.vstack([rng.normal(0, 0.2, (700, 8)) + 1.0, rng.normal(0, 0.2, (500, 8)) - 1.0]).astype(np.float32)
     rows = rng.permutation(1200)[:900]
     gathered = contrast.two_means(X[rows].astype(np.float64), np.random.default_rng(4), fit_rows=200)
-    import framing.framings.model as framings
+    import framing.framings.vectors as framings
 
     monkeypatch.setattr(framings, "GATHER_ROWS", 128)  # seven chunks
     assert np.array_equal(contrast.two_means(X, np.random.default_rng(4), fit_rows=200, rows=rows), gathered)
@@ -258,7 +258,7 @@ def test_a_saved_run_is_contrasted_under_another_grouping_without_embedding_or_c
     import framing
     from framing.cli import main
 
-    folder = example_result.save(tmp_path / "run", report=False)
+    folder = example_result.save(tmp_path / "run")
 
     def forbidden(*args, **kwargs):
         raise AssertionError("a saved run's contrast must not embed or cluster")

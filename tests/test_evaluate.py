@@ -87,7 +87,7 @@ def test_bad_gold_files_are_one_line_errors(tmp_path):
 
 @pytest.mark.slow
 def test_framing_evaluate_on_a_saved_run(tmp_path, example_result, capsys):
-    run = example_result.save(tmp_path / "run", report=False)
+    run = example_result.save(tmp_path / "run")
     units = example_result.units
     docs = sorted(units["doc_id"].unique())
     # gold by document: each outlet's pages labelled with the outlet's leaning (a label the run knows nothing of)

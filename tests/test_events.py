@@ -163,7 +163,7 @@ def test_a_run_gives_every_document_and_unit_its_event_and_saves_them(example_re
     for row in events.itertuples():
         assert sorted(row.documents) == sorted(documents.loc[documents["event"] == row.id, "doc_id"])
         assert row.label and row.size == int((result.units["event"] == row.id).sum())
-    folder = result.save(tmp_path / "run", report=False)
+    folder = result.save(tmp_path / "run")
     saved = json.loads((folder / "events.json").read_text())
     assert [e["id"] for e in saved["events"]] == list(events["id"])
     loaded = framing.load_result(folder)
@@ -205,7 +205,7 @@ def test_events_given_by_a_column_and_off_when_asked_or_with_one_source(cache_di
 def test_the_cli_compares_two_groups_within_events(example_result, tmp_path):
     from test_cli import framing_cli
 
-    folder = example_result.save(tmp_path / "run", report=False)
+    folder = example_result.save(tmp_path / "run")
     proc = framing_cli("contrast", str(folder), "state", "opposition", "--within-events")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()

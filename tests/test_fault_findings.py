@@ -110,7 +110,7 @@ def test_a_link_out_of_the_corpus_folder_is_skipped_with_a_warning_unless_asked(
 def test_a_saved_run_whose_framings_do_not_match_its_units_is_refused_naming_the_file(tmp_path, capsys,
                                                                                       example_result):
     run = tmp_path / "run"
-    example_result.save(run, report=False)
+    example_result.save(run)
     (run / "framings.json").write_text("[]")
     for command in (["report", str(run)], ["contrast", str(run)],
                     ["evaluate", str(run), str(ROOT / "framing/data/labels/example-conflict.csv")]):
@@ -215,7 +215,7 @@ def test_a_folder_or_file_where_the_cache_keeps_the_other_is_repaired(tmp_path, 
 
 def test_report_and_evaluate_on_units_without_their_framing_column_are_one_line(tmp_path, capsys, example_result):
     run = tmp_path / "run"
-    example_result.save(run, report=False)
+    example_result.save(run)
     pd.read_parquet(run / "units.parquet").drop(columns=["framing"]).to_parquet(run / "units.parquet")
     assert "units.parquet: it has no framing column" in one_line(capsys, "report", str(run))
     assert "units.parquet: it has no framing column" in one_line(
@@ -286,14 +286,14 @@ def test_a_folder_of_empty_files_says_they_were_skipped_not_missing(tmp_path, ca
 
 def test_a_damaged_run_file_is_named(tmp_path, capsys, example_result):
     run = tmp_path / "run"
-    example_result.save(run, report=False)
+    example_result.save(run)
     (run / "run.json").write_text("{not json")
     assert f"cannot read run folder {run}: run.json: Expecting property name" in one_line(capsys, "report", str(run))
 
 
 def test_a_contrast_of_a_group_with_itself_is_refused(tmp_path, capsys, example_result):
     run = tmp_path / "run"
-    example_result.save(run, report=False)
+    example_result.save(run)
     assert "compares two different groups; 'state' was given twice" in one_line(capsys, "contrast", str(run),
                                                                                 "state", "state")
 

@@ -60,7 +60,7 @@ def test_saved_loaded_in_a_fresh_process_and_applied_to_other_documents(fitted, 
         "import json, sys, framing\n"
         f"framer = framing.Framer.load({str(folder)!r}, embedding__cache_dir={str(cache_dir)!r})\n"
         f"applied = framer.transform({str(split_corpus[1])!r}, progress=False)\n"
-        f"applied.save({str(tmp_path / 'applied')!r}, report=False)\n"
+        f"applied.save({str(tmp_path / 'applied')!r})\n"
         "print(json.dumps({f.id: f.label for f in applied.framings}))\n"
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=600)

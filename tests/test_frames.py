@@ -148,7 +148,7 @@ def test_a_run_learns_frames_from_a_labels_file(tmp_path, cache_dir, capsys):
     assert by_frames.test["p_value"] <= 0.05  # the example's sides use the frames differently
     view = result.contrast("opposition", "state", by="frames")
     assert view["divergence"] > 0 and view["narratives"] and not view["words"].empty
-    saved = result.save(tmp_path / "run", report=False)
+    saved = result.save(tmp_path / "run")
     assert cli.main(["contrast", str(saved), "opposition", "state", "--by", "frames"]) == 0
     printed = capsys.readouterr().out
     assert "humanitarian suffering" in printed and "opposition tells it:" in printed

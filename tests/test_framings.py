@@ -2,7 +2,10 @@ import numpy as np
 import pytest
 
 from framing.errors import FramingError
-from framing.framings.model import UNASSIGNED, FramingModel, class_tfidf_terms, describe_framings, term_label
+from framing.framings.describe import describe_framings
+from framing.framings.model import FramingModel
+from framing.framings.partition import UNASSIGNED
+from framing.framings.terms import class_tfidf_terms, term_label
 
 
 def blobs(n_per: int = 60, centres: int = 3, dim: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -100,11 +103,11 @@ def test_describe_framings_shares_exemplars_and_reposts():
 
 @pytest.mark.slow
 def test_layouts_in_two_processes_equal_layouts_in_turn(monkeypatch):
-    import framing.framings.model as framings_module
+    import framing.framings.reduce as reduce_module
 
     X, _ = blobs(n_per=80)
     in_turn = FramingModel(min_cluster_size=10, random_state=5, n_jobs=1).fit(X)
-    monkeypatch.setattr(framings_module, "_PARALLEL_LAYOUT_MIN_UNITS", 0)  # the 100k path, on a small input
+    monkeypatch.setattr(reduce_module, "PARALLEL_LAYOUT_MIN_UNITS", 0)  # the 100k path, on a small input
     side_by_side = FramingModel(min_cluster_size=10, random_state=5, n_jobs=2).fit(X)
     assert np.array_equal(in_turn.space_, side_by_side.space_)
     assert np.array_equal(in_turn.map_, side_by_side.map_)
@@ -129,7 +132,7 @@ def test_memory_caches_umap_by_content_and_parameters(tmp_path, monkeypatch):
 
 
 def test_stratified_sample_keeps_small_sources_and_is_seeded():
-    from framing.framings.model import stratified_sample
+    from framing.framings.placement import stratified_sample
 
     sources = np.array(["big"] * 9800 + ["mid"] * 180 + ["tiny"] * 20)
     sample = stratified_sample(sources, sources.size, 1000, random_state=1)
@@ -205,7 +208,7 @@ def test_terms_counted_a_chunk_at_a_time_are_the_vectorizers_own_counts():
     from framing.config import Config
     from framing.contrast.analysis import _vectorizer
     from framing.corpus.documents import load_corpus
-    from framing.framings.model import count_terms
+    from framing.framings.terms import count_terms
     from framing.units.segment import segment
 
     texts = [u.text for u in segment(load_corpus(None, Config().corpus).documents, progress=False)]

@@ -75,7 +75,7 @@ def test_the_example_run_has_a_tree_whose_parents_contain_exactly_their_framings
     assert len(table) == len(leaf_ids) + len(tree.parents) and table["parent"].isna().sum() == 1
     at_one = result.at_level(1)
     assert (at_one[distinct["unit_id"]].to_numpy() >= 0).sum() == (distinct["framing"] >= 0).sum()
-    saved = framing.load_result(result.save(tmp_path / "run", report=False))
+    saved = framing.load_result(result.save(tmp_path / "run"))
     assert saved.hierarchy_data.to_dict() == tree.to_dict()
     assert saved.at_level(1).equals(at_one)
 
@@ -97,7 +97,13 @@ def test_the_aleppo_pages_get_a_tree_too(aleppo_path, cache_dir):
                              progress=False, contrast__enabled=False)
     check_tree(result.hierarchy_data, [f.id for f in result.framings])
     assert result.manifest["hierarchy"]["method"] == "centroids" and result.manifest["hierarchy"]["levels"] >= 1
-    assert all(" · " in f.label for f in result.framings)  # key-phrase names
+    # phrase names: quoted from the framing's passages, no phrase in two names, parents never a child's name
+    assert all(f.named_by == "phrases" and f.label == " · ".join(f.phrases) for f in result.framings)
+    parts = [p.lower() for f in result.framings for p in f.phrases] + [
+        p.lower() for parent in result.hierarchy_data.parents for p in parent.phrases]
+    assert len(parts) == len(set(parts))
+    texts = " ".join(" ".join(result.units["text"]).lower().split())  # a phrase joins its words by one space
+    assert all(part in texts for part in parts)
     # the pages' dates (sources.csv: published; four in Nov-Dec 2016, one in July 2020): shares per month
     shares = result.over_time(group="(all)")
     assert result.manifest["time"]["bin"] == "month" and set(shares["bin"]) <= {"2016-11", "2016-12", "2020-07"}

@@ -9,7 +9,9 @@ import pytest
 import framing
 from framing.errors import FramingError
 from framing.framings.matching import PreviousFramings, match_framings, overlap_counts
-from framing.framings.names import central_short_passage, given_names, keyphrase_label, mmr
+from framing.framings.names import (central_short_passage, given_names, keyphrase_label, mmr, phrase_candidates,
+                                    phrase_names)
+from framing.framings.terms import stop_words
 
 
 def unit(*rows):
@@ -25,6 +27,71 @@ def test_mmr_trades_relevance_for_diversity():
     assert mmr(candidates, centre, 2, diversity=0.5) == [0, 2]
     label, phrases = keyphrase_label(["siege", "the siege", "aid convoys"], candidates, centre, 2, 0.0)
     assert phrases == ["siege", "aid convoys"] and label == "siege · aid convoys"  # "the siege" says "siege" again
+
+
+def test_phrase_candidates_are_quoted_from_one_clause_and_keep_names_capitalised():
+    held, shown = phrase_candidates(["The siege of the old city cut off food for civilians in Varno.",
+                                     "Officials said the liberation from terrorists of Varno was near, and Varno "
+                                     "residents waited.",
+                                     "AID CONVOYS REACH THE CITY"], stop_words())
+    assert {"liberation from terrorists", "old city", "civilians in varno", "siege"} <= set(held)
+    assert "siege of the old city" not in held  # "the" is no connective: a phrase never holds it
+    assert "near and varno" not in held and "near" in held  # never across a comma
+    assert not any(p.startswith(("of ", "the ")) or p.endswith((" of", " in")) for p in held)
+    assert shown["civilians in varno"] == "civilians in Varno" and shown["siege"] == "siege"  # a sentence's first word
+    assert shown["aid convoys"] == "aid convoys"  # a capitalised headline says nothing of which words are names
+    assert held["varno"] == {0, 1}
+
+
+def _encode_by_words(vocabulary):
+    """A bag-of-words embedding (unit length), standing in for the model: a phrase is near a centre made of its
+    words."""
+    index = {w: k for k, w in enumerate(vocabulary)}
+
+    def encode(texts):
+        out = np.zeros((len(texts), len(vocabulary)))
+        for row, text in enumerate(texts):
+            for word in text.split():
+                if word in index:
+                    out[row, index[word]] += 1
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    return encode
+
+
+def test_phrase_names_read_as_phrases_without_repeats_and_parents_apart_from_children():
+    """Issue 29: a name is a phrase of the framing's own passages, no word repeated across its parts, no two
+    framings named alike, and a parent never named by a child's name."""
+    siege = ["Shelling of the besieged districts went on at night.", "The besieged districts had no bread left.",
+             "Families in the besieged districts waited for aid convoys.", "Aid convoys were stopped at the checkpoint."]
+    corridors = ["Humanitarian corridors opened for families leaving.", "Humanitarian corridors were used by hundreds.",
+                 "Buses left through the humanitarian corridors.", "Families were leaving the besieged districts."]
+    vocabulary = sorted({w.lower().strip(".,") for t in siege + corridors for w in t.split()})
+    encode = _encode_by_words(vocabulary)
+    centres = np.vstack([encode(["besieged districts aid convoys shelling bread"]),
+                         encode(["humanitarian corridors families leaving buses"])])
+    terms = {0: [("besieged", 1.0), ("districts", 0.9), ("convoys", 0.5)],
+             1: [("corridors", 1.0), ("humanitarian", 0.9), ("buses", 0.4)]}
+    names = phrase_names({0: siege, 1: corridors}, terms, centres, encode, stop_words(), n_parts=2)
+    assert names[0][1][0] == "besieged districts" and names[1][1][0] == "humanitarian corridors"
+    for label, parts in names.values():
+        assert label == " · ".join(parts)
+        words = [w for part in parts for w in part.lower().split() if w not in ("of", "for", "from", "in", "and")]
+        assert len(words) == len(set(words))  # no word said twice
+        passages = " ".join(siege + corridors).lower()
+        assert all(part.lower() in passages for part in parts)  # quoted, not assembled
+    # the same passages for two framings: the second never gets the first's name
+    twice = phrase_names({0: siege, 1: siege}, {0: terms[0], 1: terms[0]}, centres[[0, 0]], encode, stop_words())
+    assert twice[0][1][0] != twice[1][1][0]
+    # a parent over both: a phrase both children's passages hold, never a child's name
+    parent_centres = np.zeros((6, centres.shape[1]))
+    parent_centres[5] = centres.mean(0) / np.linalg.norm(centres.mean(0))
+    parent = phrase_names({5: siege + corridors}, {5: terms[0] + terms[1]}, parent_centres, encode, stop_words(),
+                          owners={5: [0] * 4 + [1] * 4}, taken={5: {names[0][0], names[1][0]}})
+    assert parent[5][1] and not {p.lower() for p in parent[5][1]} & {names[0][0], names[1][0]}
+    assert all(sum(p.lower() in t.lower() for t in siege) and sum(p.lower() in t.lower() for t in corridors)
+               or any(w in " ".join(siege).lower() and w in " ".join(corridors).lower() for w in p.lower().split())
+               for p in parent[5][1])
 
 
 def test_the_caption_is_the_most_central_short_passage():
@@ -78,7 +145,7 @@ def test_a_named_framing_keeps_its_name_id_and_colour_after_a_rerun_with_another
 
     config = load_config("configs/example.yaml", overrides={"embedding.cache_dir": str(cache_dir)})
     first, folder = run(config, out=tmp_path / "run", progress=False)
-    assert all(f.named_by == "keyphrases" and " · " in f.label for f in first.framings)
+    assert all(f.named_by == "phrases" and f.label == " · ".join(f.phrases) for f in first.framings)
     assert all(f.caption in set(first.units["unit_id"]) for f in first.framings)
     named = first.framings[1]
     anchor = named.exemplars[0]

@@ -100,7 +100,7 @@ def test_the_example_run_has_shares_over_time_saved_and_loaded(example_result, t
     assert by_framing.to_dict() == sizes  # every dated distinct unit once
     firsts = example_result.over_time(firsts=True)
     assert set(firsts["framing"]) == set(sizes)
-    example_result.save(tmp_path / "run", report=False)
+    example_result.save(tmp_path / "run")
     back = framing.load_result(tmp_path / "run")
     pd.testing.assert_frame_equal(back.over_time(), shares, check_dtype=False)
     pd.testing.assert_frame_equal(back.over_time(firsts=True), firsts, check_dtype=False)

@@ -137,7 +137,7 @@ def test_passages_context_and_save_load(example_result, tmp_path):
     with pytest.raises(KeyError):
         result.framing(999)
 
-    target = result.save(tmp_path / "run")
+    target = framing.save_run(result, tmp_path / "run")
     assert {p.name for p in target.iterdir()} >= {"documents.parquet", "framings.json", "report.html", "run.json",
                                                    "units.parquet", "contrast.json"}
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind
@@ -162,14 +162,14 @@ def test_a_run_reads_its_unit_table_from_disk_when_asked(example_result, cache_d
     # a run's tables and its documents' texts were written to unnamed scratch files: none is left in the cache
     # folder, where they were made
     assert not [p for p in Path(cache_dir).iterdir() if p.name.startswith((".table-", ".documents-"))]
-    run = example_result.save(tmp_path / "run", report=False)
+    run = example_result.save(tmp_path / "run")
     loaded, again = framing.load_result(run), framing.load_result(run)
     assert list(loaded.unit_columns(["x", "framing", "no such column"]).columns) == ["framing", "x"]
     # the folder replaced after loading (as the next run to the same place does): the loaded run reads the table
     # it opened
     shutil.rmtree(run)
     framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
-                    cluster__min_cluster_size=12).save(run, report=False)
+                    cluster__min_cluster_size=12).save(run)
     pd.testing.assert_frame_equal(loaded.units, example_result.units)
     pd.testing.assert_frame_equal(loaded.documents, example_result.documents)
     carried = pickle.loads(pickle.dumps(again))  # carried whole, not as open files
@@ -196,7 +196,7 @@ def test_same_input_config_and_seed_give_the_same_framings(example_result, cache
     # reduce.cache off: UMAP and HDBSCAN really run again, they do not just read the first run's results
     again = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
                             reduce__cache=False)
-    again.save(tmp_path / "run", report=False)  # the tables' files as written
+    again.save(tmp_path / "run")  # the tables' files as written
     # the report reads its columns from the table on disk, before anything reads the whole of it
     write_report(again, tmp_path / "report.html")
     assert pq.ParquetFile(tmp_path / "run" / "units.parquet").num_row_groups == -(-len(example_result.units) // 50)
@@ -277,7 +277,7 @@ def test_every_unit_unassigned_still_gives_outputs_with_a_warning(cache_dir, tmp
     assert result.framings == [] and (result.units["framing"] == -1).all()
     assert any("every one of the 12 units is unassigned" in str(w.message) for w in caught)
     assert result.manifest["warnings"]
-    target = result.save(tmp_path / "empty-run")
+    target = framing.save_run(result, tmp_path / "empty-run")
     data = report_data_of(target / "report.html")
     assert data["framings"] == [] and set(data["units"]["framing"]) == {-1} and len(data["units"]["id"]) == 12
 
@@ -316,7 +316,7 @@ def test_aleppo_corpus_end_to_end(aleppo_path, cache_dir, tmp_path):
     assert set(result.units["doc_id"]) == {d.id for d in corpus}
     assert len(result.framings) >= 3
     assert set(result.units["date"]) <= {"2016-12-07", "2016-12-08", "2016-11-28", "2020-07-02"}
-    target = result.save(tmp_path / "aleppo")
+    target = framing.save_run(result, tmp_path / "aleppo")
     assert (target / "report.html").stat().st_size > 1_000_000
 
     # real web text: comments are their own section, boilerplate is out, the repost is found and counted once
@@ -405,3 +405,34 @@ def test_contrast_members_core_counts_only_core_members(example_result, cache_di
     assert table.loc[table["framing"] != -1, "count"].sum() == int((distinct["membership"] == "core").sum())
     # the framings themselves do not change: only what is counted
     pd.testing.assert_series_equal(core_only.units["framing"], example_result.units["framing"])
+
+
+@pytest.mark.slow
+def test_saving_writes_data_and_the_run_writes_the_report(example_result, tmp_path, capsys):
+    """Issue 28: Result.save writes the data alone; save_run (the run, the CLI) adds report.html in the same atomic
+    step; framing report adds one to a data-only folder, which stays a run folder; Report is one view object."""
+    from framing.cli import main
+    from framing.report import APP_MODULES, Report, app_script
+    from framing.store.outputs import is_run_folder
+
+    data_only = example_result.save(tmp_path / "data")
+    assert not (data_only / "report.html").exists() and is_run_folder(data_only)
+    assert "report.html" not in json.loads((data_only / "run.json").read_text())["files"]
+    assert main(["report", str(data_only)]) == 0 and (data_only / "report.html").is_file()
+    assert is_run_folder(data_only)  # framing report's page is framing's own: the folder can still be replaced
+    with_report = framing.save_run(example_result, tmp_path / "run")
+    assert "report.html" in json.loads((with_report / "run.json").read_text())["files"]
+    page = (with_report / "report.html").read_text(encoding="utf-8")
+    assert page == Report(example_result).html() == (data_only / "report.html").read_text(encoding="utf-8")
+    # the panels' modules are inlined, once each, into the one page
+    script = app_script()
+    assert script in page and script.count('"use strict"') == 1 and len(APP_MODULES) >= 10
+    # in a notebook: the real page, escaped into a sandboxed frame's srcdoc (nothing of it can close the frame)
+    frame = Report(example_result)._repr_html_()
+    assert frame.startswith("<iframe srcdoc=\"") and "</script>" not in frame and 'sandbox="allow-scripts' in frame
+    # a writer that fails leaves no folder behind
+    def broken(path):
+        raise OSError("disk full")
+    with pytest.raises(OSError):
+        example_result.save(tmp_path / "broken", extra_files={"report.html": broken})
+    assert not (tmp_path / "broken").exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

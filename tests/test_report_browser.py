@@ -60,7 +60,7 @@ class Page:
 
 def saved_report(result, tmp_path_factory, name: str) -> Path:
     folder = tmp_path_factory.mktemp(name) / "run"
-    result.save(folder)
+    framing.save_run(result, folder)
     return folder / "report.html"
 
 
@@ -350,7 +350,7 @@ def test_label_three_passages_download_labels_and_the_next_run_learns_them(brows
     result = framing.analyze(None, "configs/example.yaml", frames__labels=str(tmp_path / "start.csv"), **settings)
     before = result.frames_data["labels"]["labelled_units"]
     assert before == len(start)
-    path = result.save(tmp_path / "run") / "report.html"
+    path = framing.save_run(result, tmp_path / "run") / "report.html"
     page = Page(browser, path)
     p = page.page
     ids = result.units["unit_id"].tolist()

@@ -100,7 +100,7 @@ def test_a_run_gives_every_framing_its_stability_saves_it_and_says_which_are_uns
     assert table.set_index("id")["unstable"].to_dict() == {f.id: f.id in settings["unstable"] for f in result.framings}
     summary = run_summary(result.manifest, 1.0)
     assert f"{len(settings['unstable'])} of {len(scores)} framings unstable" in summary
-    folder = result.save(tmp_path / "run", report=False)
+    folder = result.save(tmp_path / "run")
     saved = json.loads((folder / "framings.json").read_text())
     assert [f["stability"] for f in saved] == scores
     assert [f.stability for f in framing.load_result(folder).framings] == scores

@@ -29,7 +29,9 @@ import pandas as pd
 
 from ..errors import FramingError
 from ..frames.assign import PREDICTION, FrameAssignment, adjusted_shares
-from ..framings.model import _TOKEN_PATTERN, NEWS_STOP_WORDS, UNASSIGNED, count_terms, dot_rows, members_of, row_chunks
+from ..framings.partition import UNASSIGNED
+from ..framings.terms import NEWS_STOP_WORDS, TOKEN_PATTERN, count_terms
+from ..framings.vectors import dot_rows, members_of, row_chunks
 
 __all__ = ["Contrast", "ContrastInput", "check_group_field", "compute_contrast", "fightin_words", "word_counts"]
 
@@ -218,7 +220,7 @@ def jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
 def _vectorizer(ngram_max: int = 1):
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-    return CountVectorizer(ngram_range=(1, ngram_max), token_pattern=_TOKEN_PATTERN, dtype=np.int32,
+    return CountVectorizer(ngram_range=(1, ngram_max), token_pattern=TOKEN_PATTERN, dtype=np.int32,
                            stop_words=sorted(ENGLISH_STOP_WORDS | NEWS_STOP_WORDS))
 
 

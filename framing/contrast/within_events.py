@@ -24,7 +24,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..framings.model import members_of
+from ..framings.vectors import members_of
 from .analysis import (ContrastInput, Design, bootstrap_multiplicities, design_of, fightin_words, group_pairs,
                        jensen_shannon, typical_passages)
 

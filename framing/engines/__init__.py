@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from ..config import EngineConfig, UnitsConfig
     from ..corpus.documents import Document
     from ..embed.embedders import Embedder
-    from ..framings.model import FramingModel, Placement
+    from ..framings.model import FramingModel
+    from ..framings.placement import Placement
     from ..units.segment import UnitTable
 
 __all__ = ["Engine", "make_engine", "segment_options", "segment_offsets"]

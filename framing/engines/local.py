@@ -12,7 +12,8 @@ import numpy as np
 from ..config import EngineConfig, UnitsConfig
 from ..corpus.documents import Document, read_each, text_sizes
 from ..embed.embedders import Embedder
-from ..framings.model import FramingModel, Placement, place_in_chunks
+from ..framings.model import FramingModel, place_in_chunks
+from ..framings.placement import Placement
 from ..progress import progress_bar
 from ..units.segment import UnitTable, segment
 from . import segment_offsets, segment_options

@@ -34,7 +34,8 @@ from ..corpus.documents import Document
 from ..embed.cache import CPU_ONLY_BACKENDS
 from ..embed.embedders import Embedder
 from ..errors import FramingError, MissingExtra
-from ..framings.model import FramingModel, Placement
+from ..framings.model import FramingModel
+from ..framings.placement import Placement
 from ..progress import progress_bar
 from ..units.segment import UnitTable
 from . import segment_offsets, segment_options

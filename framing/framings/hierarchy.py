@@ -19,7 +19,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .model import Framing, class_tfidf_from_counts
+from .describe import Framing
+from .terms import class_tfidf_from_counts
 
 __all__ = ["Parent", "Hierarchy", "build_hierarchy", "describe_parents", "level_labels", "level_of"]
 

@@ -1,275 +1,34 @@
-"""Stage 4: find recurring framings — UMAP reduction, HDBSCAN clustering — and describe each one.
+"""Stage 4: find recurring framings — UMAP reduction, HDBSCAN clustering.
 
 ``FramingModel`` follows scikit-learn's estimator contract: the constructor only stores parameters, ``fit``
 validates its input and sets the fitted attributes (names ending in ``_``), and ``random_state`` makes the
-result repeatable. ``describe_framings`` then turns labels into ``Framing`` records: size, source shares,
-distinctive terms (class-based TF-IDF), exemplar units nearest the centre and a short label.
+result repeatable. Its kernels live beside it: ``reduce`` (UMAP), ``placement`` (sample and place),
+``consensus``, ``vectors`` (centres); ``describe`` then turns labels into ``Framing`` records.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import warnings
-from collections import Counter
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ..store.array_cache import ArrayEntry
 from ..config import ClusterConfig, ReduceConfig, RunConfig
 from ..errors import FramingError
-from .names import central_short_passage
 from .partition import UNASSIGNED, scaled_count
+from .placement import Placement, neighbour_weights, stratified_sample, vote
+from .reduce import (EXACT_KNN_LIMIT, knn_graph, neighbour_index, reduce_embeddings, reduction_key, spectral_init,
+                     umap_layout)
+from .vectors import label_centroids
 
-__all__ = ["Framing", "FramingModel", "Placement", "describe_framings", "class_tfidf_terms", "class_term_counts",
-           "class_tfidf_from_counts", "condensed_tree_links", "label_centroids", "scaled_count", "stratified_sample",
-           "term_label", "UNASSIGNED"]
+__all__ = ["FramingModel", "Placement", "condensed_tree_links", "place_in_chunks"]
 
 log = logging.getLogger(__name__)
 
 # Defaults live once, in the config's fields; the estimator takes them from there.
 _REDUCE = {name: field.default for name, field in ReduceConfig.model_fields.items()}
 _CLUSTER = {name: field.default for name, field in ClusterConfig.model_fields.items()}
-# At or above this many points, neighbours come from pynndescent (approximate); below it, exact search is cheap
-# and exactly reproducible.
-_EXACT_KNN_LIMIT = 4096
-# Reporting verbs and fillers of news prose: frequent in every framing, distinctive of none.
-NEWS_STOP_WORDS = frozenset(
-    "said says say told tells according reported reports added asked just like also would could did does don "
-    "didn doesn isn wasn won ll ve re st mr mrs ms".split()
-)
-# Words, optionally hyphenated, that start with a letter: bare numbers, years and counts never become terms.
-_TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w'’-]*[^\W_]\b"
-
-
-@dataclass
-class Framing:
-    """One recurring framing.
-
-    ``size`` counts distinct units (a reposted sentence once); ``occurrences`` counts every place they stand.
-    ``sources`` maps each source to its share of this framing's units (the shares sum to 1);
-    ``source_rates`` maps each source to the share of *that source's* units that fall in this framing, so
-    sources of different sizes can be compared; ``sections`` splits the framing into article body ("outlet
-    voice") and reader comments ("audience voice"). ``core`` counts the members HDBSCAN put in the framing; the
-    rest of ``size`` are attached (outliers given to it by ``cluster.reassign_threshold``), whose membership is
-    far less certain (bench/membership.py): exemplars and the caption are core members whenever it has any.
-    """
-
-    id: int
-    label: str
-    size: int
-    terms: list[str]
-    term_scores: list[float]
-    exemplars: list[str]
-    sources: dict[str, float]
-    source_rates: dict[str, float] = field(default_factory=dict)
-    sections: dict[str, float] = field(default_factory=dict)
-    occurrences: int = 0
-    # the label's key phrases, the unit id of the most central short passage, and where the label came from:
-    # "keyphrases", "terms", "config" (names: in the config) or "previous run" (carried over by matching)
-    phrases: list[str] = field(default_factory=list)
-    caption: str = ""
-    named_by: str = "terms"
-    core: int | None = None  # None: a run saved before members were told apart
-    # median best Jaccard over re-clusterings of document subsamples (framing.framings.stability), in [0, 1];
-    # None: not measured (stability.runs 0, a run saved before it, or no core member in any subsample)
-    stability: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Framing":
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
-
-
-def _knn(embeddings: np.ndarray, n_neighbors: int, metric: str, random_state: int):
-    """One neighbour graph for both UMAP runs (the clustering space and the 2-d map)."""
-    n = embeddings.shape[0]
-    if n < _EXACT_KNN_LIMIT:
-        from sklearn.metrics import pairwise_distances
-
-        distances = pairwise_distances(embeddings, metric=metric).astype(np.float32)
-        # UMAP expects each point first among its own neighbours, even beside exact duplicates; the stable sort
-        # keeps ties in index order so the graph is the same on every run.
-        np.fill_diagonal(distances, -1.0)
-        indices = np.argsort(distances, axis=1, kind="stable")[:, :n_neighbors]
-        np.fill_diagonal(distances, 0.0)
-        return indices.astype(np.int64), np.take_along_axis(distances, indices, axis=1), None
-    from umap.umap_ import nearest_neighbors
-
-    indices, distances, search_index = nearest_neighbors(
-        embeddings, n_neighbors, metric, {}, False, np.random.RandomState(random_state)
-    )
-    return indices, distances, search_index
-
-
-def _spectral_init(X: np.ndarray, knn, n_neighbors: int, metric: str, random_state: int,
-                   n_components: int) -> np.ndarray:
-    """UMAP's spectral initialisation, computed once: the map starts from its first two columns.
-
-    As ``umap.UMAP(init="spectral")`` does it: the fuzzy graph of the shared neighbours, pruned as for the
-    default number of epochs, its Laplacian eigenvectors, scaled to ±10 with a little seeded noise. The
-    eigenvectors come sorted by eigenvalue, so the first two columns are the 2-d spectral layout; computing it
-    once saves the second eigen-decomposition (about 17 s at 100k units).
-    """
-    from umap.spectral import spectral_layout
-    from umap.umap_ import fuzzy_simplicial_set
-
-    rng = np.random.RandomState(random_state)
-    graph, _, _ = fuzzy_simplicial_set(X, n_neighbors, rng, metric, knn_indices=knn[0], knn_dists=knn[1])
-    graph = graph.tocoo()
-    graph.sum_duplicates()
-    n_epochs = 500 if graph.shape[0] <= 10000 else 200  # UMAP's default, which sets its pruning threshold
-    graph.data[graph.data < graph.data.max() / float(n_epochs)] = 0.0
-    graph.eliminate_zeros()
-    layout = spectral_layout(X, graph, n_components, rng, metric=metric)
-    layout = layout * (10.0 / np.abs(layout).max())
-    return (layout + rng.normal(scale=0.0001, size=layout.shape)).astype(np.float32)
-
-
-def _layout(X: np.ndarray, knn, n_components: int, n_neighbors: int, min_dist: float, metric: str,
-            random_state: int, init: np.ndarray) -> np.ndarray:
-    """One UMAP layout over the shared neighbour graph (runs in a worker process when layouts run in parallel)."""
-    from .._numba_cache import enable_numba_disk_cache
-
-    enable_numba_disk_cache()
-    import umap
-
-    log.info("UMAP: %d units → %d dimensions", X.shape[0], n_components)
-    with warnings.catch_warnings():
-        # No search index is kept (we never transform new data), and random_state makes UMAP single-threaded
-        # on purpose: both facts are expected, not worth a warning to the user.
-        warnings.filterwarnings("ignore", message=".*knn_search_index.*")
-        warnings.filterwarnings("ignore", message=".*n_jobs value.*overridden.*")
-        warnings.filterwarnings("ignore", message="Cannot cache compiled function")  # numba: some cannot be
-        model = umap.UMAP(n_components=n_components, n_neighbors=n_neighbors, min_dist=min_dist, metric=metric,
-                          random_state=random_state, init=init,
-                          # copies: UMAP marks disconnected neighbours in place, and a worker's arrays are read-only
-                          precomputed_knn=(np.array(knn[0]), np.array(knn[1]), None))
-        return model.fit_transform(X).astype(np.float32)
-
-
-# Below this many units the two layouts run one after the other: a worker process costs more than it saves.
-_PARALLEL_LAYOUT_MIN_UNITS = 20000
-
-
-def _neighbour_index(X: np.ndarray, metric: str, n_neighbors: int, random_state: int,
-                     pynndescent_version: str) -> Any:
-    """A pynndescent search index over ``X`` (the version is an argument so that the cache's key holds it)."""
-    from .._numba_cache import enable_numba_disk_cache
-
-    enable_numba_disk_cache()
-    from pynndescent import NNDescent
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Cannot cache compiled function")
-        index = NNDescent(X, metric=metric, n_neighbors=n_neighbors, random_state=random_state, low_memory=True)
-        index.prepare()
-    return index
-
-
-def _reduce(X: np.ndarray, n_neighbors: int, n_components: int, min_dist: float, map_min_dist: float, metric: str,
-            random_state: int, n_jobs: int, umap_version: str) -> tuple[np.ndarray, np.ndarray]:
-    """The clustering space and the 2-d map: one neighbour graph, one spectral initialisation, two layouts.
-
-    Each layout is single-threaded and seeded, so running the two in two processes (``n_jobs`` 2) gives the same
-    arrays as running them in turn. ``umap_version`` is not used here: it is part of the cache key, so an
-    upgrade never reuses old results.
-    """
-    from .._numba_cache import enable_numba_disk_cache
-
-    enable_numba_disk_cache()  # before umap or pynndescent compiles anything in this process
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Cannot cache compiled function")  # numba: some cannot be
-        knn = _knn(X, n_neighbors, metric, random_state)
-        init = _spectral_init(X, knn, n_neighbors, metric, random_state, n_components)
-    knn = (knn[0], knn[1])
-    jobs = [(n_components, min_dist, init), (2, map_min_dist, np.ascontiguousarray(init[:, :2]))]
-    if n_jobs > 1 and X.shape[0] >= _PARALLEL_LAYOUT_MIN_UNITS:
-        from joblib import Parallel, delayed
-
-        space, coordinates = Parallel(n_jobs=2, backend="loky")(
-            delayed(_layout)(X, knn, components, n_neighbors, spread, metric, random_state, start)
-            for components, spread, start in jobs)
-    else:
-        space, coordinates = (_layout(X, knn, components, n_neighbors, spread, metric, random_state, start)
-                              for components, spread, start in jobs)
-    return space, coordinates
-
-
-def stratified_sample(strata: Sequence[Any] | None, n_units: int, size: int, random_state: int) -> np.ndarray:
-    """Sorted indices of ``size`` of ``n_units`` units, drawn within strata (sources) so small ones keep a voice.
-
-    Each stratum first gets a floor of ``size // (10 * n_strata)`` units (all of its units when it has fewer), so
-    an outlet with 0.1% of the corpus is not reduced to a handful of points the clustering cannot see; the rest
-    of the sample is shared in proportion to what each stratum has left (largest remainders). Within a stratum
-    the draw is uniform and seeded. ``strata`` None: one stratum.
-    """
-    if size >= n_units:
-        return np.arange(n_units)
-    codes = (np.zeros(n_units, dtype=np.int64) if strata is None
-             else np.unique(np.asarray(strata, dtype=object).astype(str), return_inverse=True)[1].ravel())
-    counts = np.bincount(codes)
-    quota = np.minimum(counts, size // (10 * counts.size))
-    left, spare = counts - quota, size - int(quota.sum())
-    if spare > 0:
-        share = spare * left / max(int(left.sum()), 1)
-        extra = np.floor(share).astype(np.int64)
-        short = spare - int(extra.sum())
-        extra[np.argsort(-(share - extra), kind="stable")[:short]] += 1
-        quota += np.minimum(extra, left)
-    rng = np.random.default_rng(random_state)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    chosen = [rng.choice(order[bounds[k]:bounds[k + 1]], size=int(quota[k]), replace=False)
-              for k in range(counts.size) if quota[k]]
-    return np.sort(np.concatenate(chosen))
-
-
-def _neighbour_weights(distances: np.ndarray, n_neighbors: int) -> np.ndarray:
-    """UMAP's membership strengths of a new point's neighbours (as ``UMAP.transform`` starts from), summing to 1.
-
-    ``exp(-(d - rho) / sigma)`` with ``rho`` the distance to the nearest neighbour and ``sigma`` set so the
-    strengths sum to ``log2(k)``: close neighbours count most, and a point amid duplicates is not divided evenly.
-    """
-    from .._numba_cache import enable_numba_disk_cache
-
-    enable_numba_disk_cache()  # umap may be first used here, when its layouts came from the cache
-    from umap.umap_ import smooth_knn_dist
-
-    distances = distances.astype(np.float32)
-    sigmas, rhos = smooth_knn_dist(distances, float(n_neighbors))
-    weights = np.exp(-np.maximum(distances - rhos[:, None], 0.0) / sigmas[:, None])
-    return weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
-
-
-def _vote(neighbour_labels: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's label with the largest summed weight among its neighbours (unassigned can win), and that share."""
-    same = neighbour_labels[:, :, None] == neighbour_labels[:, None, :]
-    support = (same * weights[:, None, :]).sum(axis=2)  # (m, k): the weight behind each neighbour's label
-    best = support.argmax(axis=1)
-    rows = np.arange(neighbour_labels.shape[0])
-    return neighbour_labels[rows, best], support[rows, best].astype(np.float32)
-
-
-@dataclass
-class Placement:
-    """Units placed among a fitted sample: clustering-space and map positions, framing (as HDBSCAN numbered it
-    on the sample), membership strength."""
-
-    space: np.ndarray
-    map: np.ndarray
-    labels: np.ndarray
-    probabilities: np.ndarray
-
-    @classmethod
-    def concatenate(cls, parts: Sequence["Placement"]) -> "Placement":
-        """Chunks placed one after another, as one placement."""
-        return cls(*(np.concatenate([getattr(p, name) for p in parts])
-                     for name in ("space", "map", "labels", "probabilities")))
 
 
 def place_in_chunks(model: "FramingModel", X: np.ndarray, rest: np.ndarray, progress: bool | None) -> Placement:
@@ -283,14 +42,6 @@ def place_in_chunks(model: "FramingModel", X: np.ndarray, rest: np.ndarray, prog
             parts.append(model.place(X[chunk]))
             bar.update(chunk.size)
     return Placement.concatenate(parts)
-
-
-def _reduction_key(X: np.ndarray, settings: dict, umap_version: str) -> str:
-    """The cache key of a reduction: the embeddings' bytes and shape, the settings and UMAP's version."""
-    digest = hashlib.sha256(f"framing-reduction-1|{X.shape}|{X.dtype.str}|umap {umap_version}|".encode())
-    digest.update(json.dumps(settings, sort_keys=True).encode())
-    digest.update(memoryview(np.ascontiguousarray(X)).cast("B"))
-    return digest.hexdigest()[:32]
 
 
 class FramingModel:
@@ -485,9 +236,9 @@ class FramingModel:
         settings = dict(n_neighbors=self.n_neighbors, n_components=self.n_components, min_dist=self.min_dist,
                         map_min_dist=self.map_min_dist, metric=self.metric, random_state=self.random_state)
         if self.memory is None:
-            return _reduce(X, n_jobs=self.n_jobs, umap_version=umap.__version__, **settings)
+            return reduce_embeddings(X, n_jobs=self.n_jobs, umap_version=umap.__version__, **settings)
         folder = getattr(self.memory, "location", self.memory)  # a folder, or a joblib.Memory as before
-        key = _reduction_key(X, settings, umap.__version__)
+        key = reduction_key(X, settings, umap.__version__)
         entry = ArrayEntry(folder, key, {"space": (np.float32, (X.shape[0], self.n_components)),
                                          "map": (np.float32, (X.shape[0], 2))})
         stored, problem = entry.load()
@@ -497,7 +248,7 @@ class FramingModel:
             self.cache_warnings_.append(message)
         if stored is not None:
             return stored["space"], stored["map"]
-        space, coordinates = _reduce(X, n_jobs=self.n_jobs, umap_version=umap.__version__, **settings)
+        space, coordinates = reduce_embeddings(X, n_jobs=self.n_jobs, umap_version=umap.__version__, **settings)
         entry.store({"space": space, "map": coordinates})
         return space, coordinates
 
@@ -507,21 +258,21 @@ class FramingModel:
         X = np.ascontiguousarray(X, dtype=np.float32)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Cannot cache compiled function")
-            knn = _knn(X, self.n_neighbors, self.metric, random_state)
-            init = _spectral_init(X, knn, self.n_neighbors, self.metric, random_state, self.n_components)
-        return _layout(X, (knn[0], knn[1]), self.n_components, self.n_neighbors, self.min_dist, self.metric,
-                       random_state, init)
+            knn = knn_graph(X, self.n_neighbors, self.metric, random_state)
+            init = spectral_init(X, knn, self.n_neighbors, self.metric, random_state, self.n_components)
+        return umap_layout(X, (knn[0], knn[1]), self.n_components, self.n_neighbors, self.min_dist, self.metric,
+                           random_state, init)
 
     def _neighbour_index(self, X_sample: np.ndarray) -> Any:
         """What :meth:`place` searches: the sample itself (exact search) when small, else a pynndescent index.
         The index is built in each run, never cached: it is a pickled object, and nothing in the cache is
         unpickled (a crafted pickle in a shared cache folder would run code)."""
-        if X_sample.shape[0] < _EXACT_KNN_LIMIT:
+        if X_sample.shape[0] < EXACT_KNN_LIMIT:
             return None
         import pynndescent
 
-        return _neighbour_index(X_sample, metric=self.metric, n_neighbors=max(30, 2 * self.n_neighbors),
-                                random_state=self.random_state, pynndescent_version=pynndescent.__version__)
+        return neighbour_index(X_sample, metric=self.metric, n_neighbors=max(30, 2 * self.n_neighbors),
+                               random_state=self.random_state, pynndescent_version=pynndescent.__version__)
 
     def _neighbours(self, X_new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._index is None:
@@ -607,7 +358,7 @@ class FramingModel:
             raise RuntimeError("place needs a model fitted on a sample, whose sample was not forgotten")
         X_new = np.asarray(X_new, dtype=np.float32)
         indices, distances = self._neighbours(X_new)
-        weights = _neighbour_weights(distances, self.n_neighbors)
+        weights = neighbour_weights(distances, self.n_neighbors)
         space = np.einsum("mk,mkd->md", weights, self._sample_space[indices]).astype(np.float32)
         coordinates = np.einsum("mk,mkd->md", weights, self._sample_map[indices]).astype(np.float32)
         if self.assign == "hdbscan":
@@ -615,7 +366,7 @@ class FramingModel:
 
             labels, strengths = hdbscan.approximate_predict(self.clusterer_, space)
             return Placement(space, coordinates, labels.astype(np.int64), strengths.astype(np.float32))
-        labels, support = _vote(self._sample_labels[indices], weights)
+        labels, support = vote(self._sample_labels[indices], weights)
         return Placement(space, coordinates, labels, support)
 
     @staticmethod
@@ -660,257 +411,3 @@ def condensed_tree_links(clusterer: Any) -> tuple[dict[int, int], dict[int, int]
             node_of_label[int(label)] = int(node)
     clusters = raw[raw["child_size"] > 1]
     return node_of_label, {int(c): int(p) for c, p in zip(clusters["child"], clusters["parent"])}
-
-
-def label_centroids(X: np.ndarray, labels: np.ndarray, n_labels: int, chunk: int = 100_000) -> np.ndarray:
-    """Unit-length mean vector of each label 0..n_labels-1 (unassigned rows ignored), reading ``X`` once in
-    chunks (it may be a memory map of a million rows)."""
-    from scipy.sparse import csr_matrix
-
-    sums = np.zeros((n_labels, X.shape[1]), dtype=np.float64)
-    for start in range(0, X.shape[0], chunk):
-        part = labels[start:start + chunk]
-        keep = np.flatnonzero(part != UNASSIGNED)
-        indicator = csr_matrix((np.ones(keep.size), (part[keep], keep)), shape=(n_labels, part.size))
-        sums += indicator @ np.asarray(X[start:start + chunk], dtype=np.float64)
-    norms = np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-    return (sums / norms).astype(np.float32)
-
-
-# Rows of the embeddings read at a time when a statistic goes over one framing's units: at a million units one
-# framing can hold 300,000 of them, and copying its rows whole took 0.4 GB.
-GATHER_ROWS = 65_536
-CLASSES_PER_COUNT = 64  # framings whose joined texts are counted at a time (count_terms)
-
-
-def row_chunks(rows: np.ndarray, size: int | None = None) -> Iterator[np.ndarray]:
-    """``rows`` in consecutive parts of at most ``size`` (``GATHER_ROWS``)."""
-    size = size or GATHER_ROWS
-    for start in range(0, rows.size, size):
-        yield rows[start:start + size]
-
-
-def dot_rows(X: np.ndarray, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    """``X[rows] @ vector`` without copying ``X[rows]`` whole."""
-    if not rows.size:
-        return np.zeros(0, dtype=np.result_type(X.dtype, vector.dtype))
-    return np.concatenate([X[part] @ vector for part in row_chunks(rows)])
-
-
-def centre_cosines(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """Each unit's cosine to its framing's centre (rows of ``X`` and ``centroids`` unit length; ``centroids[f]``
-    is framing ``f``'s); NaN for unassigned units. Computed a chunk of rows at a time (``X`` may be a memory map)."""
-    out = np.full(labels.size, np.nan, dtype=np.float32)
-    assigned = np.flatnonzero(labels != UNASSIGNED)
-    for part in row_chunks(assigned):
-        out[part] = np.einsum("ij,ij->i", X[part], centroids[labels[part]])
-    return out
-
-
-def members_of(labels: np.ndarray) -> dict[int, np.ndarray]:
-    """The row indices of each label, in row order: one stable sort instead of a scan per label."""
-    order = np.argsort(labels, kind="stable")
-    values, starts = np.unique(labels[order], return_index=True)
-    bounds = np.r_[starts, order.size]
-    return {int(v): order[a:b] for v, a, b in zip(values, bounds[:-1], bounds[1:])}
-
-
-def class_tfidf_terms(texts: Sequence[str], labels: np.ndarray, n_terms: int = 10, ngram_max: int = 2
-                      ) -> dict[int, list[tuple[str, float]]]:
-    """Distinctive terms per class by class-based TF-IDF (as in BERTopic).
-
-    All texts of a class form one document; a term's weight is its frequency in the class (normalised by the
-    class's length) times ``log(1 + A / f)``, where ``A`` is the mean class length and ``f`` the term's
-    frequency over all classes. English stop-words, reporting verbs ("said", "told") and bare numbers are
-    left out. The unassigned class takes
-    part in the frequencies (so what is common everywhere scores low) but gets no terms.
-    """
-    return class_tfidf_from_counts(*class_term_counts(texts, labels, ngram_max), n_terms=n_terms)
-
-
-def count_terms(texts: Iterable[str], vectorizer, chunk: int = 50_000) -> tuple[Any, np.ndarray]:
-    """``vectorizer.fit_transform(texts)`` and its vocabulary (sorted, as scikit-learn gives it), counted ``chunk``
-    texts at a time.
-
-    A ``CountVectorizer`` keeps every token's column and count in Python lists until the end: 700 MB of
-    transient memory for a million units' word counts. Each chunk is counted by a fresh copy of ``vectorizer``
-    and its columns mapped into one vocabulary, so the answer is the same matrix (the vectorizer must not prune
-    by document frequency or keep a fixed vocabulary). Raises ``ValueError`` for an empty vocabulary, as
-    scikit-learn does.
-    """
-    from scipy.sparse import csr_matrix
-    from sklearn.base import clone
-
-    column_of: dict[str, int] = {}
-    data, indices, row_lengths = [], [], []
-    dtype = getattr(vectorizer, "dtype", np.int64)
-    batch: list[str] = []
-
-    def count(part: list[str]) -> None:
-        fitted = clone(vectorizer)
-        try:
-            counts = fitted.fit_transform(part).tocsr()
-        except ValueError:  # this chunk has no term the vectorizer keeps; another may
-            row_lengths.append(np.zeros(len(part), dtype=np.int64))
-            return
-        names = fitted.get_feature_names_out().tolist()
-        columns = np.fromiter((column_of.setdefault(name, len(column_of)) for name in names), dtype=np.int32,
-                              count=len(names))
-        data.append(counts.data.astype(dtype, copy=False))  # the final type now: no wider copy of all of them
-        indices.append(columns[counts.indices])
-        row_lengths.append(np.diff(counts.indptr))
-
-    for text in texts:
-        batch.append(text)
-        if len(batch) == chunk:
-            count(batch)
-            batch = []
-    if batch or not row_lengths:
-        count(batch)
-    if not column_of:
-        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
-    vocabulary = np.array(list(column_of), dtype=object)
-    order = np.argsort(vocabulary.astype(str), kind="stable")  # scikit-learn's order: the terms sorted
-    rank = np.empty(order.size, dtype=np.int32)  # scipy's own index type for fewer than 2**31 terms
-    rank[order] = np.arange(order.size)
-    indptr = np.concatenate([[0], np.cumsum(np.concatenate(row_lengths))])
-    # columns renumbered a chunk at a time, then each array joined once and its chunks let go: renumbering the
-    # joined columns made a third copy of them (~25 MB of the contrast stage's peak at a million units)
-    for part in indices:
-        part[:] = rank[part]
-    all_indices = np.concatenate(indices) if indices else np.zeros(0, np.int32)
-    indices.clear()
-    all_data = np.concatenate(data) if data else np.zeros(0, dtype)
-    data.clear()
-    matrix = csr_matrix((all_data, all_indices, indptr), shape=(indptr.size - 1, order.size))
-    matrix.sort_indices()
-    return matrix, vocabulary[order]
-
-
-def class_term_counts(texts: Sequence[str], labels: np.ndarray, ngram_max: int = 2
-                      ) -> tuple[list[int], Any, np.ndarray]:
-    """The classes (sorted), their term counts (sparse, a row per class) and the vocabulary: what class-based
-    TF-IDF scores. Counts of broader classes are sums of these rows (``framing.framings.hierarchy`` does that)."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
-    from scipy.sparse import csr_matrix
-
-    labels = np.asarray(labels)
-    classes = sorted(set(labels.tolist()))
-    # a class's texts joined in corpus order, read one at a time (``texts`` may cut them when read: UnitColumn),
-    # and counted a few classes at a time
-    joined = (" ".join(texts[i] for i in rows.tolist()) for rows in members_of(labels).values())
-    stop_words = sorted(ENGLISH_STOP_WORDS | NEWS_STOP_WORDS)
-    vectorizer = CountVectorizer(ngram_range=(1, ngram_max), stop_words=stop_words, token_pattern=_TOKEN_PATTERN)
-    try:
-        # kept sparse: a thousand framings times a large bigram vocabulary would not fit in memory dense
-        counts, vocabulary = count_terms(joined, vectorizer, chunk=CLASSES_PER_COUNT)
-        counts = counts.astype(np.float64).tocsc()
-    except ValueError:  # empty vocabulary: every text was stop-words or numbers
-        return classes, csr_matrix((len(classes), 0)), np.array([], dtype=object)
-    term_totals = np.asarray(counts.sum(axis=0)).ravel()
-    # A term seen once in the whole corpus says nothing recurring; drop those unless nothing else is left.
-    recurring = term_totals >= 2
-    if recurring.any():
-        counts, vocabulary = counts[:, recurring], vocabulary[recurring]
-    return classes, counts.tocsr(), vocabulary
-
-
-def class_tfidf_from_counts(classes: Sequence[int], counts, vocabulary: np.ndarray, n_terms: int = 10,
-                            scored: tuple[Sequence[int], Any] | None = None) -> dict[int, list[tuple[str, float]]]:
-    """Class-based TF-IDF over term counts (a sparse row per class of ``classes``): the top terms per class.
-
-    ``scored``: other classes (ids, and their count rows, e.g. the sums of several classes) to score with the
-    term weights of ``classes`` instead of those classes themselves.
-    """
-    if counts.shape[1] == 0:
-        return {c: [] for c in (scored[0] if scored is not None else classes) if c != UNASSIGNED}
-    counts = counts.tocsr()
-    term_totals = np.asarray(counts.sum(axis=0)).ravel()
-    average_class_length = counts.sum() / max(len(classes), 1)
-    idf = np.log(1.0 + average_class_length / np.maximum(term_totals, 1.0))
-    if scored is not None:
-        classes, counts = list(scored[0]), scored[1].tocsr()
-    class_lengths = np.asarray(counts.sum(axis=1)).ravel()
-    # tf * idf row by row; a row's stored columns are in vocabulary order, so a stable sort breaks ties as before
-    scores = counts.multiply(1.0 / np.maximum(class_lengths, 1.0)[:, None]).multiply(idf[None, :]).tocsr()
-    scores.sort_indices()
-    out: dict[int, list[tuple[str, float]]] = {}
-    for row, c in enumerate(classes):
-        if c == UNASSIGNED:
-            continue
-        start, end = scores.indptr[row], scores.indptr[row + 1]
-        values, columns = scores.data[start:end], scores.indices[start:end]
-        top = [k for k in np.argsort(-values, kind="stable")[:n_terms] if values[k] > 0]
-        out[c] = [(str(vocabulary[columns[k]]), round(float(values[k]), 6)) for k in top]
-    return out
-
-
-def term_label(terms: Sequence[str], n: int) -> str:
-    """Join the top terms, skipping a term whose words a chosen term already says ("siege" after "siege city")."""
-    chosen: list[str] = []
-    covered: set[str] = set()
-    for term in terms:
-        words = set(term.split())
-        if words <= covered:
-            continue
-        chosen.append(term)
-        covered |= words
-        if len(chosen) == n:
-            break
-    return " / ".join(chosen) if chosen else "(no distinctive terms)"
-
-
-def describe_framings(texts: Sequence[str], unit_ids: Sequence[str], sources: Sequence[str], labels: np.ndarray,
-                      embeddings: np.ndarray, centroids: np.ndarray, n_terms: int = 10, n_exemplars: int = 5,
-                      label_terms: int = 3, ngram_max: int = 2, sections: Sequence[str] | None = None,
-                      occurrences: Sequence[int] | None = None,
-                      terms: dict[int, list[tuple[str, float]]] | None = None,
-                      caption_words: int = 25, attached: np.ndarray | None = None) -> list[Framing]:
-    """Describe each framing: size, source and section shares, distinctive terms, exemplars, label, caption.
-
-    ``centroids[f]`` is framing ``f``'s centre (ids need not be consecutive: a row per id up to the largest);
-    ``occurrences[i]`` is how many places unit i stands in (1 unless it is a duplicate group's representative);
-    ``terms``: the distinctive terms per framing when already computed (``class_tfidf_terms``); the caption is
-    the most central passage of at most ``caption_words`` words. ``attached[i]``: unit i was given to its framing
-    after clustering; exemplars and the caption are chosen among the core members (all members when none is core).
-    """
-    labels = np.asarray(labels)
-    attached = np.zeros(labels.size, dtype=bool) if attached is None else np.asarray(attached, dtype=bool)
-    if terms is None:
-        terms = class_tfidf_terms(texts, labels, n_terms=n_terms, ngram_max=ngram_max)
-    units_per_source = Counter(sources)
-    framings = []
-    members_by_framing = members_of(labels)
-    for framing_id in sorted(f for f in members_by_framing if f != UNASSIGNED):
-        members = members_by_framing[framing_id]
-        core = members[~attached[members]]
-        shown = core if core.size else members  # what exemplars and the caption are chosen from
-        similarity = dot_rows(embeddings, shown, centroids[framing_id])
-        exemplars: list[str] = []
-        seen_texts: set[str] = set()
-        for index in shown[np.argsort(-similarity, kind="stable")]:
-            text = texts[index]  # cut from its document once (a UnitColumn)
-            if text in seen_texts:
-                continue  # a reposted sentence would otherwise fill every exemplar slot
-            seen_texts.add(text)
-            exemplars.append(unit_ids[index])
-            if len(exemplars) == n_exemplars:
-                break
-        counts = Counter(sources[i] for i in members)
-        section_counts = Counter(sections[i] for i in members) if sections is not None else Counter()
-        framing_terms = terms.get(framing_id, [])[:n_terms]
-        framings.append(Framing(
-            id=framing_id,
-            label=term_label([t for t, _ in framing_terms], label_terms),
-            size=int(members.size),
-            terms=[t for t, _ in framing_terms],
-            term_scores=[s for _, s in framing_terms],
-            exemplars=exemplars,
-            sources={s: round(c / members.size, 6) for s, c in counts.most_common()},
-            source_rates={s: round(c / units_per_source[s], 6) for s, c in counts.most_common()},
-            sections={s: round(c / members.size, 6) for s, c in section_counts.most_common()},
-            occurrences=int(sum(occurrences[i] for i in members)) if occurrences is not None else int(members.size),
-            caption=unit_ids[central_short_passage(shown, similarity, texts, caption_words)],
-            core=int(core.size),
-        ))
-    return framings

@@ -1,6 +1,15 @@
-"""Names for framings that read like framings: key phrases and a caption.
+"""Names for framings that read like framings: phrases from its passages, key phrases, and a caption.
 
-A framing's label is a few key phrases chosen by maximal marginal relevance (MMR, as KeyBERT and BERTopic's
+``describe.naming: phrases`` (the default) names a framing with phrases that stand in its own most central
+passages, as a researcher would quote them: word sequences that start and end with a content word and may hold
+a connective ("siege of the old city" is cut at "the", so "siege" and "old city"; "liberation from terrorists"
+stays whole). A candidate scores by its cosine to the framing's centre (the run's model), by how much of the
+framing's distinctive vocabulary (class-based TF-IDF) it says and by how many central passages hold it; the
+name is the best one and, when there is one, a second that shares no word with it. A parent of the hierarchy is
+named by a phrase that at least two of its framings' passages hold (what they share), and never by one of its
+children's names; children are named first.
+
+With ``describe.naming: keyphrases``, a framing's label is a few key phrases chosen by maximal marginal relevance (MMR, as KeyBERT and BERTopic's
 ``MaximalMarginalRelevance`` do it): the candidates are the framing's distinctive n-grams (class-based TF-IDF),
 embedded with the run's own model; each pick is the candidate closest to the framing's centre less its
 similarity to the phrases already picked, so the label says several things, not one thing three times. The
@@ -17,7 +26,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["mmr", "keyphrase_label", "keyphrase_labels", "central_short_passage", "given_names", "GivenNames"]
+__all__ = ["mmr", "keyphrase_label", "keyphrase_labels", "central_short_passage", "given_names", "GivenNames",
+           "phrase_candidates", "phrase_names", "CONNECTIVES"]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +86,164 @@ def keyphrase_labels(terms: Mapping[int, Sequence[tuple[str, float]]], centres: 
     row_of = {t: k for k, t in enumerate(phrases)}
     return {k: keyphrase_label(values, vectors[[row_of[t] for t in values]], centres[k], n_phrases, diversity)
             for k, values in candidates.items()}
+
+
+# Words a phrase may hold between content words ("siege of civilians", "liberation from terrorists"); never at
+# either end of it.
+CONNECTIVES = frozenset("of for from against on in over under with without among to by and into across".split())
+_PHRASE_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]")
+# a phrase never runs across punctuation
+_CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”«»—–/|…]+|\s-\s|'\s|\s'")
+
+
+def _stem(word: str) -> str:
+    """A crude stem, enough to tell that "hospital" and "hospitals" say one thing twice."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def phrase_candidates(passages: Sequence[str], stop_words: frozenset[str], max_words: int = 4
+                      ) -> tuple[dict[str, set[int]], dict[str, str]]:
+    """Candidate phrases of ``passages``: each phrase (lower case) with the passages that hold it, and the form to
+    show (a word keeps its capital where the passages mostly write it with one inside a clause: a name, not a
+    sentence's first word). A phrase is 1..``max_words`` words of one clause, starts and ends with a content word
+    (not a stop-word, at least three letters or an acronym) and holds no stop-word but ``CONNECTIVES``."""
+    held: dict[str, set[int]] = {}
+    inside: dict[str, list[int]] = {}  # a word's [capitalised, lower-case] uses inside a clause
+    forms: dict[str, str] = {}
+    capital_count: dict[str, int] = {}
+    form_counts: dict[str, int] = {}  # each capitalised spelling's uses ("Varno" over a headline's "VARNO")
+    lower_seen: set[str] = set()
+    for number, passage in enumerate(passages):
+        for clause in _CLAUSE_BREAK.split(passage):
+            words = _PHRASE_WORD.findall(clause)
+            long_words = [w for w in words if len(w) >= 4]
+            if len(long_words) >= 3 and sum(w[:1].isupper() for w in long_words) >= 0.6 * len(long_words):
+                words_for_case: list[str] = []  # a title-case headline says nothing of which words are names
+            else:
+                words_for_case = words
+            for word in words_for_case[1:]:
+                counts = inside.setdefault(word.lower(), [0, 0])
+                counts[0 if word[:1].isupper() else 1] += 1
+            for word in words_for_case:
+                if word[:1].isupper():
+                    capital_count[word.lower()] = capital_count.get(word.lower(), 0) + 1
+                    form_counts[word] = form_counts.get(word, 0) + 1
+                else:
+                    lower_seen.add(word.lower())
+            lowered = [w.lower() for w in words]
+            content = [w not in stop_words and (len(w) >= 3 or words[k].isupper()) for k, w in enumerate(lowered)]
+            for start in range(len(words)):
+                if not content[start]:
+                    continue
+                for end in range(start, min(start + max_words, len(words))):
+                    if not content[end] and lowered[end] not in CONNECTIVES:
+                        break
+                    if content[end]:
+                        held.setdefault(" ".join(lowered[start:end + 1]), set()).add(number)
+    # a name: written with a capital more often than not inside clauses, or never in lower case and capitalised
+    # more than once (a name that opens its clauses: "Orla Hospital said...")
+    for form, count in sorted(form_counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        forms.setdefault(form.lower(), form)
+    proper = {w: forms[w] for w in forms
+              if inside.get(w, [0, 0])[0] > inside.get(w, [0, 0])[1]
+              or (w not in lower_seen and capital_count.get(w, 0) >= 2)}
+    shown = {phrase: " ".join(proper.get(w, w) for w in phrase.split()) for phrase in held}
+    return held, shown
+
+
+def _distinctiveness(phrase: str, term_scores: Mapping[str, float]) -> float:
+    """How much of a framing's distinctive-term weight ``phrase`` says (its terms, whole words, in it)."""
+    padded = f" {phrase} "
+    return sum(score for term, score in term_scores.items() if f" {term} " in padded)
+
+
+# How a phrase's length reads as a name: a bare word names less than a phrase; five words read as a sentence.
+_LENGTH_SCORE = {1: -0.3, 2: 0.0, 3: 0.0, 4: -0.05}
+
+
+def phrase_names(passages: Mapping[int, Sequence[str]], terms: Mapping[int, Sequence[tuple[str, float]]],
+                 centres: np.ndarray, encode: Callable[[list[str]], np.ndarray], stop_words: frozenset[str], *,
+                 n_parts: int = 2, n_candidates: int = 20, owners: Mapping[int, Sequence[int]] | None = None,
+                 taken: Mapping[int, set[str]] | None = None) -> dict[int, tuple[str, list[str]]]:
+    """A name per id from its central ``passages`` (nearest the centre first): the best phrase and up to
+    ``n_parts - 1`` more that share no word with the parts before them, joined by " · "; with the parts.
+
+    A candidate's score: its cosine to ``centres[id]`` (embedded by ``encode``, each candidate once), plus how
+    much of the id's distinctive ``terms`` (class-based TF-IDF) it says, how many of its passages hold it and how
+    few other ids' passages do, less a bare word's or a long phrase's penalty. Names are given in the order of
+    ``passages`` (largest framing first), and no two names share a part. ``owners[id][k]``: which child
+    passage ``k`` of a parent came from — a parent's phrase must then be held by two children's passages when
+    any is. ``taken[id]``: names it may not take (a parent's children's)."""
+    import math
+
+    found = {key: phrase_candidates(texts, stop_words) for key, texts in passages.items()}
+    spread: dict[str, int] = {}  # how many ids' passages hold each phrase
+    for held, _ in found.values():
+        for phrase in held:
+            spread[phrase] = spread.get(phrase, 0) + 1
+    n_ids = max(len(passages), 2)
+    candidates: dict[int, list[tuple[str, str, float]]] = {}
+    for key, (held, shown) in found.items():
+        top = dict(terms.get(key, [])[:n_candidates])
+        scale = max(top.values(), default=0.0) or 1.0
+        term_scores = {t: v / scale for t, v in top.items()}
+        term_words = {w for t in top for w in t.split()}
+
+        def support(phrase: str) -> int:
+            return len({owners[key][k] for k in held[phrase]}) if owners is not None else len(held[phrase])
+
+        needed = 2 if any(support(p) >= 2 for p in held) else 1
+        recurring = {p for p in held if support(p) >= needed and " " not in p}
+        rows = []
+        for phrase in held:
+            # a phrase recurs, or says a recurring word in its context and ends on a word that recurs or is
+            # distinctive ("terrorists hiding among civilians", not "terrorists from total")
+            words = phrase.split()
+            if support(phrase) < needed and not (recurring & set(words)
+                                                 and (words[-1] in recurring or words[-1] in term_words)):
+                continue
+            rarity = math.log(n_ids / spread[phrase]) / math.log(n_ids)  # 1: only this id's passages hold it
+            score = (0.3 * min(_distinctiveness(phrase, term_scores), 1.5) + 0.2 * rarity
+                     + 0.2 * len(held[phrase]) / max(len(passages[key]), 1)
+                     + _LENGTH_SCORE.get(len(phrase.split()), -0.1))
+            rows.append((phrase, shown[phrase], score))
+        rows.sort(key=lambda r: (-r[2], r[0]))
+        candidates[key] = rows[:n_candidates]
+    every = sorted({r[0] for rows in candidates.values() for r in rows})
+    vectors = np.asarray(encode(every), dtype=np.float32) if every else np.zeros((0, centres.shape[1]), np.float32)
+    row_of = {p: k for k, p in enumerate(every)}
+    names: dict[int, tuple[str, list[str]]] = {}
+    used: set[str] = set()  # parts given so far: no two names share a phrase
+    for key, rows in candidates.items():
+        if not rows:
+            names[key] = ("(no recurring phrase)", [])
+            continue
+        score = vectors[[row_of[r[0]] for r in rows]] @ centres[key] + np.array([r[2] for r in rows])
+        order = np.argsort(-score, kind="stable")
+        blocked = used | {name.lower() for name in (taken or {}).get(key, set())}
+        parts: list[str] = []
+        stems: set[str] = set()
+        best = float(score[order[0]])
+        for k in order:
+            phrase, show = rows[k][0], rows[k][1]
+            if phrase in blocked:
+                continue  # a part of another name, or of a parent's children's names
+            words = {_stem(w) for w in phrase.split()} - CONNECTIVES
+            if stems & words:
+                continue
+            if parts and score[k] < 0.85 * best:
+                break  # a weak second part says less than none
+            if not parts:
+                best = float(score[k])
+            parts.append(show)
+            stems |= words
+            if len(parts) == n_parts:
+                break
+        if not parts:
+            parts = [rows[order[0]][1]]
+        used.update(part.lower() for part in parts)
+        names[key] = (" · ".join(parts), parts)
+    return names
 
 
 def central_short_passage(members: np.ndarray, similarity: np.ndarray, texts: Sequence[str],

@@ -1,7 +1,8 @@
 """Stage 7: the interactive report — one self-contained HTML page that works offline.
 
 Every point, framing, exemplar and table cell leads to its passage in context and to the whole document.
-The page carries plotly.js (inlined once), the run's data as one JSON block, and a small script (``app.js``).
+The page carries plotly.js (inlined once), the run's data as one JSON block, and its script (``js/``, a module
+per panel, inlined by ``app_script``).
 Corpus text never becomes markup: the JSON is escaped so no ``</script>`` can close its block, and the script
 renders text only through ``textContent`` (plotly hover labels get HTML-escaped strings).
 """
@@ -21,14 +22,15 @@ import pandas as pd
 
 from ..config import ReportConfig
 from ..contrast.analysis import Contrast
-from ..framings.model import UNASSIGNED, Framing
+from ..framings.describe import Framing
+from ..framings.partition import UNASSIGNED
 from ..framings.hierarchy import Hierarchy
 from ..contrast.over_time import ALL_GROUPS, OverTime
 
 
 class Result(Protocol):
     """What the report reads of a finished run (``framing.store.result.Result`` is one). The report never imports the
-    result module, which calls the report to save a run: the contract lives here, one way."""
+    result module, which draws its map with the report (``Result.figure``): the contract lives here, one way."""
 
     units: pd.DataFrame
     framings: list[Framing]
@@ -42,7 +44,7 @@ class Result(Protocol):
     def unit_columns(self, columns: Sequence[str]) -> pd.DataFrame:
         """Those of ``columns`` the unit table has (read without the others)."""
 
-__all__ = ["map_figure", "write_report", "report_data", "is_framing_report", "needs_server"]
+__all__ = ["Report", "map_figure", "write_report", "app_script", "report_data", "is_framing_report", "needs_server"]
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
            "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1",
@@ -360,24 +362,59 @@ def is_framing_report(path: str | Path) -> bool:
         return False
 
 
-def write_report(result: "Result", path: str | Path, embed_text: bool | None = None) -> Path:
-    """Write the interactive report to ``path``.
+# The page's script, one module per panel (framing/report/js), inlined in this order into one closure: core.js holds
+# the data, the shared selection state and helpers; passages.js the passage, document and passage-list views every
+# panel opens; start.js draws the panels. A module's top-level code may use what the modules before it define.
+APP_MODULES = ("core", "map", "passages", "search", "cards", "heatmap", "tree", "time", "contrast", "labelling",
+               "header", "events", "start")
+
+
+def app_script() -> str:
+    """The report's script: the panel modules inlined into one strict-mode closure (no globals but
+    ``window.framingReport`` and ``window.framingReady``, which the browser tests read)."""
+    folder = resources.files(__package__) / "js"
+    body = "\n".join((folder / f"{name}.js").read_text(encoding="utf-8") for name in APP_MODULES)
+    return ("/* framing report: map, passages in context, documents, framing cards, source x framing table, search.\n"
+            "   Corpus text is only ever rendered through textContent; plotly labels get escapeHtml()'d strings. */\n"
+            '(function () {\n  "use strict";\n' + body + "})();\n")
+
+
+class Report:
+    """The interactive report of a run as one view object: ``save(path)`` writes the offline page, ``html()`` gives
+    it as text and, in a notebook, the object shows the real page (``_repr_html_``, in a sandboxed frame).
 
     Self-contained unless the documents' text is larger than ``report.max_text_mb`` (or ``embed_text`` is
     False): the page then holds the map, framings and tables, and ``framing serve RUN_DIR`` sends passages to it.
     """
-    from plotly.offline import get_plotlyjs
 
-    path = Path(path)
-    package = resources.files(__package__)
-    page = (package / "page.html").read_text(encoding="utf-8")
-    app = (package / "app.js").read_text(encoding="utf-8")
-    name = html.escape(str(result.manifest.get("config", {}).get("run", {}).get("name", "run")))
-    if embed_text is None:
-        embed_text = not needs_server(result)
-    parts = {"TITLE": name, "DATA": _script_json(report_data(result, embed_text=embed_text)),
-             "PLOTLY": get_plotlyjs().replace("</script", "<\\/script"), "APP": app}
-    # One pass, so nothing inserted (corpus text included) is scanned for placeholders again.
-    page = re.sub(r"__(TITLE|DATA|PLOTLY|APP)__", lambda match: parts[match.group(1)], page)
-    path.write_text(page, encoding="utf-8")
-    return path
+    def __init__(self, result: "Result", embed_text: bool | None = None, height: int = 900) -> None:
+        self.result = result
+        self.embed_text = not needs_server(result) if embed_text is None else embed_text
+        self.height = height
+
+    def html(self) -> str:
+        """The whole page: data, plotly.js and the page's script inlined, nothing fetched."""
+        from plotly.offline import get_plotlyjs
+
+        package = resources.files(__package__)
+        page = (package / "page.html").read_text(encoding="utf-8")
+        name = html.escape(str(self.result.manifest.get("config", {}).get("run", {}).get("name", "run")))
+        parts = {"TITLE": name, "DATA": _script_json(report_data(self.result, embed_text=self.embed_text)),
+                 "PLOTLY": get_plotlyjs().replace("</script", "<\\/script"), "APP": app_script()}
+        # One pass, so nothing inserted (corpus text included) is scanned for placeholders again.
+        return re.sub(r"__(TITLE|DATA|PLOTLY|APP)__", lambda match: parts[match.group(1)], page)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page to ``path``; returns it."""
+        path = Path(path)
+        path.write_text(self.html(), encoding="utf-8")
+        return path
+
+    def _repr_html_(self) -> str:
+        return (f'<iframe srcdoc="{html.escape(self.html(), quote=True)}" style="width:100%;height:{self.height}px;'
+                'border:0" sandbox="allow-scripts allow-downloads allow-popups"></iframe>')
+
+
+def write_report(result: "Result", path: str | Path, embed_text: bool | None = None) -> Path:
+    """Write the interactive report to ``path`` (``Report(result, embed_text).save(path)``)."""
+    return Report(result, embed_text).save(path)

@@ -29,7 +29,7 @@ from ..corpus.documents import Corpus, Document
 from ..errors import FramingError
 from ..frames.assign import FrameAssignment
 from ..framings.hierarchy import Hierarchy
-from ..framings.model import Framing
+from ..framings.describe import Framing
 from ..store.outputs import atomic_folder
 from ..store.result import Result
 from .pipeline import FittedState, analyze, resolve_config

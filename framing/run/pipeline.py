@@ -25,9 +25,11 @@ from ..embed.cache import EmbeddingCache, embed_texts, make_embedder, vector_key
 from ..engines import make_engine
 from ..errors import FramingError
 from ..frames.assign import FRAME_PREFIX, FrameAssignment, assign_frames, predict_frames
-from ..framings.model import (UNASSIGNED, Framing, FramingModel, centre_cosines, class_term_counts, label_centroids,
-                              members_of,
-                              class_tfidf_from_counts, describe_framings, term_label)
+from ..framings.describe import Framing, describe_framings
+from ..framings.model import FramingModel
+from ..framings.partition import UNASSIGNED
+from ..framings.terms import class_term_counts, class_tfidf_from_counts, stop_words, term_label
+from ..framings.vectors import central_rows, centre_cosines, label_centroids, members_of
 from ..framings.stability import Stability, framing_stability, recluster
 from ..events.detect import (Events, describe_events, document_vectors, event_centres, events_from_field,
                              find_events, join_reposts)
@@ -35,12 +37,13 @@ from ..framings.hierarchy import Hierarchy, build_hierarchy, describe_parents, l
 from ..frames.labels import labels_per_group, match_labels, read_labels
 from ..framings.matching import USER_NAMED, Matching, PreviousFramings, match_framings, overlap_counts, read_previous
 from ..memory import AnonymousPeak, anonymous_memory_mb, peak_memory_mb, release_free_memory, resident_memory_mb
-from ..framings.names import given_names, keyphrase_labels
+from ..framings.names import given_names, keyphrase_labels, phrase_names
 from ..store.outputs import check_free_space, check_run_target, is_run_folder
 from ..contrast.over_time import OverTime, compute_over_time
 from ..contrast.regroup import UNIT_TABLE_COLUMNS
 from ..contrast.within_events import within_events
-from ..store.result import DOCUMENT_FILE, ROW_GROUP_ROWS, UNIT_FILE, Result, TableFile
+from ..report import write_report
+from ..store.result import DOCUMENT_FILE, REPORT_FILE, ROW_GROUP_ROWS, UNIT_FILE, Result, TableFile
 from ..units.cache import load_units, store_units, units_key
 from ..units.segment import UnitColumn, UnitTable
 
@@ -343,10 +346,16 @@ def _match(config: Config, previous: PreviousFramings | None, centroids: np.ndar
         return None
 
 
+def _distinct_texts(texts, rows: np.ndarray) -> list[str]:
+    """The texts of ``rows``, each once, in order (a reposted sentence would count as support twice)."""
+    return list(dict.fromkeys(texts[int(i)] for i in rows))
+
+
 def _hierarchy(config: Config, framings: list[Framing], centroids: np.ndarray, model: FramingModel,
                ids: np.ndarray, term_counts, embeddings: np.ndarray, exemplar_rows: dict[str, int],
-               encode) -> Hierarchy:
-    """The tree above the framings (``hierarchy.method``), its parents described and named as framings are."""
+               encode, central: dict[int, list[str]]) -> Hierarchy:
+    """The tree above the framings (``hierarchy.method``), its parents described and named as framings are
+    (with phrases naming: by a phrase two or more of its framings' central passages hold, never a child's name)."""
     settings = config.describe
     leaf_ids = [f.id for f in framings]
     node_of = dict(zip(ids.tolist(), model.tree_nodes_.tolist()))
@@ -363,16 +372,35 @@ def _hierarchy(config: Config, framings: list[Framing], centroids: np.ndarray, m
                                  settings.candidates, settings.label_terms, settings.diversity)
         for parent in tree.parents:
             parent.label, parent.phrases = named[parent.id]
+    elif settings.naming == "phrases" and tree.parents:
+        label_of = {f.id: f.label for f in framings}
+        label_of.update({p.id: p.label for p in tree.parents})
+        passages, owners, taken = {}, {}, {}
+        for parent in tree.parents:
+            pairs = [(text, leaf) for leaf in parent.leaves for text in central.get(leaf, [])]
+            passages[parent.id], owners[parent.id] = [t for t, _ in pairs], [o for _, o in pairs]
+            taken[parent.id] = {label_of[c] for c in parent.children} | {label_of[f] for f in parent.leaves}
+        named = phrase_names(passages, terms, centres, encode, stop_words(), n_parts=settings.phrase_parts,
+                             n_candidates=settings.candidates, owners=owners, taken=taken)
+        for parent in tree.parents:
+            parent.label, parent.phrases = named[parent.id]
     return tree
 
 
 def _name_framings(framings: list[Framing], terms: dict[int, list[tuple[str, float]]], centroids: np.ndarray,
                    encode, config: Config, matching: Matching | None, previous: PreviousFramings | None,
-                   units, unit_labels: np.ndarray) -> list[str]:
-    """Label each framing: key phrases (``describe.naming``), then names a user gave in an earlier run that it
-    matches, then the config's ``names`` (which win). Returns warnings about names that named nothing."""
+                   units, unit_labels: np.ndarray, central: dict[int, list[str]]) -> list[str]:
+    """Label each framing: phrases from its ``central`` passages or key phrases (``describe.naming``), then names
+    a user gave in an earlier run that it matches, then the config's ``names`` (which win). Returns warnings about
+    names that named nothing."""
     settings = config.describe
-    if settings.naming == "keyphrases" and framings:
+    if settings.naming == "phrases" and framings:
+        named = phrase_names({f.id: central.get(f.id, []) for f in framings}, terms, centroids, encode, stop_words(),
+                             n_parts=settings.phrase_parts, n_candidates=settings.candidates)
+        for framing in framings:
+            framing.label, framing.phrases = named[framing.id]
+            framing.named_by = "phrases"
+    elif settings.naming == "keyphrases" and framings:
         named = keyphrase_labels({f.id: terms.get(f.id, []) for f in framings}, centroids, encode,
                                  settings.candidates, settings.label_terms, settings.diversity)
         for framing in framings:
@@ -541,9 +569,13 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
             attached=model.reassigned_,
         )
         centre_cosine = centre_cosines(embeddings, labels, centroids)
+        central: dict[int, list[str]] = {}
         if fitted is None:
+            if settings.naming == "phrases":  # the passages names are quoted from, nearest the centre first
+                central = {f: _distinct_texts(texts, rows) for f, rows in central_rows(
+                    embeddings, labels, centroids, settings.phrase_passages, attached=model.reassigned_).items()}
             name_warnings = _name_framings(framings, terms, centroids, encode, config, matching, previous,
-                                           units, labels[groups.group])
+                                           units, labels[groups.group], central)
         else:  # the fitted framings' names, terms and stability; sizes, shares and exemplars are this corpus's
             framings, name_warnings = _carried_framings(framings, fitted.framings), []
     stability = None
@@ -560,7 +592,8 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
             wanted = {u for f in framings for u in f.exemplars}
             exemplar_rows = {u: k for k, u in enumerate(representatives.ids) if u in wanted}
             hierarchy = (_hierarchy(config, framings, centroids, model, ids, term_counts, embeddings, exemplar_rows,
-                                    encode) if fitted is None or fitted.hierarchy is None else fitted.hierarchy)
+                                    encode, central) if fitted is None or fitted.hierarchy is None
+                         else fitted.hierarchy)
             if config.hierarchy.level and hierarchy.levels:  # contrast and time compare the broader framings
                 compared = level_labels(labels, hierarchy, config.hierarchy.level)
                 compared_names.update({p.id: p.label for p in hierarchy.parents})
@@ -957,6 +990,13 @@ def _contrast(config: Config, doc_meta: dict[str, dict], representatives: "_Dist
     return contrast
 
 
+def save_run(result: Result, directory: str | Path, report: bool = True) -> Path:
+    """Write ``result``'s run folder with its ``report.html`` (``report``), in one atomic step; returns its path.
+    ``Result.save`` writes the data alone."""
+    extra = {REPORT_FILE: lambda path: write_report(result, path)} if report else None
+    return result.save(directory, extra_files=extra)
+
+
 def run(config: Config, out: str | Path | None = None, progress: bool | None = None,
         fitted: FittedState | None = None, keep: dict[str, Any] | None = None) -> tuple[Result, Path]:
     """Analyse the configured corpus and write the run folder (``out`` or ``<run.out_dir>/<run.name>``).
@@ -971,7 +1011,7 @@ def run(config: Config, out: str | Path | None = None, progress: bool | None = N
     result = analyze(None, config, progress=progress, previous=target if is_run_folder(target) else None,
                      fitted=fitted, keep=keep)
     start = time.perf_counter()
-    result.save(target, report=config.report.enabled)
+    save_run(result, target, report=config.report.enabled)
     log.info("wrote %s in %.2f s (peak memory %.0f MB)", target, time.perf_counter() - start,
              peak_memory_mb()["process"])
     return result, target

@@ -31,8 +31,9 @@ __all__ = ["MANIFEST_FILE", "RUN_FILES", "is_run_folder", "check_run_target", "c
 log = logging.getLogger(__name__)
 
 MANIFEST_FILE = "run.json"
-# Files that commands other than `framing run` add to a run folder (`framing evaluate`): framing's own, too.
-ADDED_TO_RUNS = frozenset({"evaluation.json"})
+# Files that commands other than `framing run` add to a run folder (`framing evaluate`, `framing report` to a run
+# saved without one): framing's own, too.
+ADDED_TO_RUNS = frozenset({"evaluation.json", "report.html"})
 # Every file a run folder has held in any version: a folder whose manifest predates the manifest's own file list
 # is recognised by these names.
 RUN_FILES = frozenset({

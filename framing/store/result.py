@@ -1,7 +1,8 @@
 """The in-memory outcome of a run, and its files: save it to a run folder, load it back.
 
 A run folder holds ``units.parquet`` (one row per unit), ``documents.parquet`` (the texts the offsets point
-into), ``framings.json``, ``run.json`` (the manifest) and ``report.html``. Folders are written to a temporary
+into), ``framings.json``, ``run.json`` (the manifest) and the stages' other tables; the run and the CLI add
+``report.html`` (``framing.save_run``). Folders are written to a temporary
 sibling and moved into place, so an interrupted or failed run never leaves a half-written folder behind.
 """
 from __future__ import annotations
@@ -12,17 +13,18 @@ import tempfile
 import weakref
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Sequence
+from typing import Any, BinaryIO, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..contrast.analysis import Contrast, json_safe
 from ..errors import FramingError
-from ..framings.model import UNASSIGNED, Framing
+from ..framings.describe import Framing
+from ..framings.partition import UNASSIGNED
 from ..framings.hierarchy import Hierarchy, level_labels
 from ..framings.matching import CENTROIDS_FILE
-from .outputs import MANIFEST_FILE, atomic_folder, list_files
+from .outputs import MANIFEST_FILE, RUN_FILES, atomic_folder, list_files
 from ..contrast.over_time import OverTime
 from ..events.detect import Events, events_table
 
@@ -450,8 +452,12 @@ class Result:
 
         return map_figure(self)
 
-    def save(self, directory: str | Path, report: bool = True) -> Path:
-        """Write the run folder atomically; returns its path."""
+    def save(self, directory: str | Path, extra_files: Mapping[str, Callable[[Path], Any]] | None = None) -> Path:
+        """Write the run's data to the folder ``directory``, atomically; returns its path.
+
+        Saving writes data only; the report is the run's and the CLI's to write (``framing.save_run`` writes both).
+        ``extra_files`` (a run-folder file name → a function that writes that file at the path it is given)
+        joins the same atomic step, so a folder is never left with data but half a report."""
         directory = Path(directory)
         with atomic_folder(directory) as staging:
             self._units.save(staging / UNIT_FILE)
@@ -478,10 +484,10 @@ class Result:
             if self.frames_data is not None:
                 (staging / FRAMES_FILE).write_text(json.dumps(json_safe(self.frames_data), indent=1,
                                                               ensure_ascii=False, allow_nan=False), encoding="utf-8")
-            if report:
-                from ..report import write_report
-
-                write_report(self, staging / REPORT_FILE)
+            for name, write in (extra_files or {}).items():
+                if name not in RUN_FILES:
+                    raise ValueError(f"{name!r} is not a run folder's file ({', '.join(sorted(RUN_FILES))})")
+                write(staging / name)
             # Last, and listing what was written: a folder is framing's to replace only if it holds just these.
             manifest = {**self.manifest, "files": sorted([*list_files(staging), MANIFEST_FILE])}
             (staging / MANIFEST_FILE).write_text(
