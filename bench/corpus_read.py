@@ -27,7 +27,7 @@ from earlier import module_at  # noqa: E402 - bench/ is on the path when a scrip
 
 def write_records(folder: Path, kind: str) -> Path:
     """The folder corpus's documents as one record file beside it (written once)."""
-    from framing.corpus.documents import load_corpus
+    from framing.corpus.load import load_corpus
 
     target = folder.parent / f"{folder.name}.{kind}"
     if target.exists():
@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--against", help="a commit whose framing/corpus.py to measure too")
     args = parser.parse_args()
 
-    from framing.corpus.documents import load_corpus
+    from framing.corpus.load import load_corpus
 
     path = write_records(args.corpus, args.format)
     print(f"{path}: {path.stat().st_size / 1e6:,.0f} MB", flush=True)

@@ -59,7 +59,7 @@ def main() -> None:
 
     from framing.units import duplicates
     from framing.config import Config
-    from framing.corpus.documents import load_corpus
+    from framing.corpus.load import load_corpus
     from framing.units.segment import segment
 
     config = Config()

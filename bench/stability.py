@@ -31,7 +31,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 import framing
-from framing.corpus.documents import load_corpus
+from framing.corpus.load import load_corpus
 from framing.frames.labels import match_labels, read_labels
 
 from labelled_sets import SETS  # noqa: E402 (bench/ is on the path when a script runs)

@@ -10,7 +10,8 @@ __version__ = "0.1.0"
 
 from .config import Config, load_config  # noqa: E402
 from .contrast.analysis import Contrast  # noqa: E402
-from .corpus.documents import Corpus, Document, example_corpus_path, load_corpus  # noqa: E402
+from .corpus.documents import Corpus, Document, example_corpus_path  # noqa: E402
+from .corpus.load import load_corpus
 from .errors import FramingError  # noqa: E402
 from .framings.describe import Framing  # noqa: E402
 from .framings.model import FramingModel  # noqa: E402

@@ -4,7 +4,9 @@ import pandas as pd
 import pytest
 
 import framing
-from framing.contrast.analysis import ContrastInput, compute_contrast, fightin_words, resolve_groups
+from framing.contrast.analysis import compute_contrast
+from framing.contrast.design import ContrastInput, resolve_groups
+from framing.contrast.words import fightin_words
 from framing.frames.assign import load_codebook
 from framing.errors import FramingError
 
@@ -138,7 +140,7 @@ def test_example_corpus_contrast_recovers_the_construction(cache_dir, tmp_path):
 def test_closed_form_ari_matches_sklearn():
     from sklearn.metrics import adjusted_rand_score
 
-    from framing.contrast.analysis import _ari_binary
+    from framing.contrast.subframings import ari_binary
 
     rng = np.random.default_rng(0)
     for _ in range(200):
@@ -146,7 +148,7 @@ def test_closed_form_ari_matches_sklearn():
         a, b = rng.integers(0, 2, n), rng.integers(0, 2, n)
         if a.sum() in (0, n) or b.sum() in (0, n):
             continue
-        ours = float(_ari_binary(np.float64((a & b).sum()), int(a.sum()), int(b.sum()), n))
+        ours = float(ari_binary(np.float64((a & b).sum()), int(a.sum()), int(b.sum()), n))
         assert ours == pytest.approx(adjusted_rand_score(a, b), abs=1e-9)
 
 
@@ -171,7 +173,7 @@ def test_a_group_of_one_document_has_no_interval_and_valid_json():
 def test_two_means_finds_two_separated_groups_and_is_seeded():
     from sklearn.cluster import KMeans
 
-    from framing.contrast.analysis import two_means
+    from framing.contrast.subframings import two_means
 
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(0, 0.1, (40, 8)) + 1.0, rng.normal(0, 0.1, (25, 8)) - 1.0])
@@ -188,7 +190,7 @@ def test_two_means_finds_two_separated_groups_and_is_seeded():
 def test_splits_and_typical_passages_read_a_framings_rows_a_chunk_at_a_time(monkeypatch):
     # a large framing is read from the embeddings in chunks, never copied whole; the answer is the one the
     # gathered copy gives
-    import framing.contrast.analysis as contrast
+    import framing.contrast.subframings as contrast
 
     rng = np.random.default_rng(3)
     X = np.vstack([rng.normal(0, 0.2, (700, 8)) + 1.0, rng.normal(0, 0.2, (500, 8)) - 1.0]).astype(np.float32)
@@ -205,7 +207,7 @@ def test_splits_and_typical_passages_read_a_framings_rows_a_chunk_at_a_time(monk
 
 
 def test_the_splits_exact_p_value_matches_shuffling_the_groups():
-    from framing.contrast.analysis import _ari_binary, split_p_value
+    from framing.contrast.subframings import ari_binary, split_p_value
 
     rng = np.random.default_rng(5)
     labels = np.array([0] * 30 + [1] * 25)
@@ -213,9 +215,9 @@ def test_the_splits_exact_p_value_matches_shuffling_the_groups():
     split[rng.choice(55, size=22, replace=False)] = 1
     split[:6], split[30:40] = 0, 1  # a split that leans towards the groups
     n, a1, b1 = 55, int(labels.sum()), int(split.sum())
-    ari = float(_ari_binary(np.float64((labels & split).sum()), a1, b1, n))
+    ari = float(ari_binary(np.float64((labels & split).sum()), a1, b1, n))
     shuffled = rng.permuted(np.tile(labels, (20000, 1)), axis=1)
-    simulated = float((_ari_binary((shuffled @ split).astype(np.float64), a1, b1, n) >= ari - 1e-12).mean())
+    simulated = float((ari_binary((shuffled @ split).astype(np.float64), a1, b1, n) >= ari - 1e-12).mean())
     exact = split_p_value(ari, a1, b1, n)
     assert 0.001 < exact < 0.5 and abs(exact - simulated) < 0.01
     assert split_p_value(-1.0, a1, b1, n) == pytest.approx(1.0)  # every shuffle reaches the lowest index
@@ -224,7 +226,7 @@ def test_the_splits_exact_p_value_matches_shuffling_the_groups():
 def test_bootstrap_draws_come_a_chunk_at_a_time_with_the_same_numbers(monkeypatch):
     import zlib
 
-    from framing.contrast import analysis as contrast
+    from framing.contrast import resampling as contrast
 
     whole = np.random.default_rng(3).integers(0, 11, size=(50, 11))
     monkeypatch.setattr(contrast, "BOOTSTRAP_CELLS", 30)  # two draws of 11 documents a chunk

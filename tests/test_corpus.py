@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from framing.config import CorpusConfig
-from framing.corpus.documents import example_corpus_path, load_corpus
+from framing.corpus.documents import example_corpus_path
+from framing.corpus.load import load_corpus
 from framing.errors import FramingError
 
 

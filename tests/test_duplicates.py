@@ -77,7 +77,7 @@ def test_reposts_found_with_arrays_are_those_of_the_definition():
 def test_the_kept_low_bytes_of_minhash_estimate_jaccard_without_bias():
     """Only each MinHash value's low byte is kept (256 bytes a text, not 1,024); corrected for chance agreement
     (1 in 256) the share of equal bytes still estimates the Jaccard similarity of the shingle sets."""
-    from framing.units.duplicates import _shingle_hashes, _shingles, _signatures
+    from framing.units.duplicates import shingle_hashes, word_shingles, minhash_signatures
 
     rng = np.random.default_rng(3)
     words = [f"w{k}" for k in range(5000)]
@@ -88,10 +88,10 @@ def test_the_kept_low_bytes_of_minhash_estimate_jaccard_without_bias():
         for position in rng.choice(40, size=int(rng.integers(0, 12)), replace=False):
             changed[position] = f"x{rng.integers(1 << 30)}"
         texts += [" ".join(base), " ".join(changed)]
-        a, b = _shingles(texts[-2]), _shingles(texts[-1])
+        a, b = word_shingles(texts[-2]), word_shingles(texts[-1])
         truths.append(len(a & b) / len(a | b))
-    hashes, lengths = _shingle_hashes(texts)
-    _, low_bytes = _signatures(hashes, lengths, 0.6, 256, seed=1)
+    hashes, lengths = shingle_hashes(texts)
+    _, low_bytes = minhash_signatures(hashes, lengths, 0.6, 256, seed=1)
     agree = (low_bytes[0::2] == low_bytes[1::2]).mean(axis=1)
     estimates = (agree - 1 / 256) / (1 - 1 / 256)
     errors = estimates - np.array(truths)
@@ -100,16 +100,16 @@ def test_the_kept_low_bytes_of_minhash_estimate_jaccard_without_bias():
 
 
 def test_the_vectorised_jaccard_equals_that_of_the_shingle_sets():
-    from framing.units.duplicates import _jaccard, _shingle_hashes, _shingles
+    from framing.units.duplicates import jaccard, shingle_hashes, word_shingles
 
     rng = np.random.default_rng(0)
     texts = [" ".join(rng.choice([f"w{k}" for k in range(30)], size=int(rng.integers(1, 25)))) for _ in range(300)]
-    hashes, lengths = _shingle_hashes(texts)
+    hashes, lengths = shingle_hashes(texts)
     pairs = np.array([(i, j) for i in range(0, 300, 7) for j in range(i + 1, 300, 5)])
-    want = [len(_shingles(texts[i]) & _shingles(texts[j])) / len(_shingles(texts[i]) | _shingles(texts[j]))
+    want = [len(word_shingles(texts[i]) & word_shingles(texts[j])) / len(word_shingles(texts[i]) | word_shingles(texts[j]))
             for i, j in pairs]
     # a small chunk, so that the pairs are taken in many steps
-    assert np.allclose(_jaccard(pairs, hashes, lengths, chunk=500), want, atol=0, rtol=0)
+    assert np.allclose(jaccard(pairs, hashes, lengths, chunk=500), want, atol=0, rtol=0)
     assert 0 < np.mean(np.array(want) > 0) < 1  # some pairs share shingles, some do not
 
 
@@ -124,8 +124,8 @@ def test_a_bands_pairs_taken_a_chunk_at_a_time_are_every_pair_of_its_buckets():
     # on templated text a bucket of m texts holds m(m-1)/2 pairs: they are expanded a bounded chunk at a time
     import framing.units.duplicates as duplicates
 
-    hashes, lengths = duplicates._shingle_hashes(templated_texts())
-    band_keys, low_bytes = duplicates._signatures(hashes, lengths, 0.4, 64, seed=1)
+    hashes, lengths = duplicates.shingle_hashes(templated_texts())
+    band_keys, low_bytes = duplicates.minhash_signatures(hashes, lengths, 0.4, 64, seed=1)
     for keys in band_keys[:4]:
         by_definition = {(i, j) for i in range(keys.size) for j in range(i + 1, keys.size) if keys[i] == keys[j]}
         for limit in (1, 97, 1 << 30):
@@ -158,7 +158,7 @@ def test_templated_text_groups_by_chaining_as_the_definition_says_in_any_chunk_o
 def groups_by_definition(texts, order, threshold):
     """Union-find over every pair: equal normalised texts, or shingle sets at Jaccard >= threshold; a group's
     representative is its earliest unit by ``order``, groups numbered in that order."""
-    from framing.units.duplicates import _shingles
+    from framing.units.duplicates import word_shingles
 
     n = len(texts)
     parent = list(range(n))
@@ -168,7 +168,7 @@ def groups_by_definition(texts, order, threshold):
             i = parent[i]
         return i
 
-    sets = [_shingles(normalise(t)) for t in texts]
+    sets = [word_shingles(normalise(t)) for t in texts]
     for i in range(n):
         for j in range(i + 1, n):
             same = normalise(texts[i]) == normalise(texts[j])
@@ -226,9 +226,9 @@ def test_groups_and_representatives_are_those_of_the_definition_in_memory_or_in_
 def test_minhash_arrays_past_the_limit_are_memory_mapped_scratch_files(monkeypatch, tmp_path):
     from framing.units import duplicates
 
-    hashes, lengths = duplicates._shingle_hashes(near_duplicate_corpus(0)[0])
-    in_memory = duplicates._signatures(hashes, lengths, 0.6, 256, 1)
+    hashes, lengths = duplicates.shingle_hashes(near_duplicate_corpus(0)[0])
+    in_memory = duplicates.minhash_signatures(hashes, lengths, 0.6, 256, 1)
     monkeypatch.setattr(duplicates, "SCRATCH_BYTES", 1024)
-    mapped = duplicates._signatures(hashes, lengths, 0.6, 256, 1, scratch=tmp_path)
+    mapped = duplicates.minhash_signatures(hashes, lengths, 0.6, 256, 1, scratch=tmp_path)
     assert isinstance(mapped[1], np.memmap) and not isinstance(in_memory[1], np.memmap)
     assert np.array_equal(mapped[0], in_memory[0]) and np.array_equal(mapped[1], in_memory[1])

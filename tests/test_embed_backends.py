@@ -63,7 +63,7 @@ def test_the_export_is_made_once_and_reused(cache_dir, monkeypatch):
     def must_not_export(*args, **kwargs):
         raise AssertionError("exported again")
 
-    monkeypatch.setattr(embed_onnx, "_export", must_not_export)
+    monkeypatch.setattr(embed_onnx, "export_onnx", must_not_export)
     second = make_embedder(backend="onnx", progress=False, cache_dir=cache_dir)
     assert second.export_folder() == first.export_folder()
     assert np.allclose(second.encode(["The convoy waited."]), first.encode(["The convoy waited."]), atol=1e-6)

@@ -10,8 +10,9 @@ import pytest
 from scipy.stats import kstest
 
 import framing
-from framing.contrast.analysis import ContrastInput, chi_square, design_of
-from framing.contrast.within_events import (_StratifiedChiSquare, _event_tables, kitagawa, permute_within,
+from framing.contrast.design import ContrastInput, design_of
+from framing.contrast.shares import chi_square
+from framing.contrast.within_events import (StratifiedChiSquare, event_tables, kitagawa, permute_within,
                                             stratified_permutation_test, within_events)
 from framing.events.detect import document_vectors, events_from_field, find_events
 
@@ -85,14 +86,14 @@ def test_the_fast_statistic_is_the_sum_of_each_events_chi_square():
     design = design_of(data, None, None)
     doc_event = np.zeros(design.doc_group.size, dtype=np.int64)
     doc_event[design.doc_of_unit] = unit_events[design.kept]
-    tables = _event_tables(design, doc_event, design.doc_group, 8)
-    fast = _StratifiedChiSquare(design, doc_event, 8, np.arange(8))
+    tables = event_tables(design, doc_event, design.doc_group, 8)
+    fast = StratifiedChiSquare(design, doc_event, 8, np.arange(8))
     assert fast(design.doc_group) == pytest.approx(sum(chi_square(tables[e]) for e in range(8)))
     shuffled = permute_within(design.doc_group, doc_event, np.random.default_rng(1))
     for e in range(8):  # the groups are shuffled within each event: every event keeps its group counts
         rows = doc_event == e
         assert sorted(shuffled[rows]) == sorted(design.doc_group[rows])
-    tables = _event_tables(design, doc_event, shuffled, 8)
+    tables = event_tables(design, doc_event, shuffled, 8)
     assert fast(shuffled) == pytest.approx(sum(chi_square(tables[e]) for e in range(8)))
 
 
@@ -227,7 +228,7 @@ def test_past_the_exact_limit_events_come_from_a_sample_and_agree_with_the_exact
     exact = find_events(vectors, everything, [""] * len(vectors), threshold=0.5, window_days=None)
     assert len(set(exact.tolist())) == 12
     for limit in (300, 100):  # a sample of that many clustered exactly, the rest joining the nearest, in rounds
-        monkeypatch.setattr(detect, "_FULL_MATRIX_DOCUMENTS", limit)
+        monkeypatch.setattr(detect, "FULL_MATRIX_DOCUMENTS", limit)
         sampled = find_events(vectors, everything, [""] * len(vectors), threshold=0.5, window_days=None)
         assert adjusted_rand_score(exact, sampled) > 0.95
     # dates hold in the sampled path too: one event's documents two months apart are two events

@@ -206,14 +206,14 @@ def test_terms_counted_a_chunk_at_a_time_are_the_vectorizers_own_counts():
     from sklearn.feature_extraction.text import CountVectorizer
 
     from framing.config import Config
-    from framing.contrast.analysis import _vectorizer
-    from framing.corpus.documents import load_corpus
+    from framing.contrast.words import contrast_vectorizer
+    from framing.corpus.load import load_corpus
     from framing.framings.terms import count_terms
     from framing.units.segment import segment
 
     texts = [u.text for u in segment(load_corpus(None, Config().corpus).documents, progress=False)]
     texts[10:20] = ["the and of", "12 34", *texts[10:18]]  # a chunk may keep no term at all
-    for vectorizer in (_vectorizer(), CountVectorizer(ngram_range=(1, 2), stop_words="english")):
+    for vectorizer in (contrast_vectorizer(), CountVectorizer(ngram_range=(1, 2), stop_words="english")):
         expected = vectorizer.fit_transform(texts)
         for chunk in (2, 7, 10_000):
             counts, vocabulary = count_terms(iter(texts), vectorizer, chunk=chunk)
@@ -221,4 +221,4 @@ def test_terms_counted_a_chunk_at_a_time_are_the_vectorizers_own_counts():
             assert counts.dtype == expected.dtype and counts.shape == expected.shape
             assert (counts != expected).nnz == 0
     with pytest.raises(ValueError):
-        count_terms(["the and of", "12"], _vectorizer(), chunk=1)
+        count_terms(["the and of", "12"], contrast_vectorizer(), chunk=1)

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from framing.config import Config, load_config
-from framing.corpus.documents import Document, load_corpus
+from framing.corpus.documents import Document
+from framing.corpus.load import load_corpus
 from framing.errors import FramingError
 from framing.units.segment import segment
 

@@ -8,7 +8,7 @@ import pytest
 
 from framing import cli
 from framing.config import load_config
-from framing.corpus.documents import load_corpus
+from framing.corpus.load import load_corpus
 from framing.errors import FramingError
 from framing.units.segment import segment
 

@@ -182,10 +182,10 @@ def test_a_named_framing_keeps_its_name_id_and_colour_after_a_rerun_with_another
 
 def test_framings_of_a_run_embedded_with_another_model_are_not_matched(caplog):
     from framing.config import Config
-    from framing.run.pipeline import _match
+    from framing.run.pipeline import match_previous
 
     previous = PreviousFramings(ids=[0], labels=["a"], named_by=["config"], centroids=unit([1, 0]), model="sha256:x")
     centres = unit([1, 0])
-    assert _match(Config(), previous, centres, ["u0"], np.array([0]), "sha256:y") is None
+    assert match_previous(Config(), previous, centres, ["u0"], np.array([0]), "sha256:y") is None
     assert "another model" in caplog.text
-    assert _match(Config(), previous, centres, ["u0"], np.array([0]), "sha256:x").ids.tolist() == [0]
+    assert match_previous(Config(), previous, centres, ["u0"], np.array([0]), "sha256:x").ids.tolist() == [0]

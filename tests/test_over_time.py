@@ -109,7 +109,7 @@ def test_the_example_run_has_shares_over_time_saved_and_loaded(example_result, t
 
 
 def test_intervals_are_the_same_when_the_bootstrap_comes_a_chunk_at_a_time(monkeypatch):
-    from framing.contrast import analysis as contrast
+    from framing.contrast import resampling as contrast
 
     doc_ids, labels, sources, documents = rising_corpus()
 

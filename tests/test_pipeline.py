@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import framing
-from framing.corpus.documents import Corpus, Document, load_corpus
+from framing.corpus.documents import Corpus, Document
+from framing.corpus.load import load_corpus
 from framing.errors import FramingError
 
 pytestmark = pytest.mark.slow
@@ -191,8 +192,8 @@ def test_same_input_config_and_seed_give_the_same_framings(example_result, cache
     # are then Arrow arrays of many chunks), and the table written 50 rows at a time, as a large run writes
     # 100,000: nothing may change
     monkeypatch.setattr(UnitColumn, "CHUNK", 7)
-    monkeypatch.setattr(framing.run.pipeline, "ROW_GROUP_ROWS", 50)
-    monkeypatch.setattr(framing.run.pipeline, "DOCUMENT_GROUP_BYTES", 4000)  # documents.parquet: ~two pages a group
+    monkeypatch.setattr(framing.run.tables, "ROW_GROUP_ROWS", 50)
+    monkeypatch.setattr(framing.run.tables, "DOCUMENT_GROUP_BYTES", 4000)  # documents.parquet: ~two pages a group
     # reduce.cache off: UMAP and HDBSCAN really run again, they do not just read the first run's results
     again = framing.analyze(None, "configs/example.yaml", embedding__cache_dir=str(cache_dir), progress=False,
                             reduce__cache=False)
@@ -347,8 +348,8 @@ def test_a_rerun_loads_its_units_and_groups_and_changes_are_computed_afresh(tmp_
     stored = list((tmp_path / "cache" / "units").glob("*.npz"))
     assert len(stored) == 1
     computed = []
-    original = pipeline._duplicate_groups
-    monkeypatch.setattr(pipeline, "_duplicate_groups", lambda *a: computed.append(1) or original(*a))
+    original = pipeline.duplicate_groups
+    monkeypatch.setattr(pipeline, "duplicate_groups", lambda *a: computed.append(1) or original(*a))
     again = framing.analyze(None, "configs/example.yaml", **settings)
     assert computed == []  # nothing segmented or grouped again
     columns = ["unit_id", "doc_id", "start", "end", "text", "section", "dup_group", "duplicate_of", "framing"]
@@ -366,14 +367,14 @@ def test_a_rerun_loads_its_units_and_groups_and_changes_are_computed_afresh(tmp_
 
 
 def test_row_groups_hold_a_number_of_rows_or_of_bytes(monkeypatch):
-    from framing.run import pipeline
+    from framing.run import tables
 
-    monkeypatch.setattr(pipeline, "ROW_GROUP_ROWS", 3)
-    assert pipeline._row_groups(7) == [0, 3, 6, 7] and pipeline._row_groups(0) == [0]
-    monkeypatch.setattr(pipeline, "DOCUMENT_GROUP_BYTES", 25)
+    monkeypatch.setattr(tables, "ROW_GROUP_ROWS", 3)
+    assert tables.row_groups(7) == [0, 3, 6, 7] and tables.row_groups(0) == [0]
+    monkeypatch.setattr(tables, "DOCUMENT_GROUP_BYTES", 25)
     # a row larger than the budget stands alone; otherwise rows fill a group up to the budget or the row count
-    assert pipeline._row_groups(6, np.array([10, 10, 30, 5, 1, 1])) == [0, 2, 3, 6]
-    assert pipeline._row_groups(5, np.array([1, 1, 1, 1, 1])) == [0, 3, 5]
+    assert tables.row_groups(6, np.array([10, 10, 30, 5, 1, 1])) == [0, 2, 3, 6]
+    assert tables.row_groups(5, np.array([1, 1, 1, 1, 1])) == [0, 3, 5]
 
 
 def test_every_unit_says_whether_it_is_a_core_member_or_attached(example_result):

@@ -12,7 +12,7 @@ import pytest
 
 import framing
 from framing.config import Config, EngineConfig
-from framing.corpus.documents import load_corpus
+from framing.corpus.load import load_corpus
 from framing.embed.cache import make_embedder
 from framing.errors import FramingError, MissingExtra
 
@@ -77,7 +77,7 @@ def test_ray_reads_a_record_file_in_parts_as_the_local_engine_does(local_ray, tm
 
     from test_corpus import write
 
-    from framing.corpus import documents as corpus_module
+    from framing.corpus import records as corpus_module
     from framing.config import CorpusConfig
     from framing.engines.ray import RayEngine
 
@@ -142,14 +142,14 @@ def test_embedding_actors_take_the_gpus_the_config_asks_for(local_ray):
 
 
 def test_more_gpus_than_the_cluster_has_fail_on_a_local_ray_and_wait_on_a_cluster(caplog):
-    from framing.engines.ray import _check_gpus
+    from framing.engines.ray import check_gpus
 
-    _check_gpus(0.0, 0.0, local=True)  # CPU actors: nothing to check
-    _check_gpus(0.5, 1.0, local=True)  # two actors share a GPU
+    check_gpus(0.0, 0.0, local=True)  # CPU actors: nothing to check
+    check_gpus(0.5, 1.0, local=True)  # two actors share a GPU
     with pytest.raises(FramingError, match=r"gpus_per_actor is 1, but the Ray cluster has 0 GPU\(s\): set"):
-        _check_gpus(1.0, 0.0, local=True)
+        check_gpus(1.0, 0.0, local=True)
     with caplog.at_level("WARNING", logger="framing"):
-        _check_gpus(1.0, 0.0, local=False)  # an autoscaler may add GPU nodes: a warning, not an error
+        check_gpus(1.0, 0.0, local=False)  # an autoscaler may add GPU nodes: a warning, not an error
     assert "wait until its autoscaler adds GPU nodes" in caplog.text
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from framing.corpus import documents as corpus_module
+from framing.corpus import records as corpus_module
 from framing.config import CorpusConfig
-from framing.corpus.documents import _read_records, load_corpus
+from framing.corpus.load import load_corpus
+from framing.corpus.records import read_records
 from framing.errors import FramingError
 
 
@@ -25,7 +26,7 @@ def everything(corpus) -> tuple:
 
 
 def parts_of(path: Path, config: CorpusConfig, part_chars: int) -> list:
-    return list(_read_records((str(path), path.name, config, part_chars)))
+    return list(read_records((str(path), path.name, config, part_chars)))
 
 
 JSONL_RECORDS = [
@@ -91,7 +92,7 @@ def test_parquet_is_read_a_batch_at_a_time_with_nulls_as_empty_values(tmp_path, 
                       "count": pa.array([i if i % 5 else None for i in range(n)], pa.int64()),
                       "score": [float("nan") if i % 7 == 0 else i / 2 for i in range(n)]})
     pq.write_table(table, tmp_path / "docs.parquet", row_group_size=4)
-    monkeypatch.setattr(corpus_module, "_PARQUET_BATCH_ROWS", 3)
+    monkeypatch.setattr(corpus_module, "PARQUET_BATCH_ROWS", 3)
     whole = everything(load_corpus(tmp_path / "docs.parquet"))
     documents = {d[0]: d for d in whole[0]}
     assert len(documents) == 20 and whole[1][:2] == [("docs.parquet:1", "no 'text' field"),
@@ -111,13 +112,13 @@ def test_a_record_file_gives_its_first_parts_before_it_is_read_to_the_end(tmp_pa
     """Parts come as the file is parsed: the documents before a broken record arrive before its error."""
     good = "".join(json.dumps({"text": f"Record {i} is fine."}) + "\n" for i in range(3))
     path = write(tmp_path / "late.jsonl", good + '{"text": "never closed\n')
-    parts = _read_records((str(path), path.name, CorpusConfig(), 1))
+    parts = read_records((str(path), path.name, CorpusConfig(), 1))
     received = [next(parts).documents[0].text for _ in range(3)]
     assert received == ["Record 0 is fine.", "Record 1 is fine.", "Record 2 is fine."]
     with pytest.raises(FramingError, match=r"late.jsonl:4: not valid JSON"):
         next(parts)
     rows = "id,text\n" + "".join(f"{i},Row {i} is fine\n" for i in range(3)) + '9,"a quote that never closes\n'
-    parts = _read_records((str(write(tmp_path / "late.csv", rows)), "late.csv", CorpusConfig(), 1))
+    parts = read_records((str(write(tmp_path / "late.csv", rows)), "late.csv", CorpusConfig(), 1))
     assert [next(parts).documents[0].text for _ in range(3)] == ["Row 0 is fine", "Row 1 is fine", "Row 2 is fine"]
     with pytest.raises(FramingError, match=r"late.csv: line 5"):
         next(parts)
@@ -174,7 +175,7 @@ def test_a_large_record_file_never_passes_through_memory_whole(tmp_path):
         tracemalloc.start()
         try:
             documents = 0
-            for part in _read_records((str(tmp_path / "big.jsonl"), "big.jsonl", CorpusConfig(id_field="id"),
+            for part in read_records((str(tmp_path / "big.jsonl"), "big.jsonl", CorpusConfig(id_field="id"),
                                        part_chars)):
                 documents += len(part.documents)
             assert documents == 24_000

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from framing.corpus.documents import Document, load_corpus
+from framing.corpus.documents import Document
+from framing.corpus.load import load_corpus
 from framing.units.segment import segment, sentence_spans, text_blocks
 
 
@@ -133,7 +134,7 @@ def test_the_unit_table_holds_the_units_as_columns_and_cuts_their_text_from_the_
     import numpy as np
 
     from framing.config import Config
-    from framing.corpus.documents import load_corpus
+    from framing.corpus.load import load_corpus
     from framing.engines import segment_offsets, segment_options
     from framing.units.segment import UnitTable
 
@@ -160,7 +161,7 @@ def test_unit_columns_cut_texts_and_make_ids_when_read(monkeypatch):
     import numpy as np
 
     from framing.config import Config
-    from framing.corpus.documents import load_corpus
+    from framing.corpus.load import load_corpus
     from framing.units.segment import UnitColumn, UnitTable
 
     documents = load_corpus(None, Config().corpus).documents

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ..corpus.dates import parse_dates
-from .analysis import doc_counts, bootstrap_multiplicities, resolve_groups
+from .design import resolve_groups
+from .resampling import bootstrap_multiplicities, doc_counts
 
 __all__ = ["OverTime", "parse_dates", "choose_bin", "bin_starts", "compute_over_time", "ALL_GROUPS"]
 

@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..errors import FramingError
 from ..framings.partition import UNASSIGNED
-from .analysis import Contrast, ContrastInput, check_group_field, compute_contrast
+from .analysis import Contrast, compute_contrast
+from .design import ContrastInput, check_group_field
 from .within_events import within_events
 
 __all__ = ["regroup", "UNIT_TABLE_COLUMNS"]

@@ -25,14 +25,17 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..framings.vectors import members_of
-from .analysis import (ContrastInput, Design, bootstrap_multiplicities, design_of, fightin_words, group_pairs,
-                       jensen_shannon, typical_passages)
+from .design import ContrastInput, Design, design_of, group_pairs
+from .narratives import typical_passages
+from .resampling import bootstrap_multiplicities
+from .shares import jensen_shannon
+from .words import fightin_words
 
 __all__ = ["within_events", "kitagawa", "kitagawa_by_pairs", "stratified_permutation_test", "combined_fightin_words", "permute_within",
            "source_words"]
 
 
-def _event_tables(design: Design, design_doc_event: np.ndarray, doc_group: np.ndarray, n_events: int
+def event_tables(design: Design, design_doc_event: np.ndarray, doc_group: np.ndarray, n_events: int
                   ) -> np.ndarray:
     """(events, groups, labels) counts of assigned units for an assignment of documents to groups."""
     docs, columns, counts = design.assigned_cells
@@ -49,7 +52,7 @@ def _told_by_several(design: Design, design_doc_event: np.ndarray, n_events: int
     return np.flatnonzero(seen.sum(axis=1) >= 2)
 
 
-class _StratifiedChiSquare:
+class StratifiedChiSquare:
     """The sum over events of each event's group × label chi-square, fast enough to recompute a thousand times at a
     million units: only non-zero cells are summed (chi-square = N * sum(O² / (R * C)) - N, which is the textbook
     statistic over the table's non-empty rows and columns), and the (event, label) pairs, their column totals and
@@ -95,7 +98,7 @@ def stratified_permutation_test(design: Design, design_doc_event: np.ndarray, n_
                                 rng: np.random.Generator) -> dict[str, Any]:
     """Sum over events of the chi-square of group × label counts, against group labels permuted within events."""
     shared = _told_by_several(design, design_doc_event, n_events)
-    statistic = _StratifiedChiSquare(design, design_doc_event, n_events, shared)
+    statistic = StratifiedChiSquare(design, design_doc_event, n_events, shared)
     observed = statistic(design.doc_group)
     p_value, done = float("nan"), 0
     if permutations > 0 and shared.size and design.label_ids:
@@ -292,7 +295,7 @@ def within_events(data: ContrastInput, unit_events: np.ndarray, events: Sequence
     label_of_event = {int(e["id"]): str(e.get("label", "")) for e in events}
     shared = _told_by_several(design, design_doc_event, n_events)
     test = stratified_permutation_test(design, design_doc_event, n_events, permutations, rng)
-    tables = _event_tables(design, design_doc_event, design.doc_group, n_events)
+    tables = event_tables(design, design_doc_event, design.doc_group, n_events)
     shares = []
     for e in shared:
         for g, group in enumerate(design.names):
@@ -322,7 +325,7 @@ def within_events(data: ContrastInput, unit_events: np.ndarray, events: Sequence
 
 def _words(data: ContrastInput, design: Design, unit_events: np.ndarray, shared: np.ndarray,
            pair_list: list[tuple[str, str]], top_words: int, exclude: set[str]) -> list[dict[str, Any]]:
-    from .analysis import word_counts
+    from .words import word_counts
 
     term_matrix, vocabulary = data.word_counts if data.word_counts is not None else word_counts(data.texts)
     if term_matrix is None:

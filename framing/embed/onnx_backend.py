@@ -127,7 +127,7 @@ def _pooling_mode(module) -> str:
     return "unknown"
 
 
-def _export(sentence_transformer, folder: Path, model_name: str) -> None:
+def export_onnx(sentence_transformer, folder: Path, model_name: str) -> None:
     """Write ``model.onnx``, the tokenizer and ``framing-onnx.json`` for a loaded sentence-transformers model."""
     import torch
 
@@ -296,7 +296,7 @@ class OnnxEmbedder:
         # and of two processes exporting at once the first rename wins.
         staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
         try:
-            _export(loaded, staging, self.model)
+            export_onnx(loaded, staging, self.model)
             try:
                 os.replace(staging, folder)
             except OSError:

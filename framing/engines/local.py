@@ -10,7 +10,8 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ..config import EngineConfig, UnitsConfig
-from ..corpus.documents import Document, read_each, text_sizes
+from ..corpus.documents import Document, text_sizes
+from ..corpus.load import read_each
 from ..embed.embedders import Embedder
 from ..framings.model import FramingModel, place_in_chunks
 from ..framings.placement import Placement

@@ -159,7 +159,7 @@ class RayEmbedder:
         return vectors
 
 
-def _check_gpus(per_actor: float, cluster_gpus: float, local: bool) -> None:
+def check_gpus(per_actor: float, cluster_gpus: float, local: bool) -> None:
     """Embedding actors that ask for more GPUs than the cluster has would wait for them for ever (Ray Data does
     not time out): an error on a Ray started for this run, which cannot grow; a warning on a cluster, whose
     autoscaler may add GPU nodes."""
@@ -242,7 +242,7 @@ class RayEngine:
             # a Ray started here for this run (not joined through engine.address or RAY_ADDRESS) cannot grow
             local = self.started and not (settings.address or os.environ.get("RAY_ADDRESS"))
             try:
-                _check_gpus(settings.gpus_per_actor, self.ray.cluster_resources().get("GPU", 0.0), local)
+                check_gpus(settings.gpus_per_actor, self.ray.cluster_resources().get("GPU", 0.0), local)
             except FramingError:
                 self.close()
                 raise

@@ -26,7 +26,7 @@ __all__ = ["Events", "document_vectors", "find_events", "events_from_field", "de
 log = logging.getLogger(__name__)
 
 # Up to this many documents average linkage is exact: 5,000² / 2 doubles = 100 MB; above, a sample of this many.
-_FULL_MATRIX_DOCUMENTS = 5000
+FULL_MATRIX_DOCUMENTS = 5000
 # A distance no merge under any threshold reaches: documents further apart in time than the window.
 _APART = 4.0
 
@@ -92,7 +92,7 @@ def _cluster_documents(vectors: np.ndarray, days: np.ndarray | None, threshold: 
                        window_days: float | None, random_state: int = 0) -> np.ndarray:
     """Average-linkage clusters of unit-length ``vectors`` cut at cosine similarity ``threshold``.
 
-    Up to ``_FULL_MATRIX_DOCUMENTS`` documents: exact. Above: a random ``_FULL_MATRIX_DOCUMENTS`` of them are
+    Up to ``FULL_MATRIX_DOCUMENTS`` documents: exact. Above: a random ``FULL_MATRIX_DOCUMENTS`` of them are
     clustered exactly, every other document joins the cluster whose centre is nearest when its cosine to it reaches
     ``threshold`` (and its date falls within the window of the cluster's dates), and the documents left over are
     clustered the same way in turn — a sample's clusters and one matrix product per round instead of a neighbour
@@ -100,7 +100,7 @@ def _cluster_documents(vectors: np.ndarray, days: np.ndarray | None, threshold: 
     """
     n = vectors.shape[0]
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    if n <= _FULL_MATRIX_DOCUMENTS:
+    if n <= FULL_MATRIX_DOCUMENTS:
         return _average_linkage(vectors, days, threshold, window_days)
     rng = np.random.default_rng(random_state)
     labels = np.full(n, -1, dtype=np.int64)
@@ -108,12 +108,12 @@ def _cluster_documents(vectors: np.ndarray, days: np.ndarray | None, threshold: 
     next_label = 0
     dated = _dates_spread_wider_than(days, window_days)
     while remaining.size:
-        if remaining.size <= _FULL_MATRIX_DOCUMENTS:
+        if remaining.size <= FULL_MATRIX_DOCUMENTS:
             part = _average_linkage(vectors[remaining], days[remaining] if days is not None else None, threshold,
                                     window_days)
             labels[remaining] = part + next_label
             break
-        sample = np.sort(rng.choice(remaining, size=_FULL_MATRIX_DOCUMENTS, replace=False))
+        sample = np.sort(rng.choice(remaining, size=FULL_MATRIX_DOCUMENTS, replace=False))
         sampled = _average_linkage(vectors[sample], days[sample] if days is not None else None, threshold, window_days)
         n_clusters = int(sampled.max()) + 1
         centres = np.zeros((n_clusters, vectors.shape[1]), dtype=np.float64)

