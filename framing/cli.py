@@ -81,6 +81,9 @@ def _build_parser() -> argparse.ArgumentParser:
                                "from which stories they chose")
     contrast.add_argument("--by", choices=("framings", "frames"), default="framings",
                           help="compare the framings (default) or the codebook's frames")
+    contrast.add_argument("--level", type=_whole_number(0), metavar="N",
+                          help="compare the broader framings of level N of the tree (1: the framings' parents), "
+                               "from the saved units")
 
     evaluate = commands.add_parser("evaluate", help="score a saved run against gold labels coded by hand")
     evaluate.add_argument("run_dir", help="a run folder written by framing run")
@@ -259,7 +262,7 @@ def _cmd_contrast(args: argparse.Namespace) -> int:
     from .store.result import load_result
 
     result = load_result(args.run_dir)
-    data = result.contrast(by=args.by, group_by=args.group_by)
+    data = result.contrast(by=args.by, group_by=args.group_by, level=args.level)
     test = data.test
     print(f"groups ({data.grouping}): " + "; ".join(f"{g} = {', '.join(m)}" for g, m in data.groups.items()))
     print(f"framing use depends on group? {test['statistic']} = {test['value']}, permutation p = {test['p_value']} "
@@ -274,7 +277,7 @@ def _cmd_contrast(args: argparse.Namespace) -> int:
     if args.within_events:
         return _print_within_events(result, a, b, args)
     try:
-        view = result.contrast(a, b, framing=args.framing, by=args.by, group_by=args.group_by)
+        view = result.contrast(a, b, framing=args.framing, by=args.by, group_by=args.group_by, level=args.level)
     except KeyError as exc:
         raise FramingError(str(exc).strip("'\"")) from None
     print(f"Jensen-Shannon divergence of their framing use: {view['divergence']:.3f} (0 same, 1 disjoint)")
@@ -314,7 +317,8 @@ def _interval(part: dict) -> str:
 def _print_within_events(result, a: str, b: str, args: argparse.Namespace) -> int:
     """framing contrast RUN A B --within-events: the same two groups, compared event by event."""
     try:
-        view = result.contrast(a, b, framing=args.framing, by=args.by, within="events", group_by=args.group_by)
+        view = result.contrast(a, b, framing=args.framing, by=args.by, within="events", group_by=args.group_by,
+                               level=args.level)
     except KeyError as exc:
         raise FramingError(str(exc).strip("'\"")) from None
     test = view["test"]

@@ -301,6 +301,26 @@ def test_a_saved_run_is_contrasted_under_another_grouping_without_embedding_or_c
     assert frames_by_leaning.test == own.test
     pd.testing.assert_frame_equal(frames_by_leaning.words.drop(columns="unit_ids"), own.words.drop(columns="unit_ids"))
     assert [set(u) for u in frames_by_leaning.words["unit_ids"]] == [set(u) for u in own.words["unit_ids"]]
+    # the tree's broader framings, from the saved units: a level's counts are its framings' counts summed
+    at_one = result.contrast(level=1)
+    parents = {p.id: p for p in result.hierarchy_data.parents}
+    level_of = dict(zip(result.units["unit_id"], result.at_level(1)))
+    assert set(at_one.table["framing"]) - {-1} <= set(level_of.values()) and set(at_one.table["framing"]) & set(parents)
+    for (group, label_id), rows in at_one.table.groupby(["group", "framing"]):
+        want = sum(1 for u, f in zip(distinct["unit_id"], distinct["leaning"]) if f == group and level_of[u] == label_id)
+        assert int(rows["count"].iloc[0]) == want
+    assert main(["contrast", str(folder), "state", "opposition", "--level", "1"]) == 0
+    assert main(["contrast", str(folder), "--level", "9"]) == 2  # no such level: one line, exit 2
+    assert "level 9" in capsys.readouterr().err
+    # shares over time, from the saved units: under the run's own settings the run's own figures
+    own_time = result.over_time()
+    regrouped_time = result.over_time(bin=result.manifest["time"]["bin"])
+    pd.testing.assert_frame_equal(regrouped_time, own_time[own_time.columns])
+    by_source_time = result.over_time(group_by="source", bin="week")
+    assert set(by_source_time["group"]) - {"(all)"} == set(result.units["source"])
+    assert set(result.over_time(level=1)["framing"]) & set(parents)
+    with pytest.raises(FramingError, match="bin 'fortnight'"):
+        result.over_time(bin="fortnight")
     pair = result.contrast("National Herald", "Meridian Observer", group_by="source", within="events")
     assert pair["test"]["shuffled"] == "group labels among the documents of each event"
     assert main(["contrast", str(folder), "National Herald", "Meridian Observer", "--group-by", "source"]) == 0

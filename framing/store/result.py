@@ -250,18 +250,27 @@ class Result:
         return pd.Series(at, index=self.units["unit_id"], name=f"level_{level}")
 
     def over_time(self, group: str | None = None, framing: int | None = None, by: str = "framings",
-                  firsts: bool = False) -> pd.DataFrame:
+                  firsts: bool = False, group_by: str | None = None, groups: dict[str, list[str]] | None = None,
+                  level: int | None = None, bin: str | None = None) -> pd.DataFrame:
         """Each framing's share of the distinct units per time bin (``run.json``'s ``time.bin``), with a 95%
         bootstrap interval over documents: rows ``bin, group, framing, label, units, bin_units, share, low, high``.
         ``group``: one contrast group (``"(all)"``: every unit; default: all rows). ``framing``: one framing.
         ``by="frames"``: the frames instead. ``firsts``: per group and framing the first bin it was used and the
-        bin of its highest share (who moved first)."""
+        bin of its highest share (who moved first).
+
+        ``group_by`` / ``groups`` (another grouping), ``level`` (the broader framings of a level of the tree) or
+        ``bin`` (``day``, ``week``, ``month``): computed from the saved unit table in seconds, nothing embedded or
+        clustered again; under the run's own settings, the run's own figures."""
         if by not in ("framings", "frames"):
             raise FramingError(f"over_time by {by!r}: framings or frames")
-        if self.over_time_data is None:
+        if any(x is not None for x in (group_by, groups, level, bin)):
+            data = self._regrouped_time(group_by, groups, by, level or 0, bin)
+        elif self.over_time_data is None:
             raise FramingError("this run has no shares over time (time.enabled is off)")
-        table = self.over_time_data.firsts if firsts else self.over_time_data.shares
-        rows = table[table["by"] == by]
+        else:
+            data = self.over_time_data
+        table = data.firsts if firsts else data.shares
+        rows = table[table["by"] == by] if "by" in table.columns else table.assign(by=by)
         if group is not None:
             groups = sorted(set(rows["group"].astype(str)))
             if group not in groups:  # an empty table would look like a group with no shares
@@ -270,6 +279,32 @@ class Result:
         if framing is not None:
             rows = rows[rows["framing"] == framing]
         return rows.drop(columns="by").reset_index(drop=True)
+
+    def _regrouped_time(self, group_by: str | None, groups: dict[str, list[str]] | None, by: str, level: int,
+                        bin: str | None) -> OverTime:
+        """Shares over time under another grouping, level or bin, from the unit table (kept per question)."""
+        from ..contrast.regroup import regroup_over_time
+
+        if bin is not None and bin not in ("auto", "day", "week", "month"):
+            raise FramingError(f"over_time bin {bin!r}: auto, day, week or month")
+        if by == "frames" and not (self.frames_data or {}).get("frames"):
+            raise FramingError("this run has no frames (it had no frames.codebook or frames.labels)")
+        if by == "frames" and level:
+            raise FramingError("a level of the tree groups framings, not frames: by='framings' with level")
+        config = self.manifest.get("config", {})
+        contrast, time_settings = config.get("contrast", {}), config.get("time", {})
+        if group_by is None and groups is None:
+            group_by, groups = contrast.get("group_by"), contrast.get("groups")
+        key = json.dumps([group_by, groups, by, level, bin], sort_keys=True, default=str)
+        cache = self.__dict__.setdefault("_regrouped_times", {})
+        if key not in cache:
+            labels, names = self._distinct_at_level(level)
+            cache[key] = regroup_over_time(
+                self.units, names, group_by=group_by, groups=groups, members=contrast.get("members", "all"),
+                bin=bin or time_settings.get("bin", "auto"), bootstrap=time_settings.get("bootstrap", 200),
+                dayfirst=time_settings.get("dayfirst", False), seed=self.manifest.get("seed", 42),
+                frame_names=list(self.frames_data["frames"]) if by == "frames" else None, labels=labels)
+        return cache[key]
 
     @property
     def frame_gaps(self) -> dict[str, list[str]]:
@@ -337,7 +372,8 @@ class Result:
 
     def contrast(self, group_a: str | None = None, group_b: str | None = None, framing: int | None = None,
                  by: str = "framings", within: str | None = None, group_by: str | None = None,
-                 groups: dict[str, list[str]] | None = None, pairs: list[list[str]] | None = None):
+                 groups: dict[str, list[str]] | None = None, pairs: list[list[str]] | None = None,
+                 level: int | None = None):
         """How sources (or groups) tell the same events differently.
 
         No arguments: the whole ``Contrast`` (tables, test, divergences, words, narratives, codebook, axes).
@@ -356,18 +392,23 @@ class Result:
 
         ``group_by`` (a metadata column, ``source`` or ``section``) or ``groups`` (name → sources), with ``pairs``:
         the same questions under another grouping, over framings or (``by="frames"``) frames, computed from the
-        saved unit table in seconds — nothing is embedded or clustered again (narratives, sub-framings, axes and side-by-side passages need the unit
-        vectors, so a regrouped contrast has none; run the corpus with that grouping for them).
+        saved unit table in seconds — nothing is embedded or clustered again; ``level`` (1, 2, ...): the broader
+        framings of that level of the tree compared instead (``0``: the framings), so a regrouped contrast has none; run the corpus with that grouping for them).
         """
         if by not in ("framings", "frames"):
             raise FramingError(f"contrast by {by!r}: framings or frames")
         if within not in (None, "events"):
             raise FramingError(f"contrast within {within!r}: events, or none for the whole corpus")
         data = self.contrast_data if by == "framings" else self.frames_contrast
-        if group_by is not None or groups is not None:
+        if group_by is not None or groups is not None or level is not None:
             if by == "frames" and not (self.frames_data or {}).get("frames"):
                 raise FramingError("this run has no frames to contrast (it had no frames.codebook or frames.labels)")
-            data = self._regrouped(group_by, groups, pairs, by)
+            if by == "frames" and level:
+                raise FramingError("a level of the tree groups framings, not frames: by='framings' with level")
+            if group_by is None and groups is None:  # the run's own grouping, at another level
+                settings = self.manifest.get("config", {}).get("contrast", {})
+                group_by, groups = settings.get("group_by"), settings.get("groups")
+            data = self._regrouped(group_by, groups, pairs, by, level or 0)
         if data is None:
             raise FramingError("this run has no contrast" + (" over frames (it has no frames.codebook or "
                                                              "frames.labels)" if by == "frames" else
@@ -395,22 +436,36 @@ class Result:
         return {"shares": shares, "divergence": float(data.divergence.loc[group_a, group_b]), "words": words,
                 "narratives": narratives, "test": data.test}
 
+    def _distinct_at_level(self, level: int) -> tuple[np.ndarray | None, dict[int, str]]:
+        """The distinct units' labels at ``level`` of the tree (None at level 0: the framings) and every label's
+        name (framings and parents)."""
+        names = {f.id: f.label for f in self.framings}
+        if not level:
+            return None, names
+        self.at_level(level)  # the same errors: no tree, no such level
+        names.update({p.id: p.label for p in self.hierarchy_data.parents})
+        distinct = self.units[self.units["duplicate_of"].astype(str) == ""] if "duplicate_of" in self.units.columns \
+            else self.units
+        return level_labels(distinct["framing"].to_numpy(), self.hierarchy_data, level), names
+
     def _regrouped(self, group_by: str | None, groups: dict[str, list[str]] | None,
-                   pairs: list[list[str]] | None, by: str = "framings") -> Contrast:
-        """The contrast under another grouping, from the unit table (kept, per grouping, for this Result)."""
+                   pairs: list[list[str]] | None, by: str = "framings", level: int = 0) -> Contrast:
+        """The contrast under another grouping or level, from the unit table (kept, per question, for this
+        Result)."""
         from ..contrast.regroup import regroup
 
-        key = json.dumps([group_by, groups, pairs, by], sort_keys=True, default=str)
+        key = json.dumps([group_by, groups, pairs, by, level], sort_keys=True, default=str)
         cache = self.__dict__.setdefault("_regroupings", {})
         if key not in cache:
             settings = self.manifest.get("config", {}).get("contrast", {})
+            labels, names = self._distinct_at_level(level)
             cache[key] = regroup(
-                self.units, {f.id: f.label for f in self.framings}, group_by=group_by, groups=groups,
+                self.units, names, group_by=group_by, groups=groups,
                 pairs=pairs, members=settings.get("members", "all"), bootstrap=settings.get("bootstrap", 1000),
                 permutations=settings.get("permutations", 1000), min_units=settings.get("min_units", 5),
                 top_words=settings.get("top_words", 15), seed=self.manifest.get("seed", 42),
                 events=self.events_data.events if self.events_data is not None else None,
-                frame_names=list(self.frames_data["frames"]) if by == "frames" else None)
+                frame_names=list(self.frames_data["frames"]) if by == "frames" else None, labels=labels)
         return cache[key]
 
     def _within_events(self, data: Contrast, group_a: str | None, group_b: str | None, framing: int | None):
