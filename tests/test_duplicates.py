@@ -129,15 +129,15 @@ def test_a_bands_pairs_taken_a_chunk_at_a_time_are_every_pair_of_its_buckets():
     for keys in band_keys[:4]:
         by_definition = {(i, j) for i in range(keys.size) for j in range(i + 1, keys.size) if keys[i] == keys[j]}
         for limit in (1, 97, 1 << 30):
-            parts = list(duplicates._band_pairs(np.asarray(keys), limit=limit))
+            parts = list(duplicates.band_pairs(np.asarray(keys), limit=limit))
             pairs = [tuple(sorted(pair)) for left, right in parts for pair in zip(left.tolist(), right.tolist())]
             assert len(pairs) == len(set(pairs)) and set(pairs) == by_definition
             assert all(left.size <= max(limit, keys.size) for left, _ in parts)
         assert len(by_definition) > 1000
     # the likely pairs are the same whether they are decoded in one chunk or many
     pairs = np.array(sorted(by_definition))
-    whole = duplicates._likely_pairs(pairs, low_bytes, 0.5)
-    assert np.array_equal(duplicates._likely_pairs(pairs, low_bytes, 0.5, chunk=97), whole) and len(whole)
+    whole = duplicates.likely_pairs(pairs, low_bytes, 0.5)
+    assert np.array_equal(duplicates.likely_pairs(pairs, low_bytes, 0.5, chunk=97), whole) and len(whole)
 
 
 def test_templated_text_groups_by_chaining_as_the_definition_says_in_any_chunk_of_pairs(monkeypatch):

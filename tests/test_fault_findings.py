@@ -184,7 +184,7 @@ def test_a_full_disk_under_the_documents_scratch_file_is_one_error_and_no_finali
         "    print(exc)\n"
         "real.close()\n"
         "import weakref\n"
-        "weakref.finalize(stored, __import__('framing.corpus.documents', fromlist=['x'])._close_quietly, Full())\n"
+        "weakref.finalize(stored, __import__('framing.corpus.documents', fromlist=['x']).close_quietly, Full())\n"
         "del stored; gc.collect()\n"
     ) % str(tmp_path)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)

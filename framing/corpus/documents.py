@@ -42,7 +42,7 @@ class Document:
     meta: Mapping[str, str] = field(default_factory=dict)
 
 
-def _close_quietly(file) -> None:
+def close_quietly(file) -> None:
     """Close a scratch file whose contents no longer matter: a full disk while flushing it is not worth a word
     (the run has already said so, or is over)."""
     try:
@@ -70,7 +70,7 @@ class StoredDocuments(Sequence[Document]):
         # the last text read: stages that read a document's units one after another decode it once, not once a
         # unit (a 2 MB page has ~20,000 units: that was 42 s of decoding, 5 MB 196 s)
         self._last: tuple[int, str] = (-1, "")
-        weakref.finalize(self, _close_quietly, self._file)  # with the corpus (its map closes itself when freed)
+        weakref.finalize(self, close_quietly, self._file)  # with the corpus (its map closes itself when freed)
 
     def append(self, document: Document) -> None:
         try:

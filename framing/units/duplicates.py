@@ -191,7 +191,7 @@ def minhash_signatures(hashes: np.ndarray, lengths: np.ndarray, threshold: float
     return band_keys, low_bytes
 
 
-def _band_pairs(keys: np.ndarray, limit: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def band_pairs(keys: np.ndarray, limit: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Every pair of texts that share a bucket (``keys``: one LSH band's key per text) as ``(left, right)``
     arrays, at most about ``limit`` pairs at a time (a bucket of m texts holds m(m-1)/2 pairs: on templated text
     one band's pairs, expanded at once, took gigabytes at two million units)."""
@@ -244,17 +244,17 @@ def _near_duplicate_roots(hashes: np.ndarray, lengths: np.ndarray, threshold: fl
     n = len(lengths)
     root = np.arange(n)
     for keys in band_keys:
-        for left, right in _band_pairs(np.asarray(keys)):
+        for left, right in band_pairs(np.asarray(keys)):
             apart = root[left] != root[right]
             pairs = np.stack([left[apart], right[apart]], axis=1)  # every check below is symmetric
-            likely = _likely_pairs(pairs, low_bytes, threshold - 0.1)
+            likely = likely_pairs(pairs, low_bytes, threshold - 0.1)
             near = likely[jaccard(likely, hashes, lengths) >= threshold]
             if len(near):
                 root = _merge_groups(root, near[:, 0], near[:, 1])
     return root
 
 
-def _likely_pairs(pairs: np.ndarray, low_bytes: np.ndarray, threshold: float, chunk: int = 1 << 16) -> np.ndarray:
+def likely_pairs(pairs: np.ndarray, low_bytes: np.ndarray, threshold: float, chunk: int = 1 << 16) -> np.ndarray:
     """The pairs (an (m, 2) array) whose MinHash estimate of Jaccard is at least ``threshold`` (vectorised, in
     chunks: each chunk gathers 2 x 256 bytes a pair, 32 MB).
 
