@@ -20,6 +20,7 @@ Names given by the user (``describe.names`` in the config, by framing id or by a
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
@@ -174,8 +175,6 @@ def phrase_names(passages: Mapping[int, Sequence[str]], terms: Mapping[int, Sequ
     ``passages`` (largest framing first), and no two names share a part. ``owners[id][k]``: which child
     passage ``k`` of a parent came from — a parent's phrase must then be held by two children's passages when
     any is. ``taken[id]``: names it may not take (a parent's children's)."""
-    import math
-
     found = {key: phrase_candidates(texts, stop_words) for key, texts in passages.items()}
     spread: dict[str, int] = {}  # how many ids' passages hold each phrase
     for held, _ in found.values():
@@ -189,17 +188,17 @@ def phrase_names(passages: Mapping[int, Sequence[str]], terms: Mapping[int, Sequ
         term_scores = {t: v / scale for t, v in top.items()}
         term_words = {w for t in top for w in t.split()}
 
-        def support(phrase: str) -> int:
-            return len({owners[key][k] for k in held[phrase]}) if owners is not None else len(held[phrase])
-
-        needed = 2 if any(support(p) >= 2 for p in held) else 1
-        recurring = {p for p in held if support(p) >= needed and " " not in p}
+        # passages that hold a phrase; for a parent, its framings whose passages do
+        support = {p: len({owners[key][k] for k in rows}) if owners is not None else len(rows)
+                   for p, rows in held.items()}
+        needed = 2 if any(n >= 2 for n in support.values()) else 1
+        recurring = {p for p in held if support[p] >= needed and " " not in p}
         rows = []
         for phrase in held:
             # a phrase recurs, or says a recurring word in its context and ends on a word that recurs or is
             # distinctive ("terrorists hiding among civilians", not "terrorists from total")
             words = phrase.split()
-            if support(phrase) < needed and not (recurring & set(words)
+            if support[phrase] < needed and not (recurring & set(words)
                                                  and (words[-1] in recurring or words[-1] in term_words)):
                 continue
             rarity = math.log(n_ids / spread[phrase]) / math.log(n_ids)  # 1: only this id's passages hold it
@@ -220,9 +219,9 @@ def phrase_names(passages: Mapping[int, Sequence[str]], terms: Mapping[int, Sequ
             continue
         score = vectors[[row_of[r[0]] for r in rows]] @ centres[key] + np.array([r[2] for r in rows])
         order = np.argsort(-score, kind="stable")
-        blocked = used | {name.lower() for name in (taken or {}).get(key, set())}
         parts: list[str] = []
         stems: set[str] = set()
+        blocked = used | {name.lower() for name in (taken or {}).get(key, set())}
         best = float(score[order[0]])
         for k in order:
             phrase, show = rows[k][0], rows[k][1]

@@ -110,6 +110,9 @@ def resolve_config(config: Config | dict | str | Path | None, overrides: dict[st
         return load_config(config, overrides)
     return Config.from_dict(apply_overrides(config or {}, overrides))
 
+# what contrast.members counts, in words (contrast.json, run.json)
+_MEMBERS = {"all": "core and attached", "core": "core only"}
+
 
 def _corpus(corpus_or_path: Corpus | Sequence[Document] | str | Path | None, config: Config, engine) -> Corpus:
     if isinstance(corpus_or_path, Corpus):
@@ -593,7 +596,7 @@ def _contrast_stage(config: Config, doc_meta: dict[str, dict], representatives: 
     counts = word_counts(representatives.texts)  # counted once for both contrasts
     contrast = _contrast(config, doc_meta, representatives, compared, embeddings, compared_names, frames, encode,
                          counts, unit_events=unit_events, events=events)
-    contrast.members = {"all": "core and attached", "core": "core only"}[config.contrast.members]
+    contrast.members = _MEMBERS[config.contrast.members]
     frames_contrast = None
     if frames is not None:  # the same analyses with the frames as the labelling
         # (within events over framings only: the frames' within-event contrast would add as much again)
@@ -679,7 +682,7 @@ def _manifest(config: Config, engine, corpus: Corpus, found_units: UnitsStage, e
                                    for part in within["agenda_framing"]]}
     if over_time is not None:
         manifest["time"] = {"bin": over_time.bin, "dates": over_time.dates,
-                            "members": {"all": "core and attached", "core": "core only"}[config.contrast.members]}
+                            "members": _MEMBERS[config.contrast.members]}
     if frames_data is not None:
         validation = frames_data["validation"] or {}
         manifest["frames"] = {"method": frames_data["method"], "codebook": frames_data["codebook"],

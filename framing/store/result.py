@@ -240,12 +240,8 @@ class Result:
     def at_level(self, level: int) -> pd.Series:
         """Each unit's framing at ``level`` of the hierarchy (0: the framings; 1: their parents...), indexed by
         unit id; -1 is unassigned."""
+        self._check_level(level)
         labels = self.units["framing"].to_numpy()
-        if level and self.hierarchy_data is None:
-            raise FramingError("this run has no hierarchy (hierarchy.enabled was off, or it found fewer than two "
-                               "framings)")
-        if level and level > len(self.hierarchy_data.levels):
-            raise FramingError(f"level {level}: this run's hierarchy has levels 0 to {len(self.hierarchy_data.levels)}")
         at = level_labels(labels, self.hierarchy_data, level) if level else labels
         return pd.Series(at, index=self.units["unit_id"], name=f"level_{level}")
 
@@ -436,13 +432,20 @@ class Result:
         return {"shares": shares, "divergence": float(data.divergence.loc[group_a, group_b]), "words": words,
                 "narratives": narratives, "test": data.test}
 
+    def _check_level(self, level: int) -> None:
+        if level and self.hierarchy_data is None:
+            raise FramingError("this run has no hierarchy (hierarchy.enabled was off, or it found fewer than two "
+                               "framings)")
+        if level and level > len(self.hierarchy_data.levels):
+            raise FramingError(f"level {level}: this run's hierarchy has levels 0 to {len(self.hierarchy_data.levels)}")
+
     def _distinct_at_level(self, level: int) -> tuple[np.ndarray | None, dict[int, str]]:
         """The distinct units' labels at ``level`` of the tree (None at level 0: the framings) and every label's
         name (framings and parents)."""
         names = {f.id: f.label for f in self.framings}
         if not level:
             return None, names
-        self.at_level(level)  # the same errors: no tree, no such level
+        self._check_level(level)
         names.update({p.id: p.label for p in self.hierarchy_data.parents})
         distinct = self.units[self.units["duplicate_of"].astype(str) == ""] if "duplicate_of" in self.units.columns \
             else self.units
