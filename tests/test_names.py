@@ -87,8 +87,10 @@ def test_phrase_names_read_as_phrases_without_repeats_and_parents_apart_from_chi
     parent_centres = np.zeros((6, centres.shape[1]))
     parent_centres[5] = centres.mean(0) / np.linalg.norm(centres.mean(0))
     parent = phrase_names({5: siege + corridors}, {5: terms[0] + terms[1]}, parent_centres, encode, stop_words(),
-                          owners={5: [0] * 4 + [1] * 4}, taken={5: {names[0][0], names[1][0]}})
+                          owners={5: [0] * 4 + [1] * 4}, taken=names[0][1] + names[1][1])
     assert parent[5][1] and not {p.lower() for p in parent[5][1]} & {names[0][0], names[1][0]}
+    # nor any part of a child's name (a two-part name's second part too)
+    assert not {p.lower() for p in parent[5][1]} & {p.lower() for p in names[0][1] + names[1][1]}
     assert all(sum(p.lower() in t.lower() for t in siege) and sum(p.lower() in t.lower() for t in corridors)
                or any(w in " ".join(siege).lower() and w in " ".join(corridors).lower() for w in p.lower().split())
                for p in parent[5][1])

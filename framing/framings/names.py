@@ -23,7 +23,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -165,7 +165,7 @@ _LENGTH_SCORE = {1: -0.3, 2: 0.0, 3: 0.0, 4: -0.05}
 def phrase_names(passages: Mapping[int, Sequence[str]], terms: Mapping[int, Sequence[tuple[str, float]]],
                  centres: np.ndarray, encode: Callable[[list[str]], np.ndarray], stop_words: frozenset[str], *,
                  n_parts: int = 2, n_candidates: int = 20, owners: Mapping[int, Sequence[int]] | None = None,
-                 taken: Mapping[int, set[str]] | None = None) -> dict[int, tuple[str, list[str]]]:
+                 taken: Iterable[str] = ()) -> dict[int, tuple[str, list[str]]]:
     """A name per id from its central ``passages`` (nearest the centre first): the best phrase and up to
     ``n_parts - 1`` more that share no word with the parts before them, joined by " · "; with the parts.
 
@@ -174,7 +174,7 @@ def phrase_names(passages: Mapping[int, Sequence[str]], terms: Mapping[int, Sequ
     few other ids' passages do, less a bare word's or a long phrase's penalty. Names are given in the order of
     ``passages`` (largest framing first), and no two names share a part. ``owners[id][k]``: which child
     passage ``k`` of a parent came from — a parent's phrase must then be held by two children's passages when
-    any is. ``taken[id]``: names it may not take (a parent's children's)."""
+    any is. ``taken``: phrases no part may be (the parts of names given before: the framings', for parents)."""
     found = {key: phrase_candidates(texts, stop_words) for key, texts in passages.items()}
     spread: dict[str, int] = {}  # how many ids' passages hold each phrase
     for held, _ in found.values():
@@ -212,7 +212,7 @@ def phrase_names(passages: Mapping[int, Sequence[str]], terms: Mapping[int, Sequ
     vectors = np.asarray(encode(every), dtype=np.float32) if every else np.zeros((0, centres.shape[1]), np.float32)
     row_of = {p: k for k, p in enumerate(every)}
     names: dict[int, tuple[str, list[str]]] = {}
-    used: set[str] = set()  # parts given so far: no two names share a phrase
+    used = {phrase.lower() for phrase in taken}  # parts given so far: no two names share a phrase
     for key, rows in candidates.items():
         if not rows:
             names[key] = ("(no recurring phrase)", [])
@@ -221,12 +221,11 @@ def phrase_names(passages: Mapping[int, Sequence[str]], terms: Mapping[int, Sequ
         order = np.argsort(-score, kind="stable")
         parts: list[str] = []
         stems: set[str] = set()
-        blocked = used | {name.lower() for name in (taken or {}).get(key, set())}
         best = float(score[order[0]])
         for k in order:
             phrase, show = rows[k][0], rows[k][1]
-            if phrase in blocked:
-                continue  # a part of another name, or of a parent's children's names
+            if phrase in used:
+                continue  # a part of another name
             words = {_stem(w) for w in phrase.split()} - CONNECTIVES
             if stems & words:
                 continue

@@ -225,15 +225,13 @@ def _hierarchy(config: Config, framings: list[Framing], centroids: np.ndarray, m
         for parent in tree.parents:
             parent.label, parent.phrases = named[parent.id]
     elif settings.naming == "phrases" and tree.parents:
-        label_of = {f.id: f.label for f in framings}
-        label_of.update({p.id: p.label for p in tree.parents})
-        passages, owners, taken = {}, {}, {}
+        passages, owners = {}, {}
         for parent in tree.parents:
             pairs = [(text, leaf) for leaf in parent.leaves for text in central.get(leaf, [])]
             passages[parent.id], owners[parent.id] = [t for t, _ in pairs], [o for _, o in pairs]
-            taken[parent.id] = {label_of[c] for c in parent.children} | {label_of[f] for f in parent.leaves}
         named = phrase_names(passages, terms, centres, encode, stop_words(), n_parts=settings.phrase_parts,
-                             n_candidates=settings.candidates, owners=owners, taken=taken)
+                             n_candidates=settings.candidates, owners=owners,
+                             taken=[part for f in framings for part in f.phrases or [f.label]])
         for parent in tree.parents:
             parent.label, parent.phrases = named[parent.id]
     return tree
