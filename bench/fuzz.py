@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_targets(package_root: Path, examples: int) -> tuple[dict[str, dict[str, int]], list[str]]:
     """Per target: inputs tried (passing + failing, as hypothesis counts them) and failing; plus error lines."""
-    env = {**os.environ, "FRAMING_FUZZ_EXAMPLES": str(examples)}
+    env = {**os.environ, "FRAMING_FUZZ_EXAMPLES": str(examples), "FRAMING_FUZZ_RANDOM": "1"}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--hypothesis-show-statistics",
          str(package_root / "tests" / "test_fuzz.py")],

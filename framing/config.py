@@ -41,8 +41,20 @@ def _path_text(value: str) -> str:
 PathText = Annotated[str, AfterValidator(_path_text)]
 
 
+# hdbscan and numpy take counts as C integers: a larger number is refused here in one line, not met as an
+# OverflowError after the embedding. No setting means anything near it (the seed's own bound is this too).
+LARGEST_COUNT = 2**32 - 1
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_a_count(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > LARGEST_COUNT:
+            raise ValueError(f"Input should be less than or equal to {LARGEST_COUNT}")
+        return value
 
 
 class RunConfig(_Section):
@@ -284,8 +296,12 @@ class ContrastConfig(_Section):
         "all", description="which framing members the shares, tests, words and shares over time count: all (core and "
                            "attached) or core (HDBSCAN's own members; attached units match their framing's coded "
                            "majority frame about two thirds as often, twice as often as chance: bench/membership.py)")
-    bootstrap: int = Field(1000, ge=0, description="bootstrap resamples of documents for the intervals")
-    permutations: int = Field(1000, ge=0, description="permutations for the tests")
+    # The resampled shares are held until their percentiles are taken: 10,000 draws x 2,800 framings is 224 MB
+    # (bench/edge_runs.py found a run with 2**31 draws taking all of a machine's memory)
+    bootstrap: int = Field(1000, ge=0, le=10_000,
+                           description="bootstrap resamples of documents for the intervals (at most 10,000)")
+    permutations: int = Field(1000, ge=0, le=100_000,
+                              description="permutations for the tests (at most 100,000: p-values to 0.00001)")
     min_units: int = Field(5, ge=1, description="units each group needs in a framing to contrast them there")
     top_words: int = Field(15, ge=1, description="contrast words per side, framing and pair")
     axes: list[AxisConfig] = Field(default_factory=list, description="semantic axes between two poles")
@@ -352,7 +368,8 @@ class TimeConfig(_Section):
     bin: Literal["auto", "day", "week", "month"] = Field(
         "auto", description="auto: days for a corpus spanning up to 31 days, weeks up to 26 weeks, else months")
     dayfirst: bool = Field(False, description="read 03/04/2016 as 3 April (true) or March 4 (false)")
-    bootstrap: int = Field(200, ge=0, description="resamples of each bin's documents for the 95% intervals")
+    bootstrap: int = Field(200, ge=0, le=10_000,
+                           description="resamples of each bin's documents for the 95% intervals (at most 10,000)")
 
 
 class ReportConfig(_Section):
@@ -497,7 +514,8 @@ def _describe_error(exc: ValidationError, data: dict[str, Any], origin: str) -> 
     if error["type"] == "model_type":
         return f"{origin}: {dotted} must be a mapping of keys (allowed: {', '.join(_allowed_keys(Config, loc))}){more}"
     given = error.get("input")
-    return f"{origin}: {dotted}: {error['msg']} (got {_short(given)}){more}"
+    message = error["msg"].removeprefix("Value error, ")  # pydantic's prefix for a validator's own ValueError
+    return f"{origin}: {dotted}: {message} (got {_short(given)}){more}"
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:

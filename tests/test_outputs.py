@@ -101,7 +101,7 @@ def test_run_name_must_be_a_plain_folder_name(tmp_path, capsys, no_analysis, mon
     (tmp_path / "other" / "keep.txt").write_text("keep")
     before = snapshot(tmp_path)
     code, err = run_cli(capsys, "run", "--set", f"run.name={name}")
-    assert code == 2 and len(err) == 1 and "run.name: Value error, must be a plain folder name" in err[0], err
+    assert code == 2 and len(err) == 1 and "run.name: must be a plain folder name" in err[0], err
     assert snapshot(tmp_path) == before and earlier.is_dir()
 
 
