@@ -88,8 +88,9 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="score a saved run against gold labels coded by hand")
     evaluate.add_argument("run_dir", help="a run folder written by framing run")
     evaluate.add_argument("gold", help="CSV: unit_id, doc_id or text, and frame (or label)")
-    evaluate.add_argument("--permutations", type=_whole_number(0), default=100,
-                          help="random partitions behind the baseline figures (default 100)")
+    evaluate.add_argument("--permutations", type=_whole_number(0, 100_000), default=100,
+                          help="random partitions behind the baseline figures (default 100, at most 100,000 as "
+                               "contrast.permutations)")
 
     serve = commands.add_parser("serve", help="open a saved run's report with its passages served on demand "
                                               "(for runs too large for one file; local and read-only)")

@@ -296,6 +296,8 @@ def test_the_summary_says_when_writing_the_run_folder_set_the_peak():
     (["run", "--set", "run.seed=4294967296"], "run.seed: Input should be less than 4294967296"),
     (["serve", "outputs/example", "--port", "70000"], "--port: 70000 is out of range"),
     (["contrast", "outputs/example", "a", "b", "--words", "-3"], "--words: -3 is out of range"),
+    (["evaluate", "outputs/example", "gold.csv", "--permutations", "2147483648"],
+     "--permutations: 2147483648 is out of range: give a number from 0 to 100000"),
 ])
 def test_out_of_range_numbers_are_refused_before_any_work(tmp_path, args, pattern):
     """Regression (issue 30, 6 and 7): a seed of -1 or 2**32 was a traceback after embedding; --port 70000 and

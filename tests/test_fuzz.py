@@ -25,11 +25,8 @@ from framing.errors import FramingError
 from framing.units.segment import segment
 
 EXAMPLES = int(os.environ.get("FRAMING_FUZZ_EXAMPLES", "100"))
-# The same inputs on every run, so that a CI run fails for a change, not for a draw (a random draw of a whole run
-# with contrast.bootstrap = 2**31 once took CI's memory); bench/fuzz.py sets FRAMING_FUZZ_RANDOM=1 to explore.
-DERANDOMIZE = not os.environ.get("FRAMING_FUZZ_RANDOM")
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
-                derandomize=DERANDOMIZE)
+# derandomized by tests/conftest.py's profile unless FRAMING_FUZZ_RANDOM is set (bench/fuzz.py)
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 # Any code point, surrogates and controls included: what a scraped page or a broken JSON escape can hold.
@@ -357,7 +354,7 @@ _NOT_RUN = {("engine", "name"), ("engine", "address"), ("embedding", "model"), (
             ("describe", "match_run")}
 RUN_KEYS = [entry for entry in CONFIG_KEYS if entry[:2] not in _NOT_RUN]
 RUNS = settings(max_examples=int(os.environ.get("FRAMING_FUZZ_RUNS", "12")), deadline=None,
-                suppress_health_check=list(HealthCheck), derandomize=DERANDOMIZE)
+                suppress_health_check=list(HealthCheck))
 
 
 @pytest.mark.slow
