@@ -4,7 +4,7 @@ Runs ``tests/test_fuzz.py`` (hypothesis) with many inputs per target and reads h
 ``--against REV`` runs the same targets against the package as it was at a git revision (checked out in a
 temporary worktree), which is how the failures that the reliability work fixed were found and counted.
 
-    python bench/fuzz.py --examples 2000
+    python bench/fuzz.py --examples 2000 --runs 400
     python bench/fuzz.py --examples 2000 --against 679f297
 """
 from __future__ import annotations
@@ -21,9 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_targets(package_root: Path, examples: int) -> tuple[dict[str, dict[str, int]], list[str]]:
+def run_targets(package_root: Path, examples: int, runs: int) -> tuple[dict[str, dict[str, int]], list[str]]:
     """Per target: inputs tried (passing + failing, as hypothesis counts them) and failing; plus error lines."""
-    env = {**os.environ, "FRAMING_FUZZ_EXAMPLES": str(examples), "FRAMING_FUZZ_RANDOM": "1"}
+    env = {**os.environ, "FRAMING_FUZZ_EXAMPLES": str(examples), "FRAMING_FUZZ_RUNS": str(runs),
+           "FRAMING_FUZZ_RANDOM": "1"}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--hypothesis-show-statistics",
          str(package_root / "tests" / "test_fuzz.py")],
@@ -50,6 +51,8 @@ def run_targets(package_root: Path, examples: int) -> tuple[dict[str, dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=2000, help="inputs per target (default 2000)")
+    parser.add_argument("--runs", type=int, default=400,
+                        help="whole runs of the example with settings at their edges (default 400; CI runs 12)")
     parser.add_argument("--against", help="a git revision whose package is fuzzed instead of the working tree's")
     args = parser.parse_args()
     worktree = None
@@ -61,7 +64,7 @@ def main() -> None:
         shutil.copy(ROOT / "tests" / "test_fuzz.py", worktree / "tests" / "test_fuzz.py")
         root = worktree
     try:
-        stats, errors = run_targets(root, args.examples)
+        stats, errors = run_targets(root, args.examples, args.runs)
     finally:
         if worktree is not None:
             subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=False)
