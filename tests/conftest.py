@@ -8,8 +8,8 @@ import pytest
 from hypothesis import settings
 
 # Every hypothesis test draws the same inputs on every run, so that a CI run fails for a change, not for a draw (a
-# random whole run with contrast.bootstrap = 2**31 once took CI's memory). bench/fuzz.py sets FRAMING_FUZZ_RANDOM=1
-# to draw new ones by the thousand.
+# random whole run once took CI's memory: likely a bootstrap count from 2**31, what bench/edge_runs.py found).
+# bench/fuzz.py sets FRAMING_FUZZ_RANDOM=1 to draw new ones by the thousand.
 settings.register_profile("framing", derandomize=not os.environ.get("FRAMING_FUZZ_RANDOM"))
 settings.load_profile("framing")
 

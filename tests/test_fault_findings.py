@@ -140,8 +140,8 @@ def test_config_values_that_tracebacked_are_one_line(tmp_path, capsys, overrides
     assert expected in one_line(capsys, "run", *args, "--out", str(tmp_path / "run"))
 
 
-# Found by CI's whole-run fuzzing (a run with contrast.bootstrap = 2**31 took all of the machine's memory and was
-# killed) and then by sweeping every numeric setting's edges (bench/edge_runs.py): the counts that scale the
+# Found after CI's whole-run fuzzing was killed for memory, by sweeping every numeric setting's edges
+# (bench/edge_runs.py: bootstrap counts from 2**31 took 5 GB and more; permutations hung): the counts that scale the
 # resampling are bounded, and no count passes what the C code under them takes.
 @pytest.mark.parametrize("override, expected", [
     ("contrast.bootstrap=2147483648", "contrast.bootstrap: Input should be less than or equal to 10000"),
