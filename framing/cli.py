@@ -263,7 +263,7 @@ def _cmd_contrast(args: argparse.Namespace) -> int:
     from .store.result import load_result
 
     result = load_result(args.run_dir)
-    data = result.contrast(by=args.by, group_by=args.group_by, level=args.level)
+    data = result.contrast(by=args.by, group_by=args.group_by, level=args.level, progress=None)
     test = data.test
     print(f"groups ({data.grouping}): " + "; ".join(f"{g} = {', '.join(m)}" for g, m in data.groups.items()))
     print(f"framing use depends on group? {test['statistic']} = {test['value']}, permutation p = {test['p_value']} "

@@ -361,9 +361,10 @@ def test_the_starter_config_says_where_out_dir_is_taken_from(tmp_path, capsys):
     assert "taken from the folder you run framing in, not the config's" in out_dir_line
 
 
-def test_the_framings_stage_says_what_it_does_and_the_phrases_bar_is_not_the_units_bar(tmp_path, capfd):
+def test_the_framings_and_contrast_stages_say_what_they_do_and_the_phrases_bar_is_not_the_units_bar(tmp_path, capfd):
     """Issue 29: the framings stage printed nothing for 56 s, and a second "embedding" bar after clustering (the
-    names' phrases) looked like the run embedding again."""
+    names' phrases) looked like the run embedding again. The contrast stage, 34 s at a million units, was silent
+    too."""
     import framing
 
     framing.analyze(None, str(ROOT / "configs/example.yaml"), embedding__cache_dir=str(tmp_path / "cache"),
@@ -372,6 +373,9 @@ def test_the_framings_stage_says_what_it_does_and_the_phrases_bar_is_not_the_uni
     assert "framings: UMAP (neighbour graph, clustering space, map)" in err
     assert "framings: clustering (HDBSCAN)" in err
     assert "embedding names' and frames' phrases" in err
+    assert "contrast: permutation test (1,000 permutations)" in err
+    assert "contrast: words that separate the groups" in err
+    assert "contrast within events: stratified permutation test" in err
 
 
 def test_frames_without_labels_and_untested_frames_are_in_the_summary_and_the_result(tmp_path, cache_dir, capsys):

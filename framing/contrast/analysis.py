@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..frames.assign import PREDICTION, FrameAssignment, adjusted_shares
 from ..framings.partition import UNASSIGNED
+from ..progress import step_bar
 from .axes import axis_summaries
 from .design import ContrastInput, Design, design_of, group_pairs
 from .narratives import narratives
@@ -114,29 +115,42 @@ def compute_contrast(data: ContrastInput, encode: Callable[[list[str]], np.ndarr
                      pairs: Sequence[Sequence[str]] | None = None, bootstrap: int = 1000, permutations: int = 1000,
                      min_units: int = 5, top_words: int = 15, n_passages: int = 3,
                      frames: FrameAssignment | None = None, axes: Sequence[Mapping[str, Any]] = (),
-                     seed: int = 42) -> Contrast:
+                     seed: int = 42, progress: bool | None = False, stage: str = "contrast") -> Contrast:
     """Compute the contrast tables, tests, words, narratives, sub-framings, frame shares and axes.
 
     ``data.framings`` is the labelling compared: framings, or (for the contrast over frames) frame indices.
     ``frames`` (the frames stage's assignment for the same units) adds each framing's and each group's frame
     distribution, with the shares corrected for the classifier's measured confusion when it was validated.
+    ``progress``: a bar naming the step that runs (None: on a terminal), headed ``stage``.
     """
     rng = np.random.default_rng(seed)
-    design = design_of(data, groups, group_by)
-    table = shares_table(design, data.framing_labels, bootstrap, rng)
-    test = permutation_test(design, permutations, rng)
-    divergence = divergences(design)
-    compared = list(_compared(design, data.framings, group_pairs(design, pairs), min_units))
-    words = contrast_words(data, compared, top_words)
     vectors = data.embeddings is not None
-    told = narratives(data, compared, n_passages) if vectors else []
-    split = subframings(data, compared, rng) if vectors else []
-    codebook_out = None
-    if frames is not None:
-        codebook_out = _frame_summary(frames, data.framings, design.label_ids, design.unit_group, design.names,
-                                      design.doc_of_unit, design.kept, design.doc_group, bootstrap, rng)
-    axes_out, unit_scores = (axis_summaries(data, design, axes, encode, bootstrap, permutations, rng) if vectors
-                             else ([], {}))
+    steps = 3 + 2 * vectors + (frames is not None) + bool(axes and vectors)
+    with step_bar(progress, stage, steps) as step:
+        step("groups and bootstrap intervals of the shares")
+        design = design_of(data, groups, group_by)
+        table = shares_table(design, data.framing_labels, bootstrap, rng)
+        step(f"permutation test ({permutations:,} permutations)")
+        test = permutation_test(design, permutations, rng)
+        divergence = divergences(design)
+        compared = list(_compared(design, data.framings, group_pairs(design, pairs), min_units))
+        step(f"words that separate the groups ({len(compared):,} comparisons of a pair in a framing)")
+        words = contrast_words(data, compared, top_words)
+        told, split = [], []
+        if vectors:
+            step("each group's typical passages")
+            told = narratives(data, compared, n_passages)
+            step("sub-framings that follow the groups")
+            split = subframings(data, compared, rng)
+        codebook_out = None
+        if frames is not None:
+            step("frame shares")
+            codebook_out = _frame_summary(frames, data.framings, design.label_ids, design.unit_group, design.names,
+                                          design.doc_of_unit, design.kept, design.doc_group, bootstrap, rng)
+        axes_out, unit_scores = [], {}
+        if axes and vectors:
+            step("semantic axes")
+            axes_out, unit_scores = axis_summaries(data, design, axes, encode, bootstrap, permutations, rng)
     return Contrast(groups=design.group_defs, grouping=design.grouping, table=table, test=test,
                     divergence=divergence, words=words, narratives=told, subframings=split, codebook=codebook_out,
                     axes=axes_out, unit_scores=unit_scores)

@@ -60,7 +60,8 @@ def regroup(units: pd.DataFrame, framing_labels: Mapping[int, str], *, group_by:
             groups: Mapping[str, Sequence[str]] | None = None, pairs: Sequence[Sequence[str]] | None = None,
             members: str = "all", bootstrap: int = 1000, permutations: int = 1000, min_units: int = 5,
             top_words: int = 15, seed: int = 42, events: Sequence[Mapping[str, Any]] | None = None,
-            frame_names: Sequence[str] | None = None, labels: np.ndarray | None = None) -> Contrast:
+            frame_names: Sequence[str] | None = None, labels: np.ndarray | None = None,
+            progress: bool | None = False) -> Contrast:
     """The contrast of a saved unit table under ``group_by`` (a metadata column, ``source`` or ``section``) or
     ``groups`` (name → sources): shares with intervals, the permutation test, divergences and contrast words, and
     — when the table has an ``event`` column and ``events`` are given — everything within events except the
@@ -69,7 +70,8 @@ def regroup(units: pd.DataFrame, framing_labels: Mapping[int, str], *, group_by:
     ``frame_names`` (the run's frames, in order): the same contrast over the ``frame`` column instead of the
     framings — what a run's frames contrast is (every unit with a frame; not within events, as in a run).
     ``labels``: a label per distinct unit (in the table's order) to compare instead of the framings, e.g. the
-    broader framings of a level of the tree, named by ``framing_labels``."""
+    broader framings of a level of the tree, named by ``framing_labels``. ``progress``: a bar naming the step that
+    runs (None: on a terminal)."""
     distinct, doc_meta = _distinct(units)
     check_group_field(group_by, doc_meta)
     compared, names, members = _compared(distinct, framing_labels, members, frame_names, labels)
@@ -82,12 +84,13 @@ def regroup(units: pd.DataFrame, framing_labels: Mapping[int, str], *, group_by:
                          framings=compared, embeddings=None, framing_labels=names, doc_meta=doc_meta)
     contrast = compute_contrast(data, lambda texts: np.zeros((len(texts), 0)), groups=groups, group_by=group_by,
                                 pairs=pairs, bootstrap=bootstrap, permutations=permutations, min_units=min_units,
-                                top_words=top_words, seed=seed)
+                                top_words=top_words, seed=seed, progress=progress)
     contrast.members = {"all": "core and attached", "core": "core only", "frames": "every unit with a frame"}[members]
     if events is not None and "event" in distinct.columns:
         contrast.within_events = within_events(
             data, distinct["event"].to_numpy(dtype=np.int64), events, groups=groups, group_by=group_by, pairs=pairs,
-            permutations=permutations, bootstrap=bootstrap, min_units=min_units, top_words=top_words, seed=seed)
+            permutations=permutations, bootstrap=bootstrap, min_units=min_units, top_words=top_words, seed=seed,
+            progress=progress)
     return contrast
 
 

@@ -25,6 +25,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..framings.vectors import members_of
+from ..progress import step_bar
 from .design import ContrastInput, Design, design_of, group_pairs
 from .narratives import typical_passages
 from .resampling import bootstrap_multiplicities
@@ -279,46 +280,54 @@ def within_events(data: ContrastInput, unit_events: np.ndarray, events: Sequence
                   groups: Mapping[str, Sequence[str]] | None = None, group_by: str | None = None,
                   pairs: Sequence[Sequence[str]] | None = None, permutations: int = 1000, bootstrap: int = 1000,
                   min_units: int = 5, top_words: int = 15, n_passages: int = 3, seed: int = 42,
-                  keep_source_words: bool = False) -> dict[str, Any]:
+                  keep_source_words: bool = False, progress: bool | None = False) -> dict[str, Any]:
     """Everything compared within events (see the module docstring): what contrast.json's ``within_events`` holds.
 
     ``unit_events`` (n,) each distinct unit's event; ``events`` the events' records (``id``, ``label``). The groups
     are those of the corpus-wide contrast (``groups`` / ``group_by``); the words leave out the words of the groups'
-    and sources' names unless ``keep_source_words``.
+    and sources' names unless ``keep_source_words``. ``progress``: a bar naming the step that runs (None: on a
+    terminal).
     """
-    rng = np.random.default_rng([seed, 7])  # its own stream: the corpus-wide contrast's draws are unchanged
-    design = design_of(data, groups, group_by)
-    pair_list = group_pairs(design, pairs)
-    n_events = max(int(unit_events.max(initial=-1)) + 1, len(events))
-    design_doc_event = np.zeros(design.doc_group.size, dtype=np.int64)
-    design_doc_event[design.doc_of_unit] = unit_events[design.kept]
-    label_of_event = {int(e["id"]): str(e.get("label", "")) for e in events}
-    shared = _told_by_several(design, design_doc_event, n_events)
-    test = stratified_permutation_test(design, design_doc_event, n_events, permutations, rng)
-    tables = event_tables(design, design_doc_event, design.doc_group, n_events)
-    shares = []
-    for e in shared:
-        for g, group in enumerate(design.names):
-            total = tables[e, g].sum()
-            for k, f in enumerate(design.label_ids):
-                if total and tables[e, g, k]:
-                    shares.append({"event": int(e), "group": group, "framing": f,
-                                   "label": data.framing_labels.get(f, ""), "count": int(tables[e, g, k]),
-                                   "share": round(float(tables[e, g, k] / total), 6)})
-    divergence = []
-    for a, b in pair_list:
-        ia, ib = design.names.index(a), design.names.index(b)
+    with step_bar(progress, "contrast within events", 5) as step:
+        rng = np.random.default_rng([seed, 7])  # its own stream: the corpus-wide contrast's draws are unchanged
+        design = design_of(data, groups, group_by)
+        pair_list = group_pairs(design, pairs)
+        n_events = max(int(unit_events.max(initial=-1)) + 1, len(events))
+        design_doc_event = np.zeros(design.doc_group.size, dtype=np.int64)
+        design_doc_event[design.doc_of_unit] = unit_events[design.kept]
+        label_of_event = {int(e["id"]): str(e.get("label", "")) for e in events}
+        shared = _told_by_several(design, design_doc_event, n_events)
+        step(f"stratified permutation test ({permutations:,} permutations)")
+        test = stratified_permutation_test(design, design_doc_event, n_events, permutations, rng)
+        step("shares and divergences per event")
+        tables = event_tables(design, design_doc_event, design.doc_group, n_events)
+        shares = []
         for e in shared:
-            if tables[e, ia].sum() and tables[e, ib].sum():
-                divergence.append({"event": int(e), "label": label_of_event.get(int(e), ""), "group_a": a,
-                                   "group_b": b, "jsd": round(jensen_shannon(tables[e, ia], tables[e, ib]), 6),
-                                   "units_a": int(tables[e, ia].sum()), "units_b": int(tables[e, ib].sum())})
-    parts = [_agenda_and_framing(design, design_doc_event, n_events, design.names.index(a), design.names.index(b),
-                                 bootstrap, rng, data.framing_labels) for a, b in pair_list]
-    exclude = set() if keep_source_words else source_words(
-        list(design.names) + [s for members in design.group_defs.values() for s in members] + list(set(data.sources)))
-    words = _words(data, design, unit_events, shared, pair_list, top_words, exclude)
-    passages = _passages(data, design, unit_events, shared, pair_list, min_units, n_passages, label_of_event)
+            for g, group in enumerate(design.names):
+                total = tables[e, g].sum()
+                for k, f in enumerate(design.label_ids):
+                    if total and tables[e, g, k]:
+                        shares.append({"event": int(e), "group": group, "framing": f,
+                                       "label": data.framing_labels.get(f, ""), "count": int(tables[e, g, k]),
+                                       "share": round(float(tables[e, g, k] / total), 6)})
+        divergence = []
+        for a, b in pair_list:
+            ia, ib = design.names.index(a), design.names.index(b)
+            for e in shared:
+                if tables[e, ia].sum() and tables[e, ib].sum():
+                    divergence.append({"event": int(e), "label": label_of_event.get(int(e), ""), "group_a": a,
+                                       "group_b": b, "jsd": round(jensen_shannon(tables[e, ia], tables[e, ib]), 6),
+                                       "units_a": int(tables[e, ia].sum()),
+                                       "units_b": int(tables[e, ib].sum())})
+        step("agenda and framing, with bootstrap intervals")
+        parts = [_agenda_and_framing(design, design_doc_event, n_events, design.names.index(a),
+                                     design.names.index(b), bootstrap, rng, data.framing_labels) for a, b in pair_list]
+        names = list(design.names) + [s for members in design.group_defs.values() for s in members]
+        exclude = set() if keep_source_words else source_words(names + list(set(data.sources)))
+        step("words that separate the groups within events")
+        words = _words(data, design, unit_events, shared, pair_list, top_words, exclude)
+        step("side-by-side passages")
+        passages = _passages(data, design, unit_events, shared, pair_list, min_units, n_passages, label_of_event)
     return {"test": test, "events": [int(e) for e in shared], "shares": shares, "divergence": divergence,
             "agenda_framing": parts, "words": words, "passages": passages, "words_left_out": sorted(exclude)}
 

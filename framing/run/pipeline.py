@@ -375,7 +375,7 @@ def _analyze(corpus_or_path, config: Config, engine, progress: bool | None,
         with timer.stage("contrast"):
             contrast, frames_contrast, unit_groups = _contrast_stage(
                 config, doc_meta, representatives, compared, compared_names, embeddings, frames, encode,
-                unit_events, events)
+                unit_events, events, progress)
     over_time = None
     if config.time.enabled:
         with timer.stage("time"):
@@ -584,7 +584,7 @@ def _framings_stage(config: Config, model: FramingModel, clustered: np.ndarray, 
 
 def _contrast_stage(config: Config, doc_meta: dict[str, dict], representatives: "_Distinct", compared: np.ndarray,
                     compared_names: dict[int, str], embeddings: np.ndarray, frames: FrameAssignment | None, encode,
-                    unit_events: np.ndarray | None, events: Events | None
+                    unit_events: np.ndarray | None, events: Events | None, progress: bool | None = False
                     ) -> tuple[Contrast, Contrast | None, list[str]]:
     """The contrast over the compared labels (framings, or a level of the tree), and over the frames; each distinct
     unit's group (for the unit table)."""
@@ -593,13 +593,14 @@ def _contrast_stage(config: Config, doc_meta: dict[str, dict], representatives: 
         config.contrast.group_by, doc_meta)[0]]
     counts = word_counts(representatives.texts)  # counted once for both contrasts
     contrast = _contrast(config, doc_meta, representatives, compared, embeddings, compared_names, frames, encode,
-                         counts, unit_events=unit_events, events=events)
+                         counts, unit_events=unit_events, events=events, progress=progress)
     contrast.members = _MEMBERS[config.contrast.members]
     frames_contrast = None
     if frames is not None:  # the same analyses with the frames as the labelling
         # (within events over framings only: the frames' within-event contrast would add as much again)
         frames_contrast = _contrast(config, doc_meta, representatives, frames.frame, embeddings,
-                                    dict(enumerate(frames.names)), None, encode, counts, axes=False)
+                                    dict(enumerate(frames.names)), None, encode, counts, axes=False,
+                                    progress=progress, stage="contrast over frames")
         frames_contrast.members = "every unit with a frame"
     return contrast, frames_contrast, unit_groups
 
@@ -933,7 +934,8 @@ def _frames(settings: FramesConfig, units: UnitTable, groups: DuplicateGroups, e
 def _contrast(config: Config, doc_meta: dict[str, dict], representatives: "_Distinct",
               labels: np.ndarray, embeddings: np.ndarray, label_names: dict[int, str],
               frames: FrameAssignment | None, encode, counts, axes: bool = True,
-              unit_events: np.ndarray | None = None, events: Events | None = None) -> Contrast:
+              unit_events: np.ndarray | None = None, events: Events | None = None, progress: bool | None = False,
+              stage: str = "contrast") -> Contrast:
     """The contrast of ``labels`` (framings, or frames) between groups, over the corpus and (with events) within
     events; ``encode(texts)`` embeds axis poles with the run's embedder and cache."""
     settings = config.contrast
@@ -946,13 +948,13 @@ def _contrast(config: Config, doc_meta: dict[str, dict], representatives: "_Dist
         data, encode, groups=settings.groups, group_by=settings.group_by, pairs=settings.pairs,
         bootstrap=settings.bootstrap, permutations=settings.permutations, min_units=settings.min_units,
         top_words=settings.top_words, frames=frames, axes=[a.model_dump() for a in settings.axes] if axes else [],
-        seed=config.run.seed,
+        seed=config.run.seed, progress=progress, stage=stage,
     )
     if events is not None and unit_events is not None:
         contrast.within_events = within_events(
             data, unit_events, events.events, groups=settings.groups, group_by=settings.group_by,
             pairs=settings.pairs, permutations=settings.permutations, bootstrap=settings.bootstrap,
-            min_units=settings.min_units, top_words=settings.top_words, seed=config.run.seed)
+            min_units=settings.min_units, top_words=settings.top_words, seed=config.run.seed, progress=progress)
     return contrast
 
 

@@ -369,7 +369,7 @@ class Result:
     def contrast(self, group_a: str | None = None, group_b: str | None = None, framing: int | None = None,
                  by: str = "framings", within: str | None = None, group_by: str | None = None,
                  groups: dict[str, list[str]] | None = None, pairs: list[list[str]] | None = None,
-                 level: int | None = None):
+                 level: int | None = None, progress: bool | None = False):
         """How sources (or groups) tell the same events differently.
 
         No arguments: the whole ``Contrast`` (tables, test, divergences, words, narratives, codebook, axes).
@@ -390,6 +390,7 @@ class Result:
         the same questions under another grouping, over framings or (``by="frames"``) frames, computed from the
         saved unit table in seconds — nothing is embedded or clustered again; ``level`` (1, 2, ...): the broader
         framings of that level of the tree compared instead (``0``: the framings), so a regrouped contrast has none; run the corpus with that grouping for them).
+        ``progress``: a bar naming the step a regrouping is at (None: on a terminal).
         """
         if by not in ("framings", "frames"):
             raise FramingError(f"contrast by {by!r}: framings or frames")
@@ -404,7 +405,7 @@ class Result:
             if group_by is None and groups is None:  # the run's own grouping, at another level
                 settings = self.manifest.get("config", {}).get("contrast", {})
                 group_by, groups = settings.get("group_by"), settings.get("groups")
-            data = self._regrouped(group_by, groups, pairs, by, level or 0)
+            data = self._regrouped(group_by, groups, pairs, by, level or 0, progress)
         if data is None:
             raise FramingError("this run has no contrast" + (" over frames (it has no frames.codebook or "
                                                              "frames.labels)" if by == "frames" else
@@ -452,7 +453,8 @@ class Result:
         return level_labels(distinct["framing"].to_numpy(), self.hierarchy_data, level), names
 
     def _regrouped(self, group_by: str | None, groups: dict[str, list[str]] | None,
-                   pairs: list[list[str]] | None, by: str = "framings", level: int = 0) -> Contrast:
+                   pairs: list[list[str]] | None, by: str = "framings", level: int = 0,
+                   progress: bool | None = False) -> Contrast:
         """The contrast under another grouping or level, from the unit table (kept, per question, for this
         Result)."""
         from ..contrast.regroup import regroup
@@ -468,7 +470,8 @@ class Result:
                 permutations=settings.get("permutations", 1000), min_units=settings.get("min_units", 5),
                 top_words=settings.get("top_words", 15), seed=self.manifest.get("seed", 42),
                 events=self.events_data.events if self.events_data is not None else None,
-                frame_names=list(self.frames_data["frames"]) if by == "frames" else None, labels=labels)
+                frame_names=list(self.frames_data["frames"]) if by == "frames" else None, labels=labels,
+                progress=progress)
         return cache[key]
 
     def _within_events(self, data: Contrast, group_a: str | None, group_b: str | None, framing: int | None):
