@@ -1,11 +1,12 @@
-"""Every run-able setting at every edge of its type, one whole run of the example each: what happened, how long, how much memory.
+"""Every run-able setting at every edge of its type, one whole run each: what happened, how long, how much memory.
 
 ``tests/test_fuzz.py`` draws a dozen of these at random in CI; this sweeps all of them, so a setting that makes a
 run take the machine's memory or hang is found by name, not by luck. Each run is a child process (forked from a
 server that has imported the package, so a run costs its own work, not the imports) watched from outside: it is
 killed past ``--max-mb`` of resident memory or ``--max-seconds``, and that is what the table says.
 
-    python bench/edge_runs.py                  # every key, every edge
+    python bench/edge_runs.py                  # every key, every edge, on configs/example.yaml
+    python bench/edge_runs.py --config none    # the same with the default config (no frames, axes or grouping)
     python bench/edge_runs.py --keys contrast.bootstrap cluster.n_components
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from framing.config import LARGEST_COUNT, Config  # noqa: E402
+from framing.config import LARGEST_COUNT, Config, load_config  # noqa: E402
 from framing.errors import FramingError  # noqa: E402
 
 INT_EDGES = [0, -1, 1, 2, 2**31, 2**32, 2**63, -2**63, 10**30]
@@ -54,8 +55,14 @@ def numeric_keys() -> list[tuple[str, str, list]]:
 
 
 def one_run(tree: dict) -> None:
-    """The child: a whole run of the example; exit 0 (a Result), 3 (one FramingError line) or 4 (anything else)."""
+    """The child: a whole run; exit 0 (a Result), 3 (one FramingError line) or 4 (anything else)."""
+    import logging
+    import warnings
+
     import framing
+
+    warnings.simplefilter("ignore")  # a run's own warnings (no framing found, a repost) are not what is looked for
+    logging.disable(logging.WARNING)
 
     try:
         framing.analyze(None, Config.from_dict(tree), progress=False)
@@ -109,6 +116,9 @@ def watched(context, tree: dict, max_mb: float, max_seconds: float) -> tuple[str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(ROOT / "configs" / "example.yaml"),
+                        help="the config each setting is changed in (default: the example's, which has frames, "
+                             "axes and a grouping; none: the default config)")
     parser.add_argument("--keys", nargs="*", help="section.key settings to sweep (default: every numeric one)")
     parser.add_argument("--max-mb", type=float, default=4000, help="kill a run past this resident memory")
     parser.add_argument("--max-seconds", type=float, default=120, help="kill a run past this time")
@@ -117,10 +127,12 @@ def main() -> None:
     cache = tempfile.mkdtemp(prefix="framing-edge-cache-")
     context = mp.get_context("forkserver")
     context.set_forkserver_preload(["framing", "framing.run.pipeline", "torch", "umap", "hdbscan"])
-    base = {"embedding": {"cache_dir": cache}}
+    base = {} if args.config == "none" else load_config(args.config).to_dict()
+    base["embedding"] = {**base.get("embedding", {}), "cache_dir": cache}
     watched(context, base, 1e9, 1e9)  # fills the embedding cache
     _, baseline_s, baseline_mb = watched(context, base, 1e9, 1e9)
-    print(f"the example with the defaults: {baseline_s:.1f} s, {baseline_mb:.0f} MB resident at most")
+    print(f"the run of {'the example with the default config' if args.config == 'none' else args.config} as it "
+          f"is: {baseline_s:.1f} s, {baseline_mb:.0f} MB resident at most")
     keys = numeric_keys()
     if args.keys:
         keys = [k for k in keys if f"{k[0]}.{k[1]}" in args.keys]
