@@ -105,6 +105,23 @@ def test_a_model_fitted_with_another_embedding_model_or_damaged_is_refused_in_on
         framing.Framer().transform(str(split_corpus[1]))
 
 
+def test_a_model_saved_with_a_setting_now_refused_loads_with_that_setting_given(fitted, tmp_path):
+    """contrast.bootstrap above 10,000 was taken before it was bounded: such a model is not left unreadable."""
+    _, _, folder = fitted
+    older = tmp_path / "older-model"
+    older.mkdir()
+    meta = json.loads((folder / MODEL_FILE).read_text())
+    meta["config"]["contrast"]["bootstrap"] = 20_000
+    (older / MODEL_FILE).write_text(json.dumps(meta))
+    (older / ARRAYS_FILE).write_bytes((folder / ARRAYS_FILE).read_bytes())
+    with pytest.raises(framing.FramingError) as refused:
+        framing.Framer.load(older)
+    message = str(refused.value)
+    assert MODEL_FILE in message and "--set" in message and "contrast.bootstrap" in message and "\n" not in message
+    loaded = framing.Framer.load(older, contrast__bootstrap=1000)
+    assert loaded.config_.contrast.bootstrap == 1000 and loaded.fitted
+
+
 def test_run_saves_a_model_and_apply_writes_a_run_folder(split_corpus, cache_dir, tmp_path):
     fit, other = split_corpus
     proc = framing_cli("run", "configs/example.yaml", "--set", f"corpus.path={fit}", "--set",
@@ -117,6 +134,8 @@ def test_run_saves_a_model_and_apply_writes_a_run_folder(split_corpus, cache_dir
                        f"embedding.cache_dir={cache_dir}", "--no-progress")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"report: {(tmp_path / 'applied' / 'report.html').resolve()}"
+    assert "placed into the saved model's" in proc.stderr and "nothing fitted again" in proc.stderr
+    assert "fitted on a sample of 0" not in proc.stderr  # what the summary said of an applied run before
     applied = framing.load_result(tmp_path / "applied")
     fitted_names = {f.id: f.label for f in framing.load_result(tmp_path / "fitted").framings}
     assert all(fitted_names[f.id] == f.label for f in applied.framings)

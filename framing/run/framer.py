@@ -24,7 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..config import Config
+from ..config import Config, apply_overrides
 from ..corpus.documents import Corpus, Document
 from ..errors import FramingError
 from ..frames.assign import FrameAssignment
@@ -126,8 +126,9 @@ class Framer:
     @classmethod
     def load(cls, directory: str | Path, **overrides: Any) -> "Framer":
         """A fitted Framer from a folder written by :meth:`save`. ``overrides`` change settings that do not touch
-        the fitted framings (e.g. ``contrast__group_by``, ``embedding__cache_dir``); the embedding model must stay
-        the fitted one."""
+        the fitted framings (e.g. ``contrast__group_by``, ``embedding__cache_dir``, or a saved setting that this
+        version refuses, such as a ``contrast__bootstrap`` above 10,000); the embedding model must stay the fitted
+        one."""
         directory = Path(directory)
         meta_path, arrays_path = directory / MODEL_FILE, directory / ARRAYS_FILE
         if not meta_path.is_file() or not arrays_path.is_file():
@@ -142,16 +143,21 @@ class Framer:
                                  "replaced)")
             with np.load(arrays_path, allow_pickle=False) as stored:
                 arrays = {key: stored[key] for key in stored.files}
-            config = Config.from_dict(meta["config"])
+            fitted_model = meta["config"]["embedding"]["model"]
+            # the saved settings and the overrides checked together, so that a setting a later version bounds
+            # more tightly can be changed on the way in instead of leaving the model unreadable
+            config = Config.from_dict(apply_overrides(meta["config"], overrides),
+                                      origin=f"{meta_path} (change a setting with --set KEY=VALUE, or "
+                                             f"Framer.load(..., section__key=value))")
         except FramingError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise FramingError(f"cannot read the model in {directory}: {exc}") from None
-        framer = cls(config, **overrides)
-        framer.config_ = framer._config()
-        if framer.config_.embedding.model != config.embedding.model:
-            raise FramingError(f"this model was fitted with embedding.model {config.embedding.model}; it cannot "
-                               f"place units embedded by {framer.config_.embedding.model}")
+        framer = cls(config)
+        framer.config_ = config
+        if config.embedding.model != fitted_model:
+            raise FramingError(f"this model was fitted with embedding.model {fitted_model}; it cannot "
+                               f"place units embedded by {config.embedding.model}")
         placement = {key[len("placement_"):]: value for key, value in arrays.items() if key.startswith("placement_")}
         frames = None
         if meta.get("frames"):
