@@ -189,12 +189,23 @@ def test_staging_left_by_a_killed_save_is_cleaned_by_the_next_save(tmp_path):
     (retired / "run").mkdir()
     unmarked_empty = tmp_path / f".run.partial-{dead_pid}-fedcba9876543210"  # killed before it was marked
     unmarked_empty.mkdir()
+    # killed while marking it (CI once left one: the test_faults kill landed between creating the marker and
+    # writing it): a marker that is empty, or the beginning of its text, and nothing else
+    from framing.store.outputs import STAGING_MARKER
+
+    for token, written in (("aaaaaaaaaaaaaaaa", ""), ("bbbbbbbbbbbbbbbb", '{"framing_staging": "par')):
+        half = tmp_path / f".run.partial-{dead_pid}-{token}"
+        half.mkdir()
+        (half / STAGING_MARKER).write_text(written)
+    not_a_beginning = tmp_path / f".run.partial-{dead_pid}-cccccccccccccccc"  # not what framing writes: kept
+    not_a_beginning.mkdir()
+    (not_a_beginning / STAGING_MARKER).write_text("my notes")
     alive = _killed_staging(tmp_path, "run", "partial", os.getpid())  # a run still writing: left alone
     unrelated = _killed_staging(tmp_path, "other", "partial", dead_pid)
     with atomic_folder(target) as staging:
         (staging / "run.json").write_text("{}")
     left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == sorted([unrelated.name, alive.name, "run"])
+    assert left == sorted([unrelated.name, alive.name, not_a_beginning.name, "run"])
     assert sorted(p.name for p in target.iterdir()) == ["run.json"]  # the marker does not travel into the run
     assert clean_stale_staging(target) == []
 
