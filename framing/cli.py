@@ -175,12 +175,14 @@ def run_summary(manifest: dict, seconds: float, final_peak_mb: float | None = No
     distinct = max(counts.get("distinct_units") or 1, 1)
     share = counts["unassigned"] / distinct
     fitted = counts.get("fitted", distinct)
-    sample = (f"; fitted on a sample of {fitted:,}, the other {distinct - fitted:,} placed by their neighbours"
-              if fitted < distinct else "")
     applied = manifest.get("applied")
-    if applied:  # framing apply: nothing was fitted ("a sample of 0" said so backwards)
+    if applied:  # framing apply: nothing was fitted (its count of fitted units is 0)
         sample = (f"; all placed into the saved model's {applied['framings']:,} framings (fitted on "
                   f"{applied['fitted_units']:,} units), nothing fitted again")
+    elif fitted < distinct:
+        sample = f"; fitted on a sample of {fitted:,}, the other {distinct - fitted:,} placed by their neighbours"
+    else:
+        sample = ""
     stages = " · ".join(f"{name} {value:.1f} s" for name, value in manifest["seconds"].items())
     memory = manifest.get("peak_memory_mb", {})
     per_stage = manifest.get("memory_mb", {})

@@ -11,7 +11,7 @@ import pytest
 
 from framing import cli
 from framing.errors import FramingError
-from framing.store.outputs import atomic_folder, clean_stale_staging, is_run_folder
+from framing.store.outputs import STAGING_MARKER, atomic_folder, clean_stale_staging, is_run_folder
 
 EXAMPLE_FILES = {"units.parquet": b"u", "documents.parquet": b"d", "framings.json": b"[]", "report.html": b"r"}
 
@@ -170,8 +170,6 @@ def test_a_run_folder_replaces_only_its_own_kind(tmp_path):
 
 def _killed_staging(parent: Path, name: str, kind: str, pid: int) -> Path:
     """A staging folder as framing makes it, by a process ``pid`` that is gone (marked with its token)."""
-    from framing.store.outputs import STAGING_MARKER
-
     token = "0123456789abcdef"
     folder = parent / f".{name}.{kind}-{pid}-{token}"
     folder.mkdir()
@@ -191,8 +189,6 @@ def test_staging_left_by_a_killed_save_is_cleaned_by_the_next_save(tmp_path):
     unmarked_empty.mkdir()
     # killed while marking it (CI once left one: the test_faults kill landed between creating the marker and
     # writing it): a marker that is empty, or the beginning of its text, and nothing else
-    from framing.store.outputs import STAGING_MARKER
-
     for token, written in (("aaaaaaaaaaaaaaaa", ""), ("bbbbbbbbbbbbbbbb", '{"framing_staging": "par')):
         half = tmp_path / f".run.partial-{dead_pid}-{token}"
         half.mkdir()

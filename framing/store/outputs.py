@@ -290,31 +290,25 @@ def _is_our_staging(entry: Path, name: str, kind: str) -> bool:
     return recorded == _marker(kind, *found, name)
 
 
-def _half_marked(entry: Path, name: str, kind: str) -> bool:
-    """A staging folder whose only file is its marker, cut short: what a writer killed while marking it leaves (the
-    marker was empty or a beginning of the text it was to hold, so nothing in the folder is anyone else's)."""
+def _unfinished_staging(entry: Path, name: str, kind: str) -> bool:
+    """A folder with a staging name holding nothing, or nothing but its marker cut short (empty, or a beginning of
+    the text it was to hold): what a run killed between making its staging folder and marking it leaves, so
+    removing it loses nothing of anyone else's."""
     found = _staging_id(entry, name, kind)
     if found is None:
         return False
     marker = entry / STAGING_MARKER
     try:
-        if [child.name for child in entry.iterdir()] != [STAGING_MARKER] or marker.is_symlink() or \
-                not marker.is_file():
+        held = [child.name for child in entry.iterdir()]
+        if not held:
+            return True
+        if held != [STAGING_MARKER] or marker.is_symlink() or not marker.is_file():
             return False
         with open(marker, "rb") as handle:
             written = handle.read(4097)
     except OSError:
         return False
     return json.dumps(_marker(kind, *found, name)).encode("utf-8").startswith(written)
-
-
-def _empty_staging_name(entry: Path, name: str, kind: str) -> bool:
-    """A folder with a staging name and nothing in it: what a run killed between making its staging folder and
-    marking it leaves (removing an empty folder loses nothing)."""
-    try:
-        return _staging_id(entry, name, kind) is not None and not any(True for _ in entry.iterdir())
-    except OSError:
-        return False
 
 
 def clean_stale_staging(target: Path) -> list[Path]:
@@ -332,10 +326,11 @@ def clean_stale_staging(target: Path) -> list[Path]:
         kind = next((k for k in _STAGING_KINDS if entry.name.startswith(_staging_prefix(target.name, k))), None)
         if kind is None or not is_stale(entry, _staging_prefix(target.name, kind)):
             continue
-        if _is_our_staging(entry, target.name, kind) or _half_marked(entry, target.name, kind):
+        if _is_our_staging(entry, target.name, kind):
             shutil.rmtree(entry, ignore_errors=True)
-        elif _empty_staging_name(entry, target.name, kind):
+        elif _unfinished_staging(entry, target.name, kind):
             try:
+                (entry / STAGING_MARKER).unlink(missing_ok=True)
                 entry.rmdir()
             except OSError:
                 continue
